@@ -1,0 +1,3 @@
+"""kvlint: offline live-migratability linter for KubeVirt manifests."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,66 @@
+"""Check registry.
+
+A check is a function that *yields* findings (built with ``ctx.finding``). Checks are
+registered with the rule ids they may report, and with what they run over:
+
+* ``workload``: once per VM / VMI / pool / replica set (``fn(ctx, workload)``),
+* ``object``: once per object of the given kinds (``fn(ctx, obj)``),
+* ``inventory``: once per run (``fn(ctx)``).
+
+Phase 2 checks run after phase 1 and see its findings (``ctx.findings``), after rule
+levels from the configuration were applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kvlint.models import Finding
+
+CheckFn = Callable[..., Iterable["Finding"]]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    fn: CheckFn
+    rules: tuple[str, ...]
+    scope: str
+    kinds: tuple[str, ...] = ()
+    phase: int = 1
+
+
+REGISTRY: list[Check] = []
+
+
+def workload(*rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
+    def deco(fn: CheckFn) -> CheckFn:
+        REGISTRY.append(Check(fn, rules, "workload", phase=phase))
+        return fn
+
+    return deco
+
+
+def objects(kinds: Iterable[str], *rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
+    def deco(fn: CheckFn) -> CheckFn:
+        REGISTRY.append(Check(fn, rules, "object", tuple(kinds), phase=phase))
+        return fn
+
+    return deco
+
+
+def inventory(*rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
+    def deco(fn: CheckFn) -> CheckFn:
+        REGISTRY.append(Check(fn, rules, "inventory", phase=phase))
+        return fn
+
+    return deco
+
+
+def load_all() -> list[Check]:
+    """Import every check module (registration happens at import) and return the registry."""
+    from kvlint.checks import compute, eviction, network, storage  # noqa: F401
+
+    return REGISTRY

@@ -1,0 +1,288 @@
+"""KV2xx: interfaces and networks (kubevirt-facts §0, §1.2, §2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from kvlint.checks import workload
+from kvlint.inventory import Workload, enumerate_dicts
+from kvlint.models import Finding
+
+if TYPE_CHECKING:
+    from kvlint.engine import Context
+
+ALLOW_BRIDGE_ANN = "kubevirt.io/allow-pod-bridge-network-live-migration"
+BINDINGS = ("bridge", "masquerade", "sriov", "slirp", "macvtap", "passt", "passtBinding", "binding")
+MIGRATION_PORTS = (49152, 49153)
+_IANA_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+
+MASQUERADE_FIX = (
+    "connect the pod network with masquerade instead:\n"
+    "  interfaces:\n  - name: default\n    masquerade: {}"
+)
+
+
+def binding_of(iface: dict[str, Any]) -> str | None:
+    for b in BINDINGS:
+        if b in iface and iface[b] is not None:
+            return b
+    return None
+
+
+def pod_networks(w: Workload) -> list[tuple[int, dict[str, Any]]]:
+    return [(i, n) for i, n in enumerate_dicts(w.spec.get("networks")) if isinstance(n.get("pod"), dict)]
+
+
+def _version_text(v: tuple[int, int]) -> str:
+    return f"v{v[0]}.{v[1]}"
+
+
+def _bridge_allowed(w: Workload) -> bool:
+    return ALLOW_BRIDGE_ANN in w.template_annotations
+
+
+def _vm_level_annotation(w: Workload) -> bool:
+    return w.obj.kind != "VirtualMachineInstance" and ALLOW_BRIDGE_ANN in w.obj.annotations()
+
+
+def _annotation_fix(w: Workload) -> str:
+    where = "metadata.annotations" if w.obj.kind == "VirtualMachineInstance" else "spec.template.metadata.annotations"
+    return (
+        "connect the pod network with masquerade (interfaces: [{name: default, masquerade: {}}]), "
+        f"or, if the guest must keep the pod IP and bridge, add to {where}:\n"
+        f'  {ALLOW_BRIDGE_ANN}: ""'
+    )
+
+
+@workload("KV201", "KV202", "KV203", "KV204", "KV205", "KV206")
+def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
+    version = ctx.cluster.version
+    spec = w.spec
+    devices = w.devices()
+    interfaces = list(enumerate_dicts(devices.get("interfaces")))
+    networks = list(enumerate_dicts(spec.get("networks")))
+
+    if _vm_level_annotation(w) and not _bridge_allowed(w):
+        yield ctx.finding(
+            "KV202",
+            w.obj,
+            ("metadata", "annotations", ALLOW_BRIDGE_ANN),
+            f"annotation {ALLOW_BRIDGE_ANN} is on the VirtualMachine's own metadata, where it has "
+            "no effect: KubeVirt reads it from the VMI, i.e. spec.template.metadata.annotations",
+        )
+
+    if not interfaces and not networks:
+        if devices.get("autoattachPodInterface") is False:
+            return
+        default = ctx.cluster.default_interface
+        if default.value == "bridge" and not _bridge_allowed(w):
+            sev = "warning" if default.assumed else "error"
+            related = []
+            if default.source is not None:
+                related.append(default.source.loc(default.path, label=f"default interface set by {default.source.display()}"))
+            yield ctx.finding(
+                "KV206",
+                w.obj,
+                w.sp("domain", "devices"),
+                "no interfaces are declared, so KubeVirt adds a pod interface with the cluster "
+                f"default binding 'bridge' ({default.origin()}; platform {ctx.cluster.platform}, "
+                f"{ctx.cluster.platform_source}): a VMI bridged to the pod network cannot "
+                "live-migrate",
+                severity=sev,
+                related=related,
+                blocks=True,
+                fix=(
+                    "declare the pod interface explicitly with masquerade:\n"
+                    "  domain:\n    devices:\n      interfaces:\n      - name: default\n"
+                    "        masquerade: {}\n  networks:\n  - name: default\n    pod: {}"
+                ),
+            )
+        return
+
+    pods = pod_networks(w)
+    if not pods:
+        return
+    by_name = {iface.get("name"): (i, iface) for i, iface in interfaces}
+    for ni, net in pods:
+        name = net.get("name")
+        hit = by_name.get(name)
+        if hit is None:
+            if version >= (1, 8):
+                yield ctx.finding(
+                    "KV205",
+                    w.obj,
+                    w.sp("networks", ni),
+                    f"pod network {name!r} has no interface of the same name: no primary "
+                    f"interface found for network {name}",
+                    blocks=True,
+                )
+            continue
+        i, iface = hit
+        path = w.sp("domain", "devices", "interfaces", i)
+        binding = binding_of(iface)
+        if binding == "masquerade":
+            continue
+        if binding == "passtBinding":
+            if version >= (1, 8):
+                continue
+            yield ctx.finding(
+                "KV203",
+                w.obj,
+                path + ("passtBinding",),
+                f"interface {name!r} uses passtBinding, which KubeVirt {_version_text(version)} "
+                "does not count as migratable (core passt binding is migratable from v1.8)",
+                blocks=True,
+                fix=MASQUERADE_FIX,
+            )
+            continue
+        if binding == "bridge":
+            if _bridge_allowed(w):
+                continue
+            msg = (
+                f"interface {name!r} binds the pod network with bridge and the VMI lacks the "
+                f"annotation {ALLOW_BRIDGE_ANN}: cannot migrate VMI which does not use "
+                "masquerade or a migratable plugin to connect to the pod network"
+            )
+            if _vm_level_annotation(w):
+                msg += " (the annotation sits on the VM's own metadata, where it has no effect)"
+            yield ctx.finding("KV201", w.obj, path + ("bridge",), msg, blocks=True, fix=_annotation_fix(w))
+            continue
+        if binding == "binding":
+            plugin = iface.get("binding", {}).get("name") if isinstance(iface.get("binding"), dict) else None
+            if version < (1, 2):
+                yield ctx.finding(
+                    "KV204",
+                    w.obj,
+                    path + ("binding",),
+                    f"interface {name!r} uses binding plugin {plugin!r}: binding plugins are not "
+                    f"migratable before KubeVirt v1.2 (target {_version_text(version)})",
+                    blocks=True,
+                )
+                continue
+            registry = ctx.cluster.bindings
+            known = registry.value
+            if known is None:
+                yield ctx.finding(
+                    "KV204",
+                    w.obj,
+                    path + ("binding",),
+                    f"interface {name!r} uses binding plugin {plugin!r} on the pod network; no "
+                    "KubeVirt CR is in view to tell whether the plugin declares 'migration'",
+                    severity="warning",
+                    blocks=True,
+                )
+            elif not known.get(plugin, False):
+                related = []
+                if registry.source is not None:
+                    related.append(registry.source.loc(registry.path, label="binding plugins"))
+                state = "registers it without 'migration'" if plugin in known else "does not register it"
+                yield ctx.finding(
+                    "KV204",
+                    w.obj,
+                    path + ("binding", "name"),
+                    f"interface {name!r} uses binding plugin {plugin!r}, and the KubeVirt CR "
+                    f"{state}: cannot migrate VMI which does not use masquerade or a migratable "
+                    "plugin to connect to the pod network",
+                    related=related,
+                    blocks=True,
+                )
+            continue
+        if binding is None:
+            yield ctx.finding(
+                "KV203",
+                w.obj,
+                path,
+                f"interface {name!r} on the pod network sets no binding method; KubeVirt counts "
+                "only masquerade, passtBinding, annotated bridge or a migratable plugin as "
+                "migratable",
+                severity="warning",
+                blocks=True,
+                fix=MASQUERADE_FIX,
+            )
+            continue
+        yield ctx.finding(
+            "KV203",
+            w.obj,
+            path + (binding,),
+            f"interface {name!r} binds the pod network with {binding}: cannot migrate VMI which "
+            "does not use masquerade or a migratable plugin to connect to the pod network",
+            blocks=True,
+            fix=MASQUERADE_FIX,
+        )
+
+
+def _iter_ports(iface: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    return enumerate_dicts(iface.get("ports"))
+
+
+@workload("KV207", "KV208", "KV209")
+def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding]:
+    networks = {n.get("name"): n for _, n in enumerate_dicts(w.spec.get("networks"))}
+    for i, iface in enumerate_dicts(w.devices().get("interfaces")):
+        name = iface.get("name")
+        net = networks.get(name)
+        on_pod = isinstance(net, dict) and isinstance(net.get("pod"), dict)
+        base = w.sp("domain", "devices", "interfaces", i)
+        binding = binding_of(iface)
+        if binding == "masquerade" and net is not None and not on_pod:
+            yield ctx.finding(
+                "KV209",
+                w.obj,
+                base + ("masquerade",),
+                f"interface {name!r} uses masquerade on a non-pod network: Masquerade interface "
+                "only implemented with pod network",
+                fix="use bridge (or sriov) on secondary multus networks; masquerade only on the pod network",
+            )
+        permit = ctx.cluster.permit_bridge_on_pod
+        if binding == "bridge" and on_pod and permit.value is False:
+            yield ctx.finding(
+                "KV209",
+                w.obj,
+                base + ("bridge",),
+                f"interface {name!r} uses bridge on the pod network, but the KubeVirt CR sets "
+                "permitBridgeInterfaceOnPodNetwork: false: Bridge on pod network configuration "
+                "is not enabled under kubevirt-config",
+                related=[permit.source.loc(permit.path, label="permitBridgeInterfaceOnPodNetwork")] if permit.source else [],
+                fix=MASQUERADE_FIX,
+            )
+        if not on_pod:
+            continue
+        seen: set[str] = set()
+        for j, port in _iter_ports(iface):
+            ppath = base + ("ports", j)
+            pname = port.get("name")
+            if isinstance(pname, str) and pname:
+                if pname in seen:
+                    yield ctx.finding("KV208", w.obj, ppath + ("name",), f"interface {name!r}: Duplicate name of the port: {pname}")
+                seen.add(pname)
+                if len(pname) > 15 or not _IANA_NAME.match(pname) or "--" in pname:
+                    yield ctx.finding("KV208", w.obj, ppath + ("name",), f"interface {name!r}: Invalid name of the port: {pname}")
+            number = port.get("port")
+            if number is None or number == 0:
+                yield ctx.finding("KV208", w.obj, ppath, f"interface {name!r}: Port field is mandatory.")
+            elif not isinstance(number, int) or isinstance(number, bool) or not 0 < number < 65536:
+                yield ctx.finding(
+                    "KV208", w.obj, ppath + ("port",), f"interface {name!r}: Port field must be in range 0 < x < 65536."
+                )
+            proto = port.get("protocol")
+            if proto is not None and proto not in ("TCP", "UDP"):
+                yield ctx.finding(
+                    "KV208",
+                    w.obj,
+                    ppath + ("protocol",),
+                    f"interface {name!r}: Unknown protocol, only TCP or UDP allowed (got {proto!r})",
+                    fix="write the protocol in upper case: TCP or UDP",
+                )
+            if binding == "masquerade" and number in MIGRATION_PORTS:
+                yield ctx.finding(
+                    "KV207",
+                    w.obj,
+                    ppath + ("port",),
+                    f"interface {name!r} forwards port {number}, one of the libvirt migration "
+                    "ports 49152/49153. OpenShift's documentation lists them as reserved for live "
+                    "migration, but KubeVirt only keeps them from the guest for legacy VMIs "
+                    "(created before v0.46, migrating over TCP); current VMIs migrate over unix "
+                    "sockets and are not affected",
+                )

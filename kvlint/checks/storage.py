@@ -1,0 +1,342 @@
+"""KV1xx: volumes, disks and DataVolumes (kubevirt-facts §1.1, §1.7, §6, §7)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from kvlint.checks import objects, workload
+from kvlint.inventory import K8sObject, Workload, as_dict, as_list, enumerate_dicts, get
+from kvlint.models import Finding
+from kvlint.storage import ACCESS_MODES, Access
+
+if TYPE_CHECKING:
+    from kvlint.engine import Context
+
+LOCAL_SOURCES = (
+    "containerDisk",
+    "ephemeral",
+    "emptyDisk",
+    "cloudInitNoCloud",
+    "cloudInitConfigDrive",
+    "sysprep",
+    "configMap",
+    "secret",
+    "serviceAccount",
+    "downwardAPI",
+    "downwardMetrics",
+    "memoryDump",
+    "containerPath",
+)
+
+
+def claim_name(volume: dict[str, object]) -> tuple[str, str] | None:
+    """(source key, claim name) of a PVC or DataVolume volume."""
+    pvc = volume.get("persistentVolumeClaim")
+    if isinstance(pvc, dict) and isinstance(pvc.get("claimName"), str):
+        return "persistentVolumeClaim", pvc["claimName"]
+    dv = volume.get("dataVolume")
+    if isinstance(dv, dict) and isinstance(dv.get("name"), str):
+        return "dataVolume", dv["name"]
+    return None
+
+
+def _fs_names(w: Workload) -> set[str]:
+    return {
+        f["name"]
+        for _, f in enumerate_dicts(w.devices().get("filesystems"))
+        if isinstance(f.get("name"), str)
+    }
+
+
+def _describe(acc: Access) -> str:
+    kinds = {
+        "template": f"dataVolumeTemplate {acc.claim!r}",
+        "DataVolume": f"DataVolume {acc.claim!r}",
+        "PersistentVolumeClaim": f"PVC {acc.claim!r}",
+        "assumption": f"claim {acc.claim!r} (assumed)",
+    }
+    return kinds.get(acc.source_kind or "", f"claim {acc.claim!r}")
+
+
+def _rwx_fix(acc: Access) -> str:
+    if acc.source_kind in ("template", "DataVolume"):
+        return (
+            "request shared storage in the DataVolume spec, e.g. 'storage: {accessModes: "
+            "[ReadWriteMany], storageClassName: <a class whose StorageProfile offers RWX>}' "
+            "(or set the StorageProfile's claimPropertySets so RWX comes first)"
+        )
+    return (
+        "use a PVC with 'accessModes: [ReadWriteMany]' on a storage class that supports it "
+        "(e.g. Ceph RBD block, CephFS, NFS); changing a bound PVC needs a new PVC and a volume "
+        "migration (spec.updateVolumesStrategy: Migration)"
+    )
+
+
+@workload("KV101", "KV102")
+def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
+    fs = _fs_names(w)
+    for i, vol in enumerate_dicts(w.spec.get("volumes")):
+        ref = claim_name(vol)
+        if ref is None:
+            continue
+        source, name = ref
+        vname = vol.get("name") if isinstance(vol.get("name"), str) else name
+        acc = ctx.resolver.claim(w, name)
+        path = w.sp("volumes", i, source)
+        chain = [s.as_dict() for s in acc.steps]
+        virtiofs = vname in fs
+        what = f"virtiofs filesystem {vname!r}" if virtiofs else f"volume {vname!r}"
+        if acc.shared is False:
+            related = []
+            if acc.decided_by is not None:
+                dobj, dpath = acc.decided_by
+                related.append(dobj.loc(dpath, label=f"access modes decided by {dobj.display()}"))
+            msg = (
+                f"{what} uses {_describe(acc)} with access modes [{acc.short_modes()}]: live "
+                "migration requires every PVC to be shared (ReadWriteMany)"
+            )
+            if acc.decided_by is not None and acc.decided_by[0] is not w.obj:
+                msg += f" (decided by {acc.decided_by[0].display()})"
+            if virtiofs:
+                msg += "; a virtiofs PVC needs RWX like any other PVC"
+            yield ctx.finding(
+                "KV101", w.obj, path, msg, fix=_rwx_fix(acc), related=related,
+                blocks=True, chain=chain, volume=vname,
+            )
+        elif acc.shared is None and not (acc.invalid and acc.source_kind in ("template", "DataVolume")):
+            yield ctx.finding(
+                "KV102",
+                w.obj,
+                path,
+                f"cannot tell whether {what} is shared: {acc.unknown}; KubeVirt needs "
+                "ReadWriteMany to live-migrate",
+                blocks=True,
+                chain=chain,
+                volume=vname,
+            )
+
+
+@workload("KV103")
+def host_disk(ctx: Context, w: Workload) -> Iterator[Finding]:
+    for i, vol in enumerate_dicts(w.spec.get("volumes")):
+        hd = vol.get("hostDisk")
+        if not isinstance(hd, dict):
+            continue
+        if hd.get("shared") is True:
+            continue
+        yield ctx.finding(
+            "KV103",
+            w.obj,
+            w.sp("volumes", i, "hostDisk") + (("shared",) if "shared" in hd else ()),
+            f"volume {vol.get('name')!r} is a hostDisk that is not marked shared: "
+            "cannot migrate VMI with non-shared HostDisk",
+            blocks=True,
+        )
+
+
+@workload("KV104")
+def virtiofs_old(ctx: Context, w: Workload) -> Iterator[Finding]:
+    if ctx.cluster.version >= (1, 5):
+        return
+    for i, f in enumerate_dicts(w.devices().get("filesystems")):
+        if isinstance(f.get("virtiofs"), dict):
+            yield ctx.finding(
+                "KV104",
+                w.obj,
+                w.sp("domain", "devices", "filesystems", i),
+                f"filesystem {f.get('name')!r} uses virtiofs, which blocks live migration before "
+                f"KubeVirt v1.5 (target v{ctx.cluster.version[0]}.{ctx.cluster.version[1]})",
+                blocks=True,
+            )
+
+
+def _dv_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str, ...], str]]:
+    pvc = spec.get("pvc")
+    storage = spec.get("storage")
+    if isinstance(pvc, dict) and isinstance(storage, dict):
+        yield ("storage",), "both spec.pvc and spec.storage are set: Duplicate storage definition"
+        return
+    if not isinstance(pvc, dict) and not isinstance(storage, dict):
+        yield (), "neither spec.pvc nor spec.storage is set: Missing Data volume PVC"
+        return
+    if isinstance(pvc, dict):
+        modes = as_list(pvc.get("accessModes"))
+        if not modes:
+            yield ("pvc",), "spec.pvc has no accessModes: at least 1 access mode is required"
+        elif len(modes) > 1:
+            yield ("pvc", "accessModes"), "spec.pvc lists several accessModes: PVC multiple accessModes"
+    for key in ("pvc", "storage"):
+        block = spec.get(key)
+        if not isinstance(block, dict):
+            continue
+        for j, m in enumerate(as_list(block.get("accessModes"))):
+            if m not in ACCESS_MODES:
+                yield (key, "accessModes", j), (
+                    f"unknown access mode {m!r} (one of {', '.join(ACCESS_MODES)})"
+                )
+
+
+@workload("KV105", "KV106")
+def data_volume_templates(ctx: Context, w: Workload) -> Iterator[Finding]:
+    if w.dvt_path is None:
+        return
+    used = set()
+    for _, vol in enumerate_dicts(w.spec.get("volumes")):
+        ref = claim_name(vol)
+        if ref is not None:
+            used.add(ref[1])
+    for i, dvt in w.dvts():
+        base = w.dvt_path + (i,)
+        name = get(dvt, "metadata", "name")
+        if not isinstance(name, str) or not name:
+            yield ctx.finding(
+                "KV106", w.obj, base, "dataVolumeTemplate has no metadata.name",
+                fix="give the template a metadata.name and reference it from a volume",
+            )
+            continue
+        if name not in used:
+            yield ctx.finding(
+                "KV105",
+                w.obj,
+                base + ("metadata", "name"),
+                f"dataVolumeTemplate {name!r} is not referenced by any volume: KubeVirt rejects "
+                f"the VM (DataVolumeTemplate entry spec.dataVolumeTemplate[{i}] must be "
+                "referenced in the VMI template's 'volumes' list)",
+                fix=(
+                    f"add a volume '- name: {name}\n  dataVolume:\n    name: {name}' to the "
+                    "template's volumes (and a matching disk), or delete the template"
+                ),
+            )
+        ns = get(dvt, "metadata", "namespace")
+        if isinstance(ns, str) and ns and w.obj.namespace and ns != w.obj.namespace:
+            yield ctx.finding(
+                "KV106",
+                w.obj,
+                base + ("metadata", "namespace"),
+                f"Embedded DataVolume namespace {ns} differs from VM namespace {w.obj.namespace}",
+                fix="remove metadata.namespace from the template (it inherits the VM's)",
+            )
+        spec = as_dict(dvt.get("spec"))
+        for sub, msg in _dv_problems(spec):
+            yield ctx.finding("KV106", w.obj, base + ("spec",) + sub, f"dataVolumeTemplate {name!r}: {msg}")
+
+
+@objects(("DataVolume",), "KV106")
+def data_volume_object(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
+    if obj.group != "cdi.kubevirt.io":
+        return
+    spec = as_dict(obj.data.get("spec"))
+    for sub, msg in _dv_problems(spec):
+        yield ctx.finding("KV106", obj, ("spec",) + sub, f"DataVolume {obj.name!r}: {msg}")
+
+
+@workload("KV107")
+def backend_storage(ctx: Context, w: Workload) -> Iterator[Finding]:
+    if ctx.cluster.version[:2] != (1, 3):
+        return
+    dev = w.devices()
+    tpm = as_dict(dev.get("tpm"))
+    efi = as_dict(get(w.spec, "domain", "firmware", "bootloader", "efi"))
+    for flag, path in (
+        (tpm.get("persistent") is True, w.sp("domain", "devices", "tpm", "persistent")),
+        (efi.get("persistent") is True, w.sp("domain", "firmware", "bootloader", "efi", "persistent")),
+    ):
+        if flag:
+            yield ctx.finding(
+                "KV107",
+                w.obj,
+                path,
+                "persistent TPM/EFI state lives on a backend-storage PVC, which KubeVirt v1.3 "
+                "requires to be ReadWriteMany for live migration (Backend storage PVC is not RWX "
+                "otherwise)",
+                blocks=True,
+            )
+            return
+
+
+@workload("KV108")
+def block_migration(ctx: Context, w: Workload) -> Iterator[Finding]:
+    fs = _fs_names(w)
+    cdroms = set()
+    for _, d in enumerate_dicts(w.devices().get("disks")):
+        cd = d.get("cdrom")
+        if isinstance(cd, dict) and cd.get("readOnly") is not False:
+            cdroms.add(d.get("name"))
+    local = []
+    first = None
+    for i, vol in enumerate_dicts(w.spec.get("volumes")):
+        name = vol.get("name")
+        if name in fs or name in cdroms:
+            continue
+        source = next((s for s in LOCAL_SOURCES if s in vol), None)
+        if source is None:
+            hd = vol.get("hostDisk")
+            if not (isinstance(hd, dict) and hd.get("shared") is True):
+                continue
+            source = "hostDisk"
+        local.append(f"{name} ({source})")
+        if first is None:
+            first = i
+    if first is not None:
+        yield ctx.finding(
+            "KV108",
+            w.obj,
+            w.sp("volumes", first),
+            "live migration will copy local disks to the target (BlockMigration): "
+            + ", ".join(local),
+        )
+
+
+@workload("KV109")
+def persistent_reservation(ctx: Context, w: Workload) -> Iterator[Finding]:
+    for i, d in enumerate_dicts(w.devices().get("disks")):
+        lun = d.get("lun")
+        if not (isinstance(lun, dict) and lun.get("reservation") is True):
+            continue
+        path = w.sp("domain", "devices", "disks", i, "lun", "reservation")
+        if ctx.cluster.version < (1, 9):
+            yield ctx.finding(
+                "KV109",
+                w.obj,
+                path,
+                f"disk {d.get('name')!r} uses SCSI persistent reservation, which blocks live "
+                "migration before KubeVirt v1.9",
+                blocks=True,
+            )
+        elif get(w.obj.data, "spec", "updateVolumesStrategy") == "Migration":
+            yield ctx.finding(
+                "KV109",
+                w.obj,
+                path,
+                f"disk {d.get('name')!r} uses SCSI persistent reservation: the VM is live-migratable "
+                "but volume (storage) migration is refused (StorageLiveMigratable is False)",
+                severity="warning",
+                fix="drop lun.reservation before migrating volumes, or migrate the storage offline",
+            )
+
+
+@workload("KV110")
+def disk_cache(ctx: Context, w: Workload) -> Iterator[Finding]:
+    for i, d in enumerate_dicts(w.devices().get("disks")):
+        cache = d.get("cache")
+        base = w.sp("domain", "devices", "disks", i)
+        if cache in ("writethrough", "writeback"):
+            yield ctx.finding(
+                "KV110",
+                w.obj,
+                base + ("cache",),
+                f"disk {d.get('name')!r} sets cache: {cache}; libvirt may refuse the migration as "
+                "unsafe unless migrations.unsafeMigrationOverride is true (libvirt behaviour, "
+                "inferred by KubeVirt's override flag)",
+            )
+        if d.get("shareable") is True and cache not in (None, "none"):
+            yield ctx.finding(
+                "KV110",
+                w.obj,
+                base + ("shareable",),
+                f"disk {d.get('name')!r} is shareable with cache: {cache}; a shareable disk needs "
+                "cache: none",
+                fix="set 'cache: none' on the shareable disk",
+            )
+

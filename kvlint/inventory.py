@@ -1,0 +1,461 @@
+"""The inventory: typed, indexed objects and the cluster-wide facts derived from them.
+
+Everything here is computed once from the parsed documents; checks only read it.
+Unknown facts stay explicit (``None`` plus a reason), never guessed silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from kvlint.models import Location, ObjectRef
+from kvlint.parse import Document, Path
+
+CLUSTER_SCOPED = frozenset(
+    (
+        "StorageClass",
+        "StorageProfile",
+        "MigrationPolicy",
+        "Namespace",
+        "Node",
+        "PersistentVolume",
+        "CDIConfig",
+        "CDI",
+    )
+)
+
+#: Kinds whose objects carry a VMI template, with the paths of template spec and metadata
+#: and of the dataVolumeTemplates list.
+WORKLOAD_PATHS: dict[str, tuple[Path, Path, Path | None]] = {
+    "VirtualMachine": (
+        ("spec", "template", "spec"),
+        ("spec", "template", "metadata"),
+        ("spec", "dataVolumeTemplates"),
+    ),
+    "VirtualMachineInstance": (("spec",), ("metadata",), None),
+    "VirtualMachineInstanceReplicaSet": (
+        ("spec", "template", "spec"),
+        ("spec", "template", "metadata"),
+        None,
+    ),
+    "VirtualMachinePool": (
+        ("spec", "virtualMachineTemplate", "spec", "template", "spec"),
+        ("spec", "virtualMachineTemplate", "spec", "template", "metadata"),
+        ("spec", "virtualMachineTemplate", "spec", "dataVolumeTemplates"),
+    ),
+}
+
+KUBEVIRT_GROUPS = ("kubevirt.io", "pool.kubevirt.io")
+
+
+def get(data: Any, *keys: Any) -> Any:
+    """Safe navigation: ``None`` as soon as a step is missing or of the wrong type."""
+    cur = data
+    for k in keys:
+        if isinstance(k, int):
+            if not isinstance(cur, list) or k >= len(cur) or k < -len(cur):
+                return None
+        elif not isinstance(cur, dict):
+            return None
+        else:
+            cur = cur.get(k)
+            continue
+        cur = cur[k]
+    return cur
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def enumerate_dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Index and item of every mapping in a list (non-mappings are skipped)."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                yield i, item
+
+
+def path_str(path: Path) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+@dataclass(slots=True, eq=False)
+class K8sObject:
+    doc: Document
+    base: Path
+    data: dict[str, Any]
+    api_version: str
+    kind: str
+    name: str
+    namespace: str | None
+    #: True when the object came from --cluster-state / --context (resolution only).
+    context_only: bool = False
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rsplit("/", 1)[0] if "/" in self.api_version else ""
+
+    @property
+    def ns(self) -> str:
+        return self.namespace or ""
+
+    @property
+    def file(self) -> str:
+        return self.doc.path
+
+    def ref(self) -> ObjectRef:
+        return ObjectRef(self.api_version, self.kind, self.namespace, self.name)
+
+    def display(self) -> str:
+        return self.ref().display()
+
+    def has(self, path: Path) -> bool:
+        return (self.base + path) in self.doc.pos
+
+    def loc(self, path: Path = (), label: str = "", key: bool = True) -> Location:
+        """Location of the node at ``path`` (or of its nearest existing ancestor).
+
+        For a mapping entry the location starts at its key (``bridge: {}`` points at
+        ``bridge``) and ends where the value ends.
+        """
+        full = self.base + path
+        pos = self.doc.position(full)
+        if pos is None:
+            return Location(self.doc.path, 1, 1, 1, 1, path_str(path), label)
+        kl, kc, line, col, el, ec = pos
+        if key and kl:
+            line, col = kl, kc
+        return Location(self.doc.path, line, col, el, ec, path_str(path), label)
+
+    def annotations(self) -> dict[str, Any]:
+        return as_dict(get(self.data, "metadata", "annotations"))
+
+    def labels(self) -> dict[str, Any]:
+        return as_dict(get(self.data, "metadata", "labels"))
+
+
+@dataclass(slots=True, eq=False)
+class Workload:
+    """A VM, VMI, pool or replica set: something that becomes a VMI."""
+
+    obj: K8sObject
+    spec_path: Path
+    meta_path: Path
+    dvt_path: Path | None
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        return as_dict(get(self.obj.data, *self.spec_path))
+
+    @property
+    def template_meta(self) -> dict[str, Any]:
+        return as_dict(get(self.obj.data, *self.meta_path))
+
+    @property
+    def template_annotations(self) -> dict[str, Any]:
+        return as_dict(self.template_meta.get("annotations"))
+
+    @property
+    def template_labels(self) -> dict[str, Any] | None:
+        labels = self.template_meta.get("labels")
+        return labels if isinstance(labels, dict) else None
+
+    def sp(self, *keys: Any) -> Path:
+        """Path, from the object root, of ``keys`` inside the VMI spec."""
+        return self.spec_path + keys
+
+    def dvts(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        if self.dvt_path is None:
+            return iter(())
+        return enumerate_dicts(get(self.obj.data, *self.dvt_path))
+
+    def devices(self) -> dict[str, Any]:
+        return as_dict(get(self.spec, "domain", "devices"))
+
+
+@dataclass(slots=True)
+class Setting:
+    """An effective cluster setting: its value, the object and path it came from, and
+    whether it rests on an assumed default rather than an object in view."""
+
+    value: Any
+    source: K8sObject | None = None
+    path: Path = ()
+    assumed: bool = False
+    note: str = ""
+
+    def origin(self) -> str:
+        if self.source is not None:
+            return f"{self.source.display()} {path_str(self.path)}"
+        return self.note or ("assumed default" if self.assumed else "default")
+
+
+@dataclass(slots=True)
+class Cluster:
+    """Cluster-wide facts relevant to migratability."""
+
+    platform: str
+    platform_source: str
+    version: tuple[int, int]
+    hco: K8sObject | None
+    kubevirt: K8sObject | None
+    default_interface: Setting
+    permit_bridge_on_pod: Setting
+    eviction_strategy: Setting
+    feature_gates: Setting
+    bindings: Setting
+    mediated_devices: Setting
+    cpu_model: Setting
+    architecture: Setting
+
+
+@dataclass
+class Inventory:
+    objects: list[K8sObject] = field(default_factory=list)
+    by_key: dict[tuple[str, str, str], list[K8sObject]] = field(default_factory=dict)
+    by_kind: dict[str, list[K8sObject]] = field(default_factory=dict)
+    workloads: list[Workload] = field(default_factory=list)
+
+    def add(self, obj: K8sObject) -> None:
+        self.objects.append(obj)
+        ns = "" if obj.kind in CLUSTER_SCOPED else obj.ns
+        self.by_key.setdefault((obj.kind, ns, obj.name), []).append(obj)
+        self.by_kind.setdefault(obj.kind, []).append(obj)
+        paths = WORKLOAD_PATHS.get(obj.kind)
+        if paths is not None and obj.group in KUBEVIRT_GROUPS:
+            self.workloads.append(Workload(obj, *paths))
+
+    def lookup(self, kind: str, namespace: str, name: str) -> K8sObject | None:
+        ns = "" if kind in CLUSTER_SCOPED else namespace
+        hits = self.by_key.get((kind, ns, name))
+        if not hits:
+            return None
+        # Prefer an object from the linted files over one from context/cluster state.
+        for h in hits:
+            if not h.context_only:
+                return h
+        return hits[0]
+
+    def kind(self, kind: str) -> list[K8sObject]:
+        return self.by_kind.get(kind, [])
+
+
+def _objects_from(doc: Document, data: Any, base: Path, context_only: bool) -> Iterator[K8sObject]:
+    if not isinstance(data, dict):
+        return
+    kind = data.get("kind")
+    api_version = data.get("apiVersion")
+    if not isinstance(kind, str) or not isinstance(api_version, str):
+        return
+    items = data.get("items")
+    if kind == "List" or (kind.endswith("List") and isinstance(items, list)):
+        for i, item in enumerate(as_list(items)):
+            yield from _objects_from(doc, item, base + ("items", i), context_only)
+        return
+    meta = as_dict(data.get("metadata"))
+    name = meta.get("name")
+    if not isinstance(name, str) or not name:
+        name = meta.get("generateName") if isinstance(meta.get("generateName"), str) else ""
+    namespace = meta.get("namespace")
+    yield K8sObject(
+        doc,
+        base,
+        data,
+        api_version,
+        kind,
+        name or "",
+        namespace if isinstance(namespace, str) and namespace else None,
+        context_only,
+    )
+
+
+def build(docs: Iterable[Document], context_docs: Iterable[Document] = ()) -> Inventory:
+    inv = Inventory()
+    for doc in docs:
+        for obj in _objects_from(doc, doc.data, (), False):
+            inv.add(obj)
+    for doc in context_docs:
+        for obj in _objects_from(doc, doc.data, (), True):
+            inv.add(obj)
+    return inv
+
+
+def parse_version(text: str) -> tuple[int, int]:
+    t = text.strip().lstrip("vV")
+    parts = t.split(".")
+    try:
+        return int(parts[0]), int(parts[1]) if len(parts) > 1 else 0
+    except ValueError as e:
+        raise ValueError(f"not a KubeVirt version: {text!r} (expected e.g. 1.9 or v1.4.2)") from e
+
+
+DEFAULT_VERSION = (1, 9)
+
+
+def cluster_facts(
+    inv: Inventory, platform: str | None = None, version: tuple[int, int] | None = None
+) -> Cluster:
+    """Derive platform, defaults and cluster settings from the objects in view."""
+    hcos = sorted(inv.kind("HyperConverged"), key=lambda o: (o.context_only, o.file, o.name))
+    kvs = [
+        o
+        for o in sorted(inv.kind("KubeVirt"), key=lambda o: (o.context_only, o.file, o.name))
+        if o.group == "kubevirt.io"
+    ]
+    hco = hcos[0] if hcos else None
+    kv = kvs[0] if kvs else None
+    if platform:
+        plat, plat_src = platform, "configured"
+    elif hco is not None:
+        plat, plat_src = "hco", f"detected from {hco.display()}"
+    elif kv is not None:
+        plat, plat_src = "kubevirt", f"detected from {kv.display()}"
+    else:
+        plat, plat_src = "hco", "assumed (no HyperConverged or KubeVirt CR in view; set --platform)"
+    ver = version or DEFAULT_VERSION
+
+    kvconf_path: Path = ("spec", "configuration")
+    kvconf = as_dict(get(kv.data, *kvconf_path)) if kv else {}
+    net = as_dict(kvconf.get("network"))
+
+    # Default pod interface binding.
+    if plat == "hco":
+        default_iface = Setting(
+            "masquerade", hco, ("spec",), assumed=hco is None, note="HCO forces masquerade"
+        )
+    elif kv is not None and isinstance(net.get("defaultNetworkInterface"), str):
+        default_iface = Setting(
+            net["defaultNetworkInterface"], kv, kvconf_path + ("network", "defaultNetworkInterface")
+        )
+    elif kv is not None:
+        default_iface = Setting("bridge", kv, kvconf_path, note="KubeVirt default")
+    else:
+        default_iface = Setting("bridge", None, (), assumed=True, note="plain KubeVirt default")
+
+    permit = net.get("permitBridgeInterfaceOnPodNetwork")
+    permit_bridge = (
+        Setting(permit, kv, kvconf_path + ("network", "permitBridgeInterfaceOnPodNetwork"))
+        if isinstance(permit, bool)
+        else Setting(True, kv, (), assumed=kv is None, note="KubeVirt default")
+    )
+
+    # Eviction strategy.
+    evict: Setting
+    if plat == "hco" and hco is not None:
+        v1 = hco.api_version.endswith("/v1")
+        p: Path = ("spec", "virtualization", "evictionStrategy") if v1 else ("spec", "evictionStrategy")
+        value = get(hco.data, *p)
+        if not isinstance(value, str) and v1:
+            # Tolerate the v1beta1 location on a v1 object as well (schema rules flag it).
+            value = get(hco.data, "spec", "evictionStrategy")
+            p = ("spec", "evictionStrategy")
+        if isinstance(value, str):
+            evict = Setting(value, hco, p)
+        else:
+            evict = Setting(
+                "LiveMigrate",
+                hco,
+                ("spec",),
+                assumed=True,
+                note="HCO defaults to LiveMigrate on highly-available clusters (None on single-node)",
+            )
+    elif kv is not None and isinstance(kvconf.get("evictionStrategy"), str):
+        evict = Setting(kvconf["evictionStrategy"], kv, kvconf_path + ("evictionStrategy",))
+    elif plat == "kubevirt" and kv is not None:
+        evict = Setting("None", kv, kvconf_path, note="KubeVirt default")
+    elif plat == "hco":
+        evict = Setting(
+            "LiveMigrate",
+            None,
+            (),
+            assumed=True,
+            note="assumed HCO default (LiveMigrate on highly-available clusters)",
+        )
+    else:
+        evict = Setting("None", None, (), assumed=True, note="assumed KubeVirt default")
+
+    dev = as_dict(kvconf.get("developerConfiguration"))
+    gates = dev.get("featureGates")
+    if kv is not None:
+        feature_gates = Setting(
+            frozenset(g for g in as_list(gates) if isinstance(g, str)),
+            kv,
+            kvconf_path + ("developerConfiguration", "featureGates"),
+        )
+    else:
+        feature_gates = Setting(None, None, (), assumed=True, note="no KubeVirt CR in view")
+
+    binding_conf = as_dict(net.get("binding"))
+    bindings_value: dict[str, bool] = {
+        name: isinstance(spec, dict) and spec.get("migration") is not None
+        for name, spec in binding_conf.items()
+    }
+    if plat == "hco":
+        bindings_value.setdefault("l2bridge", True)
+    bindings = (
+        Setting(bindings_value, kv, kvconf_path + ("network", "binding"))
+        if kv is not None
+        else Setting(bindings_value if plat == "hco" else None, hco, (), assumed=True)
+    )
+
+    permitted = as_dict(kvconf.get("permittedHostDevices"))
+    mdevs = frozenset(
+        d.get("resourceName")
+        for _, d in enumerate_dicts(permitted.get("mediatedDevices"))
+        if isinstance(d.get("resourceName"), str)
+    )
+    if kv is not None:
+        mediated = Setting(mdevs, kv, kvconf_path + ("permittedHostDevices", "mediatedDevices"))
+    elif hco is not None:
+        hpd = as_dict(get(hco.data, "spec", "permittedHostDevices"))
+        mediated = Setting(
+            frozenset(
+                d.get("resourceName")
+                for _, d in enumerate_dicts(hpd.get("mediatedDevices"))
+                if isinstance(d.get("resourceName"), str)
+            ),
+            hco,
+            ("spec", "permittedHostDevices", "mediatedDevices"),
+        )
+    else:
+        mediated = Setting(None, None, (), assumed=True)
+
+    cpu_model_value = kvconf.get("cpuModel")
+    cpu_model = (
+        Setting(cpu_model_value, kv, kvconf_path + ("cpuModel",))
+        if isinstance(cpu_model_value, str) and cpu_model_value
+        else Setting(None, kv, (), assumed=kv is None, note="KubeVirt default (host-model)")
+    )
+    arch_value = kvconf.get("architectureConfiguration")
+    arch_default = get(arch_value, "defaultArchitecture")
+    architecture = (
+        Setting(arch_default, kv, kvconf_path + ("architectureConfiguration", "defaultArchitecture"))
+        if isinstance(arch_default, str)
+        else Setting("amd64", None, (), assumed=True, note="assumed amd64")
+    )
+
+    return Cluster(
+        platform=plat,
+        platform_source=plat_src,
+        version=ver,
+        hco=hco,
+        kubevirt=kv,
+        default_interface=default_iface,
+        permit_bridge_on_pod=permit_bridge,
+        eviction_strategy=evict,
+        feature_gates=feature_gates,
+        bindings=bindings,
+        mediated_devices=mediated,
+        cpu_model=cpu_model,
+        architecture=architecture,
+    )

@@ -1,0 +1,76 @@
+"""Plain data passed between the stages: findings, locations, object references."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "warning", "error")
+SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectRef:
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
+    def display(self) -> str:
+        ns = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {ns}{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    #: JSON-pointer-like path of the node, for fingerprints and explanations.
+    path: str = ""
+    #: What this location is (for related locations), e.g. "PersistentVolumeClaim apps/db".
+    label: str = ""
+
+
+@dataclass(slots=True)
+class Finding:
+    rule: str
+    severity: str
+    message: str
+    fix: str
+    location: Location
+    reason: str | None = None
+    object: ObjectRef | None = None
+    related: tuple[Location, ...] = ()
+    #: Set by the engine when a suppression applies: (kind, justification).
+    suppressed: tuple[str, str] | None = None
+    #: Extra, machine-readable facts for explain / fix.
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def sort_key(self) -> tuple[str, int, int, str, str]:
+        loc = self.location
+        return (loc.file, loc.line, loc.column, self.rule, self.message)
+
+    def as_dict(self) -> dict[str, Any]:
+        loc = self.location
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "reason": self.reason,
+            "message": self.message,
+            "fix": self.fix,
+            "file": loc.file,
+            "line": loc.line,
+            "column": loc.column,
+            "object": self.object.as_dict() if self.object else None,
+        }

@@ -1,0 +1,182 @@
+"""Finding input files and reading them safely."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+import stat
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+EXTENSIONS = (".yaml", ".yml", ".json")
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+STDIN = "-"
+#: Folders never descended into.
+SKIP_DIRS = frozenset((".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__"))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """A file to lint: ``display`` is how findings name it, ``real`` where it is read."""
+
+    display: str
+    real: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceError:
+    display: str
+    message: str
+
+
+@dataclass(slots=True)
+class Text:
+    """The decoded text of one input, or the reason it could not be read."""
+
+    display: str
+    text: str | None
+    error: str | None = None
+
+
+def _display(path: str) -> str:
+    rel = os.path.relpath(path) if os.path.isabs(path) else os.path.normpath(path)
+    if rel.startswith(".." + os.sep) or rel == "..":
+        rel = os.path.normpath(path)
+    return rel.replace(os.sep, "/")
+
+
+def _excluded(display: str, excludes: Sequence[str]) -> bool:
+    for pattern in excludes:
+        p = pattern.rstrip("/")
+        if fnmatch.fnmatch(display, p) or fnmatch.fnmatch(display, p + "/*"):
+            return True
+        if display.startswith(p + "/"):
+            return True
+    return False
+
+
+def discover(
+    paths: Iterable[str],
+    excludes: Sequence[str] = (),
+    follow_symlinks: bool = False,
+) -> tuple[list[SourceFile], list[SourceError]]:
+    """Expand paths (files, folders, globs, ``-``) into a sorted, de-duplicated file list.
+
+    Folders are walked recursively for ``.yaml``, ``.yml`` and ``.json`` files. Symbolic
+    links are not followed unless ``follow_symlinks`` (a link named explicitly is read).
+    """
+    files: dict[str, SourceFile] = {}
+    errors: list[SourceError] = []
+    stdin_seen = False
+    for arg in paths:
+        if arg == STDIN:
+            stdin_seen = True
+            continue
+        if os.path.lexists(arg):
+            candidates = [arg]
+        elif glob.has_magic(arg):
+            candidates = sorted(glob.glob(arg, recursive=True))
+            if not candidates:
+                errors.append(SourceError(arg, "no file matches this pattern"))
+                continue
+        else:
+            errors.append(SourceError(_display(arg), "no such file or folder"))
+            continue
+        for cand in candidates:
+            if os.path.isdir(cand) and (follow_symlinks or not os.path.islink(cand) or cand == arg):
+                _walk(cand, files, errors, excludes, follow_symlinks)
+            else:
+                disp = _display(cand)
+                if not _excluded(disp, excludes):
+                    files.setdefault(disp, SourceFile(disp, cand))
+    ordered = [files[k] for k in sorted(files)]
+    if stdin_seen:
+        ordered.insert(0, SourceFile("<stdin>", STDIN))
+    return ordered, errors
+
+
+def _walk(
+    root: str,
+    files: dict[str, SourceFile],
+    errors: list[SourceError],
+    excludes: Sequence[str],
+    follow_symlinks: bool,
+) -> None:
+    seen: set[tuple[int, int]] = set()
+
+    def onerror(err: OSError) -> None:
+        errors.append(SourceError(_display(err.filename or root), f"cannot read folder: {err.strerror}"))
+
+    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=follow_symlinks):
+        if follow_symlinks:
+            try:
+                st = os.stat(dirpath)
+            except OSError:
+                dirnames[:] = []
+                continue
+            key = (st.st_dev, st.st_ino)
+            if key in seen:
+                dirnames[:] = []
+                continue
+            seen.add(key)
+        dirnames[:] = sorted(
+            d
+            for d in dirnames
+            if d not in SKIP_DIRS
+            and not (d.startswith(".") and d not in (".", ".."))
+            and not _excluded(_display(os.path.join(dirpath, d)), excludes)
+        )
+        for name in filenames:
+            if not name.endswith(EXTENSIONS):
+                continue
+            full = os.path.join(dirpath, name)
+            if not follow_symlinks and os.path.islink(full):
+                continue
+            disp = _display(full)
+            if _excluded(disp, excludes):
+                continue
+            files.setdefault(disp, SourceFile(disp, full))
+
+
+def decode(data: bytes) -> str:
+    """Decode bytes the way YAML allows: UTF-8 (with or without BOM), UTF-16/32 with BOM."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return data.decode("utf-32")
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    return data.decode("utf-8")
+
+
+def read(src: SourceFile, max_size: int = DEFAULT_MAX_FILE_SIZE) -> Text:
+    """Read and decode one input. Never raises for I/O or encoding problems."""
+    try:
+        if src.real == STDIN:
+            data = sys.stdin.buffer.read(max_size + 1)
+        else:
+            st = os.stat(src.real)
+            if not stat.S_ISREG(st.st_mode):
+                return Text(src.display, None, "not a regular file (FIFO, device or socket); skipped")
+            if st.st_size > max_size:
+                return Text(
+                    src.display,
+                    None,
+                    f"file is {st.st_size} bytes, over the {max_size}-byte limit "
+                    "(raise it with --max-file-size)",
+                )
+            with open(src.real, "rb") as fh:
+                data = fh.read(max_size + 1)
+    except OSError as e:
+        return Text(src.display, None, f"cannot read file: {e.strerror or e}")
+    if len(data) > max_size:
+        return Text(src.display, None, f"input is over the {max_size}-byte limit (raise it with --max-file-size)")
+    if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return Text(src.display, None, "binary file (contains NUL bytes); skipped")
+    try:
+        return Text(src.display, decode(data))
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        return Text(src.display, None, f"invalid UTF-8 at byte {e.start} (line {line})")

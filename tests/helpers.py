@@ -1,0 +1,43 @@
+"""Small helpers so tests read like the rule docs: lint a text, get (rule, line, col)."""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+from kvlint.config import ClaimSet, Config
+from kvlint.engine import Result
+from kvlint.inventory import parse_version
+from kvlint.models import Finding
+from kvlint.runner import lint_text
+
+
+def config_from(data: dict[str, Any] | None) -> Config:
+    data = data or {}
+    cfg = Config()
+    if "platform" in data:
+        cfg.platform = data["platform"]
+    if "kubevirtVersion" in data:
+        cfg.kubevirt_version = parse_version(str(data["kubevirtVersion"]))
+    for name, sets in (data.get("storageClasses") or {}).items():
+        cfg.storage_classes[name] = tuple(
+            ClaimSet(tuple(s.get("accessModes", ())), s.get("volumeMode")) for s in sets
+        )
+    for name, modes in (data.get("claims") or {}).items():
+        cfg.claims[name] = tuple(modes)
+    if "defaultStorageClass" in data:
+        cfg.default_storage_class = data["defaultStorageClass"]
+    return cfg
+
+
+def lint(text: str, **config: Any) -> Result:
+    return lint_text(textwrap.dedent(text), config_from(config))
+
+
+def found(text: str, rule: str | None = None, **config: Any) -> list[Finding]:
+    res = lint(text, **config)
+    return [f for f in res.findings if rule is None or f.rule == rule]
+
+
+def positions(text: str, rule: str, **config: Any) -> list[tuple[int, int]]:
+    return [(f.location.line, f.location.column) for f in found(text, rule, **config)]
