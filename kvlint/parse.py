@@ -29,7 +29,9 @@ Pos = tuple[int, int, int, int, int, int]
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: Upper bound of nodes converted per file (alias expansion included).
-MAX_NODES = 1_000_000
+MAX_NODES = 2_000_000
+#: Upper bound of nodes produced by re-using anchored collections (alias expansion).
+MAX_ALIAS_NODES = 100_000
 #: Deepest nesting accepted; deeper documents are reported, not converted.
 MAX_DEPTH = 256
 
@@ -143,18 +145,30 @@ _BOOL_TRUE = frozenset(("yes", "true", "on", "y"))
 class _Converter:
     """Turns a composed node graph into plain data plus positions."""
 
-    __slots__ = ("pos", "budget", "problems", "keys")
+    __slots__ = ("pos", "budget", "problems", "keys", "seen")
 
     def __init__(self, problems: list[InputProblem], budget: list[int]) -> None:
         self.pos: dict[Path, Pos] = {}
+        #: [nodes left, alias-expanded nodes left], shared by the documents of one file.
         self.budget = budget
         self.problems = problems
         self.keys: dict[str, str] = {}
+        self.seen: set[int] = set()
 
-    def convert(self, node: Any, path: Path, kpos: tuple[int, int], depth: int) -> Any:
-        self.budget[0] -= 1
-        if self.budget[0] < 0:
+    def convert(
+        self, node: Any, path: Path, kpos: tuple[int, int], depth: int, aliased: bool = False
+    ) -> Any:
+        budget = self.budget
+        budget[0] -= 1
+        if aliased:
+            budget[1] -= 1
+        if budget[0] < 0 or budget[1] < 0:
             raise _TooLarge
+        if not aliased and not isinstance(node, yaml.ScalarNode):
+            if id(node) in self.seen:
+                aliased = True
+            else:
+                self.seen.add(id(node))
         sm = node.start_mark
         em = node.end_mark
         self.pos[path] = (kpos[0], kpos[1], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
@@ -164,11 +178,11 @@ class _Converter:
             raise _TooDeep(sm.line + 1, sm.column + 1)
         if isinstance(node, yaml.SequenceNode):
             return [
-                self.convert(child, path + (i,), (0, 0), depth + 1)
+                self.convert(child, path + (i,), (0, 0), depth + 1, aliased)
                 for i, child in enumerate(node.value)
             ]
         if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path, depth)
+            return self.mapping(node, path, depth, aliased)
         return None  # pragma: no cover - libyaml has no other node kinds
 
     @staticmethod
@@ -209,7 +223,7 @@ class _Converter:
         )
         return None
 
-    def mapping(self, node: Any, path: Path, depth: int) -> dict[str, Any]:
+    def mapping(self, node: Any, path: Path, depth: int, aliased: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merges: list[Any] = []
         for knode, vnode in node.value:
@@ -234,6 +248,7 @@ class _Converter:
                 path + (key,),
                 (knode.start_mark.line + 1, knode.start_mark.column + 1),
                 depth + 1,
+                aliased,
             )
         if merges:
             merged: dict[str, Any] = {}
@@ -251,6 +266,7 @@ class _Converter:
                             path + (key,),
                             (knode.start_mark.line + 1, knode.start_mark.column + 1),
                             depth + 1,
+                            True,
                         )
             merged.update(out)
             out = merged
@@ -318,7 +334,7 @@ def parse_text(path: str, text: str) -> ParsedFile:
             )
         )
         return result
-    budget = [MAX_NODES]
+    budget = [MAX_NODES, MAX_ALIAS_NODES]
     loader = _Loader(text)
     index = 0
     try:
@@ -349,8 +365,8 @@ def parse_text(path: str, text: str) -> ParsedFile:
         result.problems.append(
             InputProblem(
                 "KV905",
-                f"the file expands to more than {MAX_NODES} YAML nodes (alias expansion); "
-                "it was not read",
+                "the file expands to too many YAML nodes (alias expansion over "
+                f"{MAX_ALIAS_NODES} or {MAX_NODES} in all); it was not read",
             )
         )
     except yaml.YAMLError as e:
@@ -358,7 +374,12 @@ def parse_text(path: str, text: str) -> ParsedFile:
         line = mark.line + 1 if mark is not None else 1
         col = mark.column + 1 if mark is not None else 1
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        result.problems.append(InputProblem("KV901", f"invalid YAML: {problem}", line, col))
+        if "nesting depth" in problem:
+            result.problems.append(
+                InputProblem("KV905", f"the file is nested too deeply to be read ({problem})", line, col)
+            )
+        else:
+            result.problems.append(InputProblem("KV901", f"invalid YAML: {problem}", line, col))
     except RecursionError:
         result.documents.clear()
         result.problems.append(

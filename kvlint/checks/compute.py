@@ -135,7 +135,8 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
                 fix="write 'hypervPassthrough: {enabled: false}' or remove it (true blocks live migration)",
             )
     reen = get(features, "hyperv", "reenlightenment")
-    if isinstance(reen, dict) and reen.get("enabled") is True:
+    # FeatureState.enabled defaults to true (SetDefaults_FeatureState), so `reenlightenment: {}` is on.
+    if isinstance(reen, dict) and reen.get("enabled") is not False:
         nodes = _nodes(ctx)
         with_tsc = [n for n in nodes if any(k.startswith(TSC_LABEL) for k in n)]
         if nodes and not with_tsc:

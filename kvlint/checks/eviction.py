@@ -70,8 +70,7 @@ def eviction_vs_migratability(ctx: Context, w: Workload) -> Iterator[Finding]:
                 f"evictionStrategy LiveMigrate ({where}) on a VM that may not live-migrate "
                 f"({_summary(possible)}): if it cannot, node drains block"
             )
-        yield ctx.finding("KV701", w.obj, path, msg, severity=sev, related=related,
-                          key=explicit)
+        yield ctx.finding("KV701", w.obj, path, msg, severity=sev, related=related)
     elif strategy.value == "LiveMigrateIfPossible" and certain:
         yield ctx.finding(
             "KV702",
@@ -80,5 +79,4 @@ def eviction_vs_migratability(ctx: Context, w: Workload) -> Iterator[Finding]:
             f"evictionStrategy LiveMigrateIfPossible ({where}) on a VM that cannot live-migrate "
             f"({_summary(certain)}): on a node drain it is shut down instead of migrated",
             related=related,
-            key=explicit,
         )

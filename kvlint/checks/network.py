@@ -100,6 +100,9 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                 ),
             )
         return
+    if not interfaces:
+        # §1.2 rule 1: no interfaces (after defaulting) is migratable, whatever the networks.
+        return
 
     pods = pod_networks(w)
     if not pods:
@@ -163,7 +166,8 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                 continue
             registry = ctx.cluster.bindings
             known = registry.value
-            if known is None:
+            if known is None or (registry.assumed and not known.get(plugin, False)):
+                # Without a KubeVirt CR in view only HCO's own l2bridge is known (§1.2).
                 yield ctx.finding(
                     "KV204",
                     w.obj,
@@ -267,7 +271,7 @@ def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding
                     "KV208", w.obj, ppath + ("port",), f"interface {name!r}: Port field must be in range 0 < x < 65536."
                 )
             proto = port.get("protocol")
-            if proto is not None and proto not in ("TCP", "UDP"):
+            if proto not in (None, "", "TCP", "UDP"):  # empty means TCP (§2)
                 yield ctx.finding(
                     "KV208",
                     w.obj,

@@ -269,12 +269,11 @@ def block_migration(ctx: Context, w: Workload) -> Iterator[Finding]:
         name = vol.get("name")
         if name in fs or name in cdroms:
             continue
+        # PVC, DataVolume and hostDisk volumes never turn block migration on (a shared
+        # hostDisk is migrated as is; a non-shared one is KV103).
         source = next((s for s in LOCAL_SOURCES if s in vol), None)
         if source is None:
-            hd = vol.get("hostDisk")
-            if not (isinstance(hd, dict) and hd.get("shared") is True):
-                continue
-            source = "hostDisk"
+            continue
         local.append(f"{name} ({source})")
         if first is None:
             first = i
