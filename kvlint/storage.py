@@ -61,7 +61,8 @@ class Access:
     decided_by: tuple[K8sObject, Path] | None = None
     #: Why the modes are unknown (what is missing and how to supply it).
     unknown: str | None = None
-    #: CDI or the API server would refuse to create the claim.
+    #: The DataVolume (template) spec itself is invalid: CDI or the API server refuses it
+    #: (reported by KV106, so not again as unknown).
     invalid: str | None = None
     #: "template" | "DataVolume" | "PersistentVolumeClaim" | "assumption" | None
     source_kind: str | None = None
@@ -236,8 +237,7 @@ class Resolver:
         prof_obj, prof_path, prof_name = origin
         if vmode is None:
             if not sets or not sets[0].access_modes:
-                acc.invalid = f"no accessMode specified in StorageProfile {prof_name}; CDI cannot render the claim"
-                acc.unknown = acc.invalid
+                acc.unknown = f"no accessMode specified in StorageProfile {prof_name}; CDI cannot render the claim"
                 return
             first = sets[0]
             acc.modes = first.access_modes
@@ -253,11 +253,10 @@ class Resolver:
         else:
             match = next((s for s in sets if s.volume_mode == vmode and s.access_modes), None)
             if match is None:
-                acc.invalid = (
+                acc.unknown = (
                     f"no matching accessMode specified in StorageProfile {prof_name} for "
                     f"volumeMode {vmode}; CDI cannot render the claim"
                 )
-                acc.unknown = acc.invalid
                 return
             acc.modes = match.access_modes
             acc.volume_mode = vmode
