@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import os
 import sys
 from typing import Any
@@ -24,7 +26,36 @@ def _version_option(value: str | None) -> tuple[int, int] | None:
         raise click.BadParameter(str(e)) from e
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+#: Commands that live in their own modules, imported only when used (lean start-up).
+LAZY_COMMANDS = {
+    "explain": "kvlint.cli_explain:explain",
+    "fix": "kvlint.cli_fix:fix",
+    "init": "kvlint.cli_init:init",
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        available = []
+        for name, target in LAZY_COMMANDS.items():
+            module = target.partition(":")[0]
+            if importlib.util.find_spec(module) is not None:
+                available.append(name)
+        return sorted([*super().list_commands(ctx), *available])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attr = target.partition(":")
+        if importlib.util.find_spec(module) is None:
+            return None
+        cmd = getattr(importlib.import_module(module), attr)
+        assert isinstance(cmd, click.Command)
+        return cmd
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="kvlint")
 def cli() -> None:
     """kvlint: tell, before anything reaches a cluster, whether KubeVirt VMs can be

@@ -59,8 +59,18 @@ def inventory(*rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
     return deco
 
 
-def load_all() -> list[Check]:
-    """Import every check module (registration happens at import) and return the registry."""
-    from kvlint.checks import compute, eviction, network, storage  # noqa: F401
+_LOADED = False
 
+
+def load_all() -> list[Check]:
+    """Import every check module of this package (registration happens at import) and
+    return the registry. New areas only add a module here; nothing else to edit."""
+    global _LOADED
+    if not _LOADED:
+        import importlib
+        import pkgutil
+
+        for mod in sorted(m.name for m in pkgutil.iter_modules(__path__)):
+            importlib.import_module(f"{__name__}.{mod}")
+        _LOADED = True
     return REGISTRY

@@ -1,0 +1,125 @@
+"""MigrationPolicy matching, exactly as KubeVirt's virt-controller chooses a policy
+(kubevirt-facts.md §4: ``matchPolicy`` / ``countMatchingLabels``).
+
+For each policy:
+1. no ``spec.selectors`` -> no match;
+2. ``virtualMachineInstanceSelector`` is tested only when it is non-nil AND the VMI has a
+   non-nil label map; every key=value must be on the VMI (score = pairs matched). Quirk: a
+   VMI with no labels at all skips the test and matches with score 0;
+3. ``namespaceSelector``, likewise only when non-nil and the VMI's label map is non-nil,
+   against the namespace's labels;
+4. empty selectors match everything with score 0.
+Winner: highest vmi+ns score, then higher vmi score, then the smallest metadata.name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kvlint.inventory import Inventory, K8sObject, Workload, as_dict, get
+
+
+@dataclass(slots=True)
+class PolicyScore:
+    policy: K8sObject
+    matched: bool
+    vmi_score: int = 0
+    ns_score: int = 0
+    #: Why it did not match, or which assumption the match rests on.
+    note: str = ""
+
+    @property
+    def total(self) -> int:
+        return self.vmi_score + self.ns_score
+
+    def sort_key(self) -> tuple[int, int, str]:
+        return (-self.total, -self.vmi_score, self.policy.name)
+
+
+@dataclass(slots=True)
+class PolicyMatch:
+    winner: PolicyScore | None
+    #: Every policy in view, winner first, then the other matches, then non-matches.
+    ranked: list[PolicyScore] = field(default_factory=list)
+    #: Matching policies that tie with the winner on both scores (decided by name only).
+    ties: list[PolicyScore] = field(default_factory=list)
+    #: Assumptions made (e.g. namespace labels not in view).
+    assumptions: list[str] = field(default_factory=list)
+
+
+def namespace_labels(inv: Inventory, namespace: str) -> tuple[dict[str, str], bool]:
+    """Labels of a namespace (with ``kubernetes.io/metadata.name``), and whether the
+    Namespace object is in view."""
+    ns_obj = inv.lookup("Namespace", "", namespace) if namespace else None
+    labels: dict[str, str] = {}
+    if ns_obj is not None:
+        labels.update({str(k): str(v) for k, v in ns_obj.labels().items()})
+    if namespace:
+        labels["kubernetes.io/metadata.name"] = namespace
+    return labels, ns_obj is not None
+
+
+def _selector(value: Any) -> dict[str, Any] | None:
+    return value if isinstance(value, dict) else None
+
+
+def _count(selector: dict[str, Any], labels: dict[str, Any]) -> int | None:
+    """Pairs matched, or None when any pair is missing (KubeVirt compares strings)."""
+    n = 0
+    for k, v in selector.items():
+        if k not in labels or str(labels[k]) != _kube_str(v):
+            return None
+        n += 1
+    return n
+
+
+def _kube_str(v: Any) -> str:
+    # A non-string selector value is rejected by the API server; compare its text.
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def score(policy: K8sObject, vmi_labels: dict[str, Any] | None, ns_labels: dict[str, str]) -> PolicyScore:
+    selectors = get(policy.data, "spec", "selectors")
+    if not isinstance(selectors, dict):
+        return PolicyScore(policy, False, note="spec.selectors is missing")
+    result = PolicyScore(policy, True)
+    vmi_sel = _selector(selectors.get("virtualMachineInstanceSelector"))
+    if vmi_sel is not None and vmi_labels is not None:
+        n = _count(vmi_sel, vmi_labels)
+        if n is None:
+            return PolicyScore(policy, False, note="virtualMachineInstanceSelector does not match the VMI labels")
+        result.vmi_score = n
+    elif vmi_sel and vmi_labels is None:
+        result.note = "the VMI has no labels, so KubeVirt skips the selectors (matches with score 0)"
+    ns_sel = _selector(selectors.get("namespaceSelector"))
+    if ns_sel is not None and vmi_labels is not None:
+        n = _count(ns_sel, ns_labels)
+        if n is None:
+            return PolicyScore(policy, False, note="namespaceSelector does not match the namespace labels")
+        result.ns_score = n
+    elif ns_sel and vmi_labels is None and not result.note:
+        result.note = "the VMI has no labels, so KubeVirt skips the selectors (matches with score 0)"
+    return result
+
+
+def match(inv: Inventory, w: Workload) -> PolicyMatch:
+    policies = [p for p in inv.kind("MigrationPolicy") if p.group == "migrations.kubevirt.io"]
+    vmi_labels = w.template_labels
+    ns_labels, ns_in_view = namespace_labels(inv, w.obj.ns)
+    scores = [score(p, vmi_labels, ns_labels) for p in policies]
+    matched = sorted((s for s in scores if s.matched), key=PolicyScore.sort_key)
+    others = sorted((s for s in scores if not s.matched), key=lambda s: s.policy.name)
+    out = PolicyMatch(matched[0] if matched else None, matched + others)
+    if out.winner is not None:
+        w0 = out.winner
+        out.ties = [s for s in matched[1:] if (s.total, s.vmi_score) == (w0.total, w0.vmi_score)]
+    uses_ns = any(as_dict(get(p.data, "spec", "selectors")).get("namespaceSelector") for p in policies)
+    if uses_ns and not ns_in_view:
+        ns = w.obj.ns or "(unset)"
+        out.assumptions.append(
+            f"Namespace {ns} is not in view: only its kubernetes.io/metadata.name label is known"
+        )
+    return out
