@@ -111,6 +111,8 @@ def run(
     config: Config,
     context_docs: Iterable[Document] = (),
     read_errors: Sequence[Finding] = (),
+    baseline: dict[str, int] | None = None,
+    baseline_path: str | None = None,
 ) -> Result:
     from kvlint import checks
 
@@ -144,6 +146,13 @@ def run(
         produced = apply_levels(produced, config)
         ctx.findings.extend(produced)
     findings.extend(ctx.findings)
+    from kvlint import suppress
+
+    extra = suppress.apply(
+        findings, files, inv, config, baseline, baseline_path,
+        unused_meta_fix=rules[suppress.UNUSED_RULE].fix,
+    )
+    findings.extend(apply_levels(extra, config))
     if any(f.rule == INTERNAL_ERROR_RULE for f in findings):
         input_errors = True
     findings.sort(key=Finding.sort_key)

@@ -80,6 +80,8 @@ class ParsedFile:
     comments: dict[int, str] = field(default_factory=dict)
     #: 1-based start line of each document (for document-level comments).
     doc_lines: list[int] = field(default_factory=list)
+    #: The file's lines, kept only when it has kvlint comments (inline suppressions).
+    lines: list[str] = field(default_factory=list)
 
 
 class _TooLarge(Exception):
@@ -388,4 +390,6 @@ def parse_text(path: str, text: str) -> ParsedFile:
     finally:
         loader.dispose()
     result.comments = _comments(text)
+    if result.comments:
+        result.lines = text.splitlines()
     return result

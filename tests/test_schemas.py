@@ -68,9 +68,7 @@ _VALIDATORS: dict[str, Draft202012Validator] = {}
 def validator_for(api_version: str, kind: str) -> Draft202012Validator:
     key = f"{api_version}/{kind}"
     if key not in _VALIDATORS:
-        _VALIDATORS[key] = Draft202012Validator(
-            SCHEMAS[INDEX["schemas"][key]], registry=REGISTRY
-        )
+        _VALIDATORS[key] = Draft202012Validator(SCHEMAS[INDEX["schemas"][key]], registry=REGISTRY)
     return _VALIDATORS[key]
 
 
@@ -225,21 +223,38 @@ VM: dict[str, Any] = {
                 "nodeSelector": {"kubernetes.io/arch": "amd64"},
                 "tolerations": [{"key": "virt", "operator": "Exists", "effect": "NoSchedule"}],
                 "domain": {
-                    "cpu": {"cores": 2, "sockets": 1, "threads": 1, "model": "host-model",
-                            "dedicatedCpuPlacement": False},
+                    "cpu": {
+                        "cores": 2,
+                        "sockets": 1,
+                        "threads": 1,
+                        "model": "host-model",
+                        "dedicatedCpuPlacement": False,
+                    },
                     "memory": {"guest": "4Gi"},
                     "resources": {"requests": {"memory": "4Gi", "cpu": 2}, "limits": {"cpu": "2"}},
                     "firmware": {"bootloader": {"efi": {"secureBoot": True, "persistent": True}}},
                     "features": {"smm": {"enabled": True}, "acpi": {}, "hyperv": {"relaxed": {}}},
-                    "clock": {"utc": {}, "timer": {"hpet": {"present": False}, "rtc": {"tickPolicy": "catchup"}}},
+                    "clock": {
+                        "utc": {},
+                        "timer": {"hpet": {"present": False}, "rtc": {"tickPolicy": "catchup"}},
+                    },
                     "devices": {
                         "disks": [
-                            {"name": "root", "disk": {"bus": "virtio"}, "cache": "none", "bootOrder": 1},
+                            {
+                                "name": "root",
+                                "disk": {"bus": "virtio"},
+                                "cache": "none",
+                                "bootOrder": 1,
+                            },
                             {"name": "cloudinit", "cdrom": {"bus": "sata"}},
                         ],
                         "interfaces": [
-                            {"name": "default", "masquerade": {}, "model": "virtio",
-                             "ports": [{"port": 22, "protocol": "TCP"}]},
+                            {
+                                "name": "default",
+                                "masquerade": {},
+                                "model": "virtio",
+                                "ports": [{"port": 22, "protocol": "TCP"}],
+                            },
                             {"name": "storage", "bridge": {}},
                         ],
                         "tpm": {"persistent": True},
@@ -269,8 +284,10 @@ VMI: dict[str, Any] = {
             "devices": {"disks": [{"name": "containerdisk", "disk": {"bus": "virtio"}}]},
         },
         "volumes": [
-            {"name": "containerdisk",
-             "containerDisk": {"image": "quay.io/kubevirt/cirros-container-disk-demo:latest"}}
+            {
+                "name": "containerdisk",
+                "containerDisk": {"image": "quay.io/kubevirt/cirros-container-disk-demo:latest"},
+            }
         ],
         "readinessProbe": {"guestAgentPing": {}, "initialDelaySeconds": 30, "periodSeconds": 10},
     },
@@ -280,8 +297,11 @@ VMIM = {
     "apiVersion": "kubevirt.io/v1",
     "kind": "VirtualMachineInstanceMigration",
     "metadata": {"name": "migration-job"},
-    "spec": {"vmiName": "vmi-migratable", "priority": "user-triggered",
-             "addedNodeSelector": {"topology.kubernetes.io/zone": "a"}},
+    "spec": {
+        "vmiName": "vmi-migratable",
+        "priority": "user-triggered",
+        "addedNodeSelector": {"topology.kubernetes.io/zone": "a"},
+    },
 }
 
 KUBEVIRT = {
@@ -290,7 +310,10 @@ KUBEVIRT = {
     "metadata": {"name": "kubevirt", "namespace": "kubevirt"},
     "spec": {
         "imagePullPolicy": "IfNotPresent",
-        "workloadUpdateStrategy": {"workloadUpdateMethods": ["LiveMigrate"], "batchEvictionInterval": "1m0s"},
+        "workloadUpdateStrategy": {
+            "workloadUpdateMethods": ["LiveMigrate"],
+            "batchEvictionInterval": "1m0s",
+        },
         "configuration": {
             "developerConfiguration": {"featureGates": ["Snapshot", "VMLiveUpdateFeatures"]},
             "evictionStrategy": "LiveMigrate",
@@ -306,7 +329,10 @@ KUBEVIRT = {
                 "network": "migration-net",
             },
         },
-        "infra": {"replicas": 2, "nodePlacement": {"nodeSelector": {"node-role.kubernetes.io/infra": ""}}},
+        "infra": {
+            "replicas": 2,
+            "nodePlacement": {"nodeSelector": {"node-role.kubernetes.io/infra": ""}},
+        },
     },
 }
 
@@ -343,8 +369,11 @@ HCO_V1BETA1 = {
             "allowAutoConverge": False,
             "allowPostCopy": False,
         },
-        "workloadUpdateStrategy": {"workloadUpdateMethods": ["LiveMigrate", "Evict"],
-                                   "batchEvictionSize": 10, "batchEvictionInterval": "1m"},
+        "workloadUpdateStrategy": {
+            "workloadUpdateMethods": ["LiveMigrate", "Evict"],
+            "batchEvictionSize": 10,
+            "batchEvictionInterval": "1m",
+        },
         "infra": {"nodePlacement": {"nodeSelector": {"role": "infra"}}},
     },
 }
@@ -354,7 +383,10 @@ HCO_V1 = {
     "kind": "HyperConverged",
     "metadata": {"name": "kubevirt-hyperconverged", "namespace": "kubevirt-hyperconverged"},
     "spec": {
-        "featureGates": [{"name": "alignCPUs"}, {"name": "decentralizedLiveMigration", "state": "Disabled"}],
+        "featureGates": [
+            {"name": "alignCPUs"},
+            {"name": "decentralizedLiveMigration", "state": "Disabled"},
+        ],
         "virtualization": {
             "evictionStrategy": "LiveMigrateIfPossible",
             "liveMigrationConfig": {
@@ -367,8 +399,10 @@ HCO_V1 = {
             },
             "vmiCPUAllocationRatio": 10,
         },
-        "deployment": {"uninstallStrategy": "BlockUninstallIfWorkloadsExist",
-                       "nodePlacements": {"workload": {"nodeSelector": {"virt": "true"}}}},
+        "deployment": {
+            "uninstallStrategy": "BlockUninstallIfWorkloadsExist",
+            "nodePlacements": {"workload": {"nodeSelector": {"virt": "true"}}},
+        },
         "security": {"certConfig": {"ca": {"duration": "48h0m0s", "renewBefore": "24h0m0s"}}},
     },
 }
@@ -378,8 +412,16 @@ DV = {
     "kind": "DataVolume",
     "metadata": {"name": "fedora-dv"},
     "spec": {
-        "source": {"registry": {"url": "docker://quay.io/containerdisks/fedora:latest", "pullMethod": "node"}},
-        "storage": {"accessModes": ["ReadWriteMany"], "resources": {"requests": {"storage": "10Gi"}}},
+        "source": {
+            "registry": {
+                "url": "docker://quay.io/containerdisks/fedora:latest",
+                "pullMethod": "node",
+            }
+        },
+        "storage": {
+            "accessModes": ["ReadWriteMany"],
+            "resources": {"requests": {"storage": "10Gi"}},
+        },
         "contentType": "kubevirt",
     },
 }
@@ -409,7 +451,10 @@ PVC = {
 STORAGE_CLASS = {
     "apiVersion": "storage.k8s.io/v1",
     "kind": "StorageClass",
-    "metadata": {"name": "ceph-rbd", "annotations": {"storageclass.kubernetes.io/is-default-class": "true"}},
+    "metadata": {
+        "name": "ceph-rbd",
+        "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+    },
     "provisioner": "rook-ceph.rbd.csi.ceph.com",
     "parameters": {"clusterID": "rook-ceph", "imageFormat": "2"},
     "reclaimPolicy": "Delete",
@@ -424,8 +469,11 @@ NAD = {
     "spec": {"config": '{"cniVersion": "0.3.1", "type": "macvlan", "master": "eth1"}'},
 }
 
-NAMESPACE = {"apiVersion": "v1", "kind": "Namespace",
-             "metadata": {"name": "vms", "labels": {"hpc-workloads": "true"}}}
+NAMESPACE = {
+    "apiVersion": "v1",
+    "kind": "Namespace",
+    "metadata": {"name": "vms", "labels": {"hpc-workloads": "true"}},
+}
 
 NODE = {
     "apiVersion": "v1",
@@ -439,8 +487,11 @@ VMIRS = {
     "apiVersion": "kubevirt.io/v1",
     "kind": "VirtualMachineInstanceReplicaSet",
     "metadata": {"name": "replicaset"},
-    "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "x"}},
-             "template": {"metadata": {"labels": {"app": "x"}}, "spec": copy.deepcopy(VMI["spec"])}},
+    "spec": {
+        "replicas": 2,
+        "selector": {"matchLabels": {"app": "x"}},
+        "template": {"metadata": {"labels": {"app": "x"}}, "spec": copy.deepcopy(VMI["spec"])},
+    },
 }
 
 POOL = {
@@ -461,9 +512,13 @@ PV = {
     "apiVersion": "v1",
     "kind": "PersistentVolume",
     "metadata": {"name": "pv0"},
-    "spec": {"capacity": {"storage": "10Gi"}, "accessModes": ["ReadWriteMany"],
-             "persistentVolumeReclaimPolicy": "Retain", "volumeMode": "Block",
-             "csi": {"driver": "rbd.csi.ceph.com", "volumeHandle": "0001"}},
+    "spec": {
+        "capacity": {"storage": "10Gi"},
+        "accessModes": ["ReadWriteMany"],
+        "persistentVolumeReclaimPolicy": "Retain",
+        "volumeMode": "Block",
+        "csi": {"driver": "rbd.csi.ceph.com", "volumeHandle": "0001"},
+    },
 }
 
 CDI_CONFIG = {
@@ -477,8 +532,11 @@ CDI = {
     "apiVersion": "cdi.kubevirt.io/v1beta1",
     "kind": "CDI",
     "metadata": {"name": "cdi"},
-    "spec": {"imagePullPolicy": "IfNotPresent", "workload": {"nodeSelector": {"x": "y"}},
-             "config": {"featureGates": ["HonorWaitForFirstConsumer"]}},
+    "spec": {
+        "imagePullPolicy": "IfNotPresent",
+        "workload": {"nodeSelector": {"x": "y"}},
+        "config": {"featureGates": ["HonorWaitForFirstConsumer"]},
+    },
 }
 
 GOOD = {
@@ -515,7 +573,9 @@ def test_good_manifest_passes(name: str) -> None:
     assert not errs, "\n".join(fmt(e) for e in errs)
 
 
-def _mutate(doc: dict[str, Any], path: str, value: Any = None, *, delete: bool = False) -> dict[str, Any]:
+def _mutate(
+    doc: dict[str, Any], path: str, value: Any = None, *, delete: bool = False
+) -> dict[str, Any]:
     """Deep copy ``doc`` and set (or delete) the value at a '/'-separated path."""
     out = copy.deepcopy(doc)
     parts = [int(p) if p.isdigit() else p for p in path.split("/")]
@@ -535,209 +595,579 @@ DOM = f"{TS}/domain"
 # (id, document, expected error path, expected validator keyword)
 BAD: list[tuple[str, dict[str, Any], str, str]] = [
     # ---- VirtualMachine: wrong nesting, unknown fields, enums, types
-    ("vm-domain-directly-under-spec",
-     _mutate(VM, "spec/domain", {"devices": {}}), "spec", "additionalProperties"),
+    (
+        "vm-domain-directly-under-spec",
+        _mutate(VM, "spec/domain", {"devices": {}}),
+        "spec",
+        "additionalProperties",
+    ),
     ("vm-missing-template", _mutate(VM, "spec/template", delete=True), "spec", "required"),
-    ("vm-volumes-under-template", _mutate(VM, "spec/template/volumes", []), "spec/template",
-     "additionalProperties"),
+    (
+        "vm-volumes-under-template",
+        _mutate(VM, "spec/template/volumes", []),
+        "spec/template",
+        "additionalProperties",
+    ),
     ("vm-volumes-under-domain", _mutate(VM, f"{DOM}/volumes", []), DOM, "additionalProperties"),
-    ("vm-label-bool", _mutate(VM, "metadata/labels/live-migratable", True),
-     "metadata/labels/live-migratable", "type"),
+    (
+        "vm-label-bool",
+        _mutate(VM, "metadata/labels/live-migratable", True),
+        "metadata/labels/live-migratable",
+        "type",
+    ),
     ("vm-label-int", _mutate(VM, "metadata/labels/tier", 1), "metadata/labels/tier", "type"),
-    ("vm-annotation-bool", _mutate(VM, "metadata/annotations/migration-ready", True),
-     "metadata/annotations/migration-ready", "type"),
-    ("vm-template-label-bool", _mutate(VM, "spec/template/metadata/labels/hpc", False),
-     "spec/template/metadata/labels/hpc", "type"),
-    ("vm-unknown-metadata-key", _mutate(VM, "metadata/label", {}), "metadata", "additionalProperties"),
+    (
+        "vm-annotation-bool",
+        _mutate(VM, "metadata/annotations/migration-ready", True),
+        "metadata/annotations/migration-ready",
+        "type",
+    ),
+    (
+        "vm-template-label-bool",
+        _mutate(VM, "spec/template/metadata/labels/hpc", False),
+        "spec/template/metadata/labels/hpc",
+        "type",
+    ),
+    (
+        "vm-unknown-metadata-key",
+        _mutate(VM, "metadata/label", {}),
+        "metadata",
+        "additionalProperties",
+    ),
     ("vm-unknown-top-level-key", _mutate(VM, "version", "v1"), "", "additionalProperties"),
-    ("vm-eviction-lowercase", _mutate(VM, f"{TS}/evictionStrategy", "livemigrate"),
-     f"{TS}/evictionStrategy", "enum"),
-    ("vm-runstrategy-lowercase", _mutate(VM, "spec/runStrategy", "always"), "spec/runStrategy", "enum"),
+    (
+        "vm-eviction-lowercase",
+        _mutate(VM, f"{TS}/evictionStrategy", "livemigrate"),
+        f"{TS}/evictionStrategy",
+        "enum",
+    ),
+    (
+        "vm-runstrategy-lowercase",
+        _mutate(VM, "spec/runStrategy", "always"),
+        "spec/runStrategy",
+        "enum",
+    ),
     ("vm-running-string", _mutate(VM, "spec/running", "true"), "spec/running", "type"),
-    ("vm-dedicated-cpu-string", _mutate(VM, f"{DOM}/cpu/dedicatedCpuPlacement", "true"),
-     f"{DOM}/cpu/dedicatedCpuPlacement", "type"),
-    ("vm-cpu-unknown-key", _mutate(VM, f"{DOM}/cpu/ioThreadsPolicy", "auto"), f"{DOM}/cpu",
-     "additionalProperties"),
+    (
+        "vm-dedicated-cpu-string",
+        _mutate(VM, f"{DOM}/cpu/dedicatedCpuPlacement", "true"),
+        f"{DOM}/cpu/dedicatedCpuPlacement",
+        "type",
+    ),
+    (
+        "vm-cpu-unknown-key",
+        _mutate(VM, f"{DOM}/cpu/ioThreadsPolicy", "auto"),
+        f"{DOM}/cpu",
+        "additionalProperties",
+    ),
     ("vm-cpu-cores-string", _mutate(VM, f"{DOM}/cpu/cores", "2"), f"{DOM}/cpu/cores", "type"),
     ("vm-domain-no-devices", _mutate(VM, f"{DOM}/devices", delete=True), DOM, "required"),
-    ("vm-features-unknown", _mutate(VM, f"{DOM}/features/hyperV", {}), f"{DOM}/features",
-     "additionalProperties"),
-    ("vm-devices-unknown", _mutate(VM, f"{DOM}/devices/disk", []), f"{DOM}/devices", "additionalProperties"),
-    ("vm-disk-bus-ide", _mutate(VM, f"{DOM}/devices/disks/0/disk/bus", "ide"),
-     f"{DOM}/devices/disks/0/disk/bus", "enum"),
-    ("vm-disk-bus-case", _mutate(VM, f"{DOM}/devices/disks/0/disk/bus", "VirtIO"),
-     f"{DOM}/devices/disks/0/disk/bus", "enum"),
-    ("vm-disk-cache-unsafe", _mutate(VM, f"{DOM}/devices/disks/0/cache", "unsafe"),
-     f"{DOM}/devices/disks/0/cache", "enum"),
-    ("vm-disk-unknown-key", _mutate(VM, f"{DOM}/devices/disks/0/disk/dev", "vda"),
-     f"{DOM}/devices/disks/0/disk", "additionalProperties"),
-    ("vm-disk-bootorder-zero", _mutate(VM, f"{DOM}/devices/disks/0/bootOrder", 0),
-     f"{DOM}/devices/disks/0/bootOrder", "minimum"),
-    ("vm-interface-unknown-binding", _mutate(VM, f"{DOM}/devices/interfaces/1/macvlan", {}),
-     f"{DOM}/devices/interfaces/1", "additionalProperties"),
-    ("vm-interface-bridge-not-empty", _mutate(VM, f"{DOM}/devices/interfaces/1/bridge", {"mtu": 9000}),
-     f"{DOM}/devices/interfaces/1/bridge", "additionalProperties"),
-    ("vm-interface-model", _mutate(VM, f"{DOM}/devices/interfaces/0/model", "virtio-net"),
-     f"{DOM}/devices/interfaces/0/model", "enum"),
-    ("vm-port-protocol-case", _mutate(VM, f"{DOM}/devices/interfaces/0/ports/0/protocol", "tcp"),
-     f"{DOM}/devices/interfaces/0/ports/0/protocol", "enum"),
-    ("vm-memory-bad-quantity", _mutate(VM, f"{DOM}/memory/guest", "4GB"), f"{DOM}/memory/guest", "pattern"),
-    ("vm-requests-bad-quantity", _mutate(VM, f"{DOM}/resources/requests/memory", "1g"),
-     f"{DOM}/resources/requests/memory", "pattern"),
-    ("vm-multus-no-networkname", _mutate(VM, f"{TS}/networks/1/multus", {"default": True}),
-     f"{TS}/networks/1/multus", "required"),
-    ("vm-pvc-claimname-case", _mutate(VM, f"{TS}/volumes/0", {"name": "root",
-                                                             "persistentVolumeClaim": {"claimname": "x"}}),
-     f"{TS}/volumes/0/persistentVolumeClaim", "additionalProperties"),
-    ("vm-toleration-operator", _mutate(VM, f"{TS}/tolerations/0/operator", "exists"),
-     f"{TS}/tolerations/0/operator", "enum"),
-    ("vm-nodeselector-int", _mutate(VM, f"{TS}/nodeSelector/cpu", 8), f"{TS}/nodeSelector/cpu", "type"),
-    ("vm-affinity-operator-case",
-     _mutate(VM, f"{TS}/affinity", {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-         "nodeSelectorTerms": [{"matchExpressions": [{"key": "cpus", "operator": "gt", "values": ["8"]}]}]}}}),
-     f"{TS}/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/"
-     "matchExpressions/0/operator", "enum"),
-    ("vm-dvt-accessmode", _mutate(VM, "spec/dataVolumeTemplates/0/spec/storage/accessModes/0", "RWX"),
-     "spec/dataVolumeTemplates/0/spec/storage/accessModes/0", "enum"),
-    ("vm-dvt-volumemode-case", _mutate(VM, "spec/dataVolumeTemplates/0/spec/storage/volumeMode", "block"),
-     "spec/dataVolumeTemplates/0/spec/storage/volumeMode", "enum"),
-    ("vm-dvt-unknown", _mutate(VM, "spec/dataVolumeTemplates/0/spec/size", "10Gi"),
-     "spec/dataVolumeTemplates/0/spec", "additionalProperties"),
-    ("vm-update-volumes-strategy", _mutate(VM, "spec/updateVolumesStrategy", "migrate"),
-     "spec/updateVolumesStrategy", "enum"),
+    (
+        "vm-features-unknown",
+        _mutate(VM, f"{DOM}/features/hyperV", {}),
+        f"{DOM}/features",
+        "additionalProperties",
+    ),
+    (
+        "vm-devices-unknown",
+        _mutate(VM, f"{DOM}/devices/disk", []),
+        f"{DOM}/devices",
+        "additionalProperties",
+    ),
+    (
+        "vm-disk-bus-ide",
+        _mutate(VM, f"{DOM}/devices/disks/0/disk/bus", "ide"),
+        f"{DOM}/devices/disks/0/disk/bus",
+        "enum",
+    ),
+    (
+        "vm-disk-bus-case",
+        _mutate(VM, f"{DOM}/devices/disks/0/disk/bus", "VirtIO"),
+        f"{DOM}/devices/disks/0/disk/bus",
+        "enum",
+    ),
+    (
+        "vm-disk-cache-unsafe",
+        _mutate(VM, f"{DOM}/devices/disks/0/cache", "unsafe"),
+        f"{DOM}/devices/disks/0/cache",
+        "enum",
+    ),
+    (
+        "vm-disk-unknown-key",
+        _mutate(VM, f"{DOM}/devices/disks/0/disk/dev", "vda"),
+        f"{DOM}/devices/disks/0/disk",
+        "additionalProperties",
+    ),
+    (
+        "vm-disk-bootorder-zero",
+        _mutate(VM, f"{DOM}/devices/disks/0/bootOrder", 0),
+        f"{DOM}/devices/disks/0/bootOrder",
+        "minimum",
+    ),
+    (
+        "vm-interface-unknown-binding",
+        _mutate(VM, f"{DOM}/devices/interfaces/1/macvlan", {}),
+        f"{DOM}/devices/interfaces/1",
+        "additionalProperties",
+    ),
+    (
+        "vm-interface-bridge-not-empty",
+        _mutate(VM, f"{DOM}/devices/interfaces/1/bridge", {"mtu": 9000}),
+        f"{DOM}/devices/interfaces/1/bridge",
+        "additionalProperties",
+    ),
+    (
+        "vm-interface-model",
+        _mutate(VM, f"{DOM}/devices/interfaces/0/model", "virtio-net"),
+        f"{DOM}/devices/interfaces/0/model",
+        "enum",
+    ),
+    (
+        "vm-port-protocol-case",
+        _mutate(VM, f"{DOM}/devices/interfaces/0/ports/0/protocol", "tcp"),
+        f"{DOM}/devices/interfaces/0/ports/0/protocol",
+        "enum",
+    ),
+    (
+        "vm-memory-bad-quantity",
+        _mutate(VM, f"{DOM}/memory/guest", "4GB"),
+        f"{DOM}/memory/guest",
+        "pattern",
+    ),
+    (
+        "vm-requests-bad-quantity",
+        _mutate(VM, f"{DOM}/resources/requests/memory", "1g"),
+        f"{DOM}/resources/requests/memory",
+        "pattern",
+    ),
+    (
+        "vm-multus-no-networkname",
+        _mutate(VM, f"{TS}/networks/1/multus", {"default": True}),
+        f"{TS}/networks/1/multus",
+        "required",
+    ),
+    (
+        "vm-pvc-claimname-case",
+        _mutate(
+            VM, f"{TS}/volumes/0", {"name": "root", "persistentVolumeClaim": {"claimname": "x"}}
+        ),
+        f"{TS}/volumes/0/persistentVolumeClaim",
+        "additionalProperties",
+    ),
+    (
+        "vm-toleration-operator",
+        _mutate(VM, f"{TS}/tolerations/0/operator", "exists"),
+        f"{TS}/tolerations/0/operator",
+        "enum",
+    ),
+    (
+        "vm-nodeselector-int",
+        _mutate(VM, f"{TS}/nodeSelector/cpu", 8),
+        f"{TS}/nodeSelector/cpu",
+        "type",
+    ),
+    (
+        "vm-affinity-operator-case",
+        _mutate(
+            VM,
+            f"{TS}/affinity",
+            {
+                "nodeAffinity": {
+                    "requiredDuringSchedulingIgnoredDuringExecution": {
+                        "nodeSelectorTerms": [
+                            {
+                                "matchExpressions": [
+                                    {"key": "cpus", "operator": "gt", "values": ["8"]}
+                                ]
+                            }
+                        ]
+                    }
+                }
+            },
+        ),
+        f"{TS}/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms/0/"
+        "matchExpressions/0/operator",
+        "enum",
+    ),
+    (
+        "vm-dvt-accessmode",
+        _mutate(VM, "spec/dataVolumeTemplates/0/spec/storage/accessModes/0", "RWX"),
+        "spec/dataVolumeTemplates/0/spec/storage/accessModes/0",
+        "enum",
+    ),
+    (
+        "vm-dvt-volumemode-case",
+        _mutate(VM, "spec/dataVolumeTemplates/0/spec/storage/volumeMode", "block"),
+        "spec/dataVolumeTemplates/0/spec/storage/volumeMode",
+        "enum",
+    ),
+    (
+        "vm-dvt-unknown",
+        _mutate(VM, "spec/dataVolumeTemplates/0/spec/size", "10Gi"),
+        "spec/dataVolumeTemplates/0/spec",
+        "additionalProperties",
+    ),
+    (
+        "vm-update-volumes-strategy",
+        _mutate(VM, "spec/updateVolumesStrategy", "migrate"),
+        "spec/updateVolumesStrategy",
+        "enum",
+    ),
     # ---- VirtualMachineInstance
     ("vmi-no-spec", _mutate(VMI, "spec", delete=True), "", "required"),
     ("vmi-no-domain", _mutate(VMI, "spec/domain", delete=True), "spec", "required"),
-    ("vmi-eviction-case", _mutate(VMI, "spec/evictionStrategy", "liveMigrate"), "spec/evictionStrategy", "enum"),
-    ("vmi-probe-unknown", _mutate(VMI, "spec/readinessProbe/guestAgent", {}), "spec/readinessProbe",
-     "additionalProperties"),
-    ("vmi-containerdisk-no-image", _mutate(VMI, "spec/volumes/0/containerDisk", {"path": "/disk"}),
-     "spec/volumes/0/containerDisk", "required"),
+    (
+        "vmi-eviction-case",
+        _mutate(VMI, "spec/evictionStrategy", "liveMigrate"),
+        "spec/evictionStrategy",
+        "enum",
+    ),
+    (
+        "vmi-probe-unknown",
+        _mutate(VMI, "spec/readinessProbe/guestAgent", {}),
+        "spec/readinessProbe",
+        "additionalProperties",
+    ),
+    (
+        "vmi-containerdisk-no-image",
+        _mutate(VMI, "spec/volumes/0/containerDisk", {"path": "/disk"}),
+        "spec/volumes/0/containerDisk",
+        "required",
+    ),
     # ---- VirtualMachineInstanceMigration
     ("vmim-priority", _mutate(VMIM, "spec/priority", "high"), "spec/priority", "enum"),
     ("vmim-unknown", _mutate(VMIM, "spec/targetNode", "worker-1"), "spec", "additionalProperties"),
-    ("vmim-selector-int", _mutate(VMIM, "spec/addedNodeSelector/rack", 7), "spec/addedNodeSelector/rack",
-     "type"),
+    (
+        "vmim-selector-int",
+        _mutate(VMIM, "spec/addedNodeSelector/rack", 7),
+        "spec/addedNodeSelector/rack",
+        "type",
+    ),
     # ---- KubeVirt
-    ("kv-migrations-unknown", _mutate(KUBEVIRT, "spec/configuration/migrations/bandwidth", "1Gi"),
-     "spec/configuration/migrations", "additionalProperties"),
-    ("kv-bandwidth-mbps", _mutate(KUBEVIRT, "spec/configuration/migrations/bandwidthPerMigration", "64MBps"),
-     "spec/configuration/migrations/bandwidthPerMigration", "pattern"),
-    ("kv-parallel-string", _mutate(KUBEVIRT, "spec/configuration/migrations/parallelMigrationsPerCluster", "5"),
-     "spec/configuration/migrations/parallelMigrationsPerCluster", "type"),
-    ("kv-maxdowntime-range", _mutate(KUBEVIRT, "spec/configuration/migrations/maxDowntimeMs", 0),
-     "spec/configuration/migrations/maxDowntimeMs", "minimum"),
-    ("kv-migrations-wrong-key", _mutate(KUBEVIRT, "spec/configuration/migrationConfiguration", {}),
-     "spec/configuration", "additionalProperties"),
-    ("kv-featuregates-map", _mutate(KUBEVIRT, "spec/configuration/developerConfiguration/featureGates",
-                                    {"Snapshot": True}),
-     "spec/configuration/developerConfiguration/featureGates", "type"),
-    ("kv-eviction-case", _mutate(KUBEVIRT, "spec/configuration/evictionStrategy", "livemigrate"),
-     "spec/configuration/evictionStrategy", "enum"),
-    ("kv-workload-update-method", _mutate(KUBEVIRT, "spec/workloadUpdateStrategy/workloadUpdateMethods/0",
-                                          "Migrate"),
-     "spec/workloadUpdateStrategy/workloadUpdateMethods/0", "enum"),
-    ("kv-rollout", _mutate(KUBEVIRT, "spec/configuration/vmRolloutStrategy", "liveUpdate"),
-     "spec/configuration/vmRolloutStrategy", "enum"),
-    ("kv-duration", _mutate(KUBEVIRT, "spec/workloadUpdateStrategy/batchEvictionInterval", "1 minute"),
-     "spec/workloadUpdateStrategy/batchEvictionInterval", "pattern"),
+    (
+        "kv-migrations-unknown",
+        _mutate(KUBEVIRT, "spec/configuration/migrations/bandwidth", "1Gi"),
+        "spec/configuration/migrations",
+        "additionalProperties",
+    ),
+    (
+        "kv-bandwidth-mbps",
+        _mutate(KUBEVIRT, "spec/configuration/migrations/bandwidthPerMigration", "64MBps"),
+        "spec/configuration/migrations/bandwidthPerMigration",
+        "pattern",
+    ),
+    (
+        "kv-parallel-string",
+        _mutate(KUBEVIRT, "spec/configuration/migrations/parallelMigrationsPerCluster", "5"),
+        "spec/configuration/migrations/parallelMigrationsPerCluster",
+        "type",
+    ),
+    (
+        "kv-maxdowntime-range",
+        _mutate(KUBEVIRT, "spec/configuration/migrations/maxDowntimeMs", 0),
+        "spec/configuration/migrations/maxDowntimeMs",
+        "minimum",
+    ),
+    (
+        "kv-migrations-wrong-key",
+        _mutate(KUBEVIRT, "spec/configuration/migrationConfiguration", {}),
+        "spec/configuration",
+        "additionalProperties",
+    ),
+    (
+        "kv-featuregates-map",
+        _mutate(
+            KUBEVIRT, "spec/configuration/developerConfiguration/featureGates", {"Snapshot": True}
+        ),
+        "spec/configuration/developerConfiguration/featureGates",
+        "type",
+    ),
+    (
+        "kv-eviction-case",
+        _mutate(KUBEVIRT, "spec/configuration/evictionStrategy", "livemigrate"),
+        "spec/configuration/evictionStrategy",
+        "enum",
+    ),
+    (
+        "kv-workload-update-method",
+        _mutate(KUBEVIRT, "spec/workloadUpdateStrategy/workloadUpdateMethods/0", "Migrate"),
+        "spec/workloadUpdateStrategy/workloadUpdateMethods/0",
+        "enum",
+    ),
+    (
+        "kv-rollout",
+        _mutate(KUBEVIRT, "spec/configuration/vmRolloutStrategy", "liveUpdate"),
+        "spec/configuration/vmRolloutStrategy",
+        "enum",
+    ),
+    (
+        "kv-duration",
+        _mutate(KUBEVIRT, "spec/workloadUpdateStrategy/batchEvictionInterval", "1 minute"),
+        "spec/workloadUpdateStrategy/batchEvictionInterval",
+        "pattern",
+    ),
     # ---- MigrationPolicy
-    ("mp-selector-matchlabels", _mutate(POLICY, "spec/selectors/namespaceSelector",
-                                        {"matchLabels": {"hpc-workloads": "True"}}),
-     "spec/selectors/namespaceSelector/matchLabels", "type"),
-    ("mp-selector-bool", _mutate(POLICY, "spec/selectors/namespaceSelector/hpc-workloads", True),
-     "spec/selectors/namespaceSelector/hpc-workloads", "type"),
-    ("mp-bandwidth-mbps", _mutate(POLICY, "spec/bandwidthPerMigration", "64MBps"),
-     "spec/bandwidthPerMigration", "pattern"),
-    ("mp-cluster-only-field", _mutate(POLICY, "spec/parallelMigrationsPerCluster", 5), "spec",
-     "additionalProperties"),
+    (
+        "mp-selector-matchlabels",
+        _mutate(
+            POLICY, "spec/selectors/namespaceSelector", {"matchLabels": {"hpc-workloads": "True"}}
+        ),
+        "spec/selectors/namespaceSelector/matchLabels",
+        "type",
+    ),
+    (
+        "mp-selector-bool",
+        _mutate(POLICY, "spec/selectors/namespaceSelector/hpc-workloads", True),
+        "spec/selectors/namespaceSelector/hpc-workloads",
+        "type",
+    ),
+    (
+        "mp-bandwidth-mbps",
+        _mutate(POLICY, "spec/bandwidthPerMigration", "64MBps"),
+        "spec/bandwidthPerMigration",
+        "pattern",
+    ),
+    (
+        "mp-cluster-only-field",
+        _mutate(POLICY, "spec/parallelMigrationsPerCluster", 5),
+        "spec",
+        "additionalProperties",
+    ),
     ("mp-no-selectors", _mutate(POLICY, "spec/selectors", delete=True), "spec", "required"),
-    ("mp-selectors-unknown", _mutate(POLICY, "spec/selectors/vmiSelector", {}), "spec/selectors",
-     "additionalProperties"),
+    (
+        "mp-selectors-unknown",
+        _mutate(POLICY, "spec/selectors/vmiSelector", {}),
+        "spec/selectors",
+        "additionalProperties",
+    ),
     # ---- HyperConverged v1beta1
-    ("hco1b1-disable-tls", _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/disableTLS", True),
-     "spec/liveMigrationConfig", "additionalProperties"),
-    ("hco1b1-drain-taint", _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/nodeDrainTaintKey", "x"),
-     "spec/liveMigrationConfig", "additionalProperties"),
-    ("hco1b1-bandwidth-mbps", _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/bandwidthPerMigration", "64MBps"),
-     "spec/liveMigrationConfig/bandwidthPerMigration", "pattern"),
-    ("hco1b1-bandwidth-number", _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/bandwidthPerMigration", 64),
-     "spec/liveMigrationConfig/bandwidthPerMigration", "type"),
-    ("hco1b1-v1-layout", _mutate(HCO_V1BETA1, "spec/virtualization", {"liveMigrationConfig": {}}),
-     "spec", "additionalProperties"),
-    ("hco1b1-featuregates-list", _mutate(HCO_V1BETA1, "spec/featureGates", [{"name": "alignCPUs"}]),
-     "spec/featureGates", "type"),
-    ("hco1b1-featuregate-unknown", _mutate(HCO_V1BETA1, "spec/featureGates/sriovLiveMigration", True),
-     "spec/featureGates", "additionalProperties"),
-    ("hco1b1-eviction-case", _mutate(HCO_V1BETA1, "spec/evictionStrategy", "livemigrate"),
-     "spec/evictionStrategy", "enum"),
-    ("hco1b1-timeout-string", _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/progressTimeout", "150s"),
-     "spec/liveMigrationConfig/progressTimeout", "type"),
+    (
+        "hco1b1-disable-tls",
+        _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/disableTLS", True),
+        "spec/liveMigrationConfig",
+        "additionalProperties",
+    ),
+    (
+        "hco1b1-drain-taint",
+        _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/nodeDrainTaintKey", "x"),
+        "spec/liveMigrationConfig",
+        "additionalProperties",
+    ),
+    (
+        "hco1b1-bandwidth-mbps",
+        _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/bandwidthPerMigration", "64MBps"),
+        "spec/liveMigrationConfig/bandwidthPerMigration",
+        "pattern",
+    ),
+    (
+        "hco1b1-bandwidth-number",
+        _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/bandwidthPerMigration", 64),
+        "spec/liveMigrationConfig/bandwidthPerMigration",
+        "type",
+    ),
+    (
+        "hco1b1-v1-layout",
+        _mutate(HCO_V1BETA1, "spec/virtualization", {"liveMigrationConfig": {}}),
+        "spec",
+        "additionalProperties",
+    ),
+    (
+        "hco1b1-featuregates-list",
+        _mutate(HCO_V1BETA1, "spec/featureGates", [{"name": "alignCPUs"}]),
+        "spec/featureGates",
+        "type",
+    ),
+    (
+        "hco1b1-featuregate-unknown",
+        _mutate(HCO_V1BETA1, "spec/featureGates/sriovLiveMigration", True),
+        "spec/featureGates",
+        "additionalProperties",
+    ),
+    (
+        "hco1b1-eviction-case",
+        _mutate(HCO_V1BETA1, "spec/evictionStrategy", "livemigrate"),
+        "spec/evictionStrategy",
+        "enum",
+    ),
+    (
+        "hco1b1-timeout-string",
+        _mutate(HCO_V1BETA1, "spec/liveMigrationConfig/progressTimeout", "150s"),
+        "spec/liveMigrationConfig/progressTimeout",
+        "type",
+    ),
     # ---- HyperConverged v1
-    ("hco1-v1beta1-layout", _mutate(HCO_V1, "spec/liveMigrationConfig", {"progressTimeout": 150}),
-     "spec", "additionalProperties"),
-    ("hco1-disable-tls", _mutate(HCO_V1, "spec/virtualization/liveMigrationConfig/disableTLS", True),
-     "spec/virtualization/liveMigrationConfig", "additionalProperties"),
-    ("hco1-bandwidth-mbps", _mutate(HCO_V1, "spec/virtualization/liveMigrationConfig/bandwidthPerMigration",
-                                    "1Gbps"),
-     "spec/virtualization/liveMigrationConfig/bandwidthPerMigration", "pattern"),
-    ("hco1-featuregates-map", _mutate(HCO_V1, "spec/featureGates", {"alignCPUs": True}),
-     "spec/featureGates", "type"),
-    ("hco1-featuregate-state", _mutate(HCO_V1, "spec/featureGates/1/state", "disabled"),
-     "spec/featureGates/1/state", "enum"),
-    ("hco1-eviction-misplaced", _mutate(HCO_V1, "spec/evictionStrategy", "LiveMigrate"), "spec",
-     "additionalProperties"),
-    ("hco1-mdev-misplaced", _mutate(HCO_V1, "spec/virtualization/nodeMediatedDeviceTypes", []),
-     "spec/virtualization", "additionalProperties"),
+    (
+        "hco1-v1beta1-layout",
+        _mutate(HCO_V1, "spec/liveMigrationConfig", {"progressTimeout": 150}),
+        "spec",
+        "additionalProperties",
+    ),
+    (
+        "hco1-disable-tls",
+        _mutate(HCO_V1, "spec/virtualization/liveMigrationConfig/disableTLS", True),
+        "spec/virtualization/liveMigrationConfig",
+        "additionalProperties",
+    ),
+    (
+        "hco1-bandwidth-mbps",
+        _mutate(HCO_V1, "spec/virtualization/liveMigrationConfig/bandwidthPerMigration", "1Gbps"),
+        "spec/virtualization/liveMigrationConfig/bandwidthPerMigration",
+        "pattern",
+    ),
+    (
+        "hco1-featuregates-map",
+        _mutate(HCO_V1, "spec/featureGates", {"alignCPUs": True}),
+        "spec/featureGates",
+        "type",
+    ),
+    (
+        "hco1-featuregate-state",
+        _mutate(HCO_V1, "spec/featureGates/1/state", "disabled"),
+        "spec/featureGates/1/state",
+        "enum",
+    ),
+    (
+        "hco1-eviction-misplaced",
+        _mutate(HCO_V1, "spec/evictionStrategy", "LiveMigrate"),
+        "spec",
+        "additionalProperties",
+    ),
+    (
+        "hco1-mdev-misplaced",
+        _mutate(HCO_V1, "spec/virtualization/nodeMediatedDeviceTypes", []),
+        "spec/virtualization",
+        "additionalProperties",
+    ),
     # ---- DataVolume
-    ("dv-source-unknown", _mutate(DV, "spec/source/url", "http://x"), "spec/source", "additionalProperties"),
-    ("dv-content-type-case", _mutate(DV, "spec/contentType", "KubeVirt"), "spec/contentType", "enum"),
-    ("dv-pull-method", _mutate(DV, "spec/source/registry/pullMethod", "Node"), "spec/source/registry/pullMethod",
-     "enum"),
-    ("dv-storage-bad-size", _mutate(DV, "spec/storage/resources/requests/storage", "10 GiB"),
-     "spec/storage/resources/requests/storage", "pattern"),
-    ("dv-http-no-url", _mutate(DV, "spec/source", {"http": {"secretRef": "s"}}), "spec/source/http",
-     "required"),
+    (
+        "dv-source-unknown",
+        _mutate(DV, "spec/source/url", "http://x"),
+        "spec/source",
+        "additionalProperties",
+    ),
+    (
+        "dv-content-type-case",
+        _mutate(DV, "spec/contentType", "KubeVirt"),
+        "spec/contentType",
+        "enum",
+    ),
+    (
+        "dv-pull-method",
+        _mutate(DV, "spec/source/registry/pullMethod", "Node"),
+        "spec/source/registry/pullMethod",
+        "enum",
+    ),
+    (
+        "dv-storage-bad-size",
+        _mutate(DV, "spec/storage/resources/requests/storage", "10 GiB"),
+        "spec/storage/resources/requests/storage",
+        "pattern",
+    ),
+    (
+        "dv-http-no-url",
+        _mutate(DV, "spec/source", {"http": {"secretRef": "s"}}),
+        "spec/source/http",
+        "required",
+    ),
     ("dv-no-spec", _mutate(DV, "spec", delete=True), "", "required"),
     # ---- StorageProfile
-    ("sp-clone-strategy-case", _mutate(STORAGE_PROFILE, "spec/cloneStrategy", "Snapshot"),
-     "spec/cloneStrategy", "enum"),
-    ("sp-claimset-no-volumemode", _mutate(STORAGE_PROFILE, "spec/claimPropertySets/0/volumeMode", delete=True),
-     "spec/claimPropertySets/0", "required"),
+    (
+        "sp-clone-strategy-case",
+        _mutate(STORAGE_PROFILE, "spec/cloneStrategy", "Snapshot"),
+        "spec/cloneStrategy",
+        "enum",
+    ),
+    (
+        "sp-claimset-no-volumemode",
+        _mutate(STORAGE_PROFILE, "spec/claimPropertySets/0/volumeMode", delete=True),
+        "spec/claimPropertySets/0",
+        "required",
+    ),
     # ---- PVC / StorageClass / NAD / Namespace / Node
-    ("pvc-accessmode-short", _mutate(PVC, "spec/accessModes/0", "RWO"), "spec/accessModes/0", "enum"),
-    ("pvc-volumemode-case", _mutate(PVC, "spec/volumeMode", "filesystem"), "spec/volumeMode", "enum"),
-    ("pvc-size", _mutate(PVC, "spec/resources/requests/storage", "10GB"), "spec/resources/requests/storage",
-     "pattern"),
+    (
+        "pvc-accessmode-short",
+        _mutate(PVC, "spec/accessModes/0", "RWO"),
+        "spec/accessModes/0",
+        "enum",
+    ),
+    (
+        "pvc-volumemode-case",
+        _mutate(PVC, "spec/volumeMode", "filesystem"),
+        "spec/volumeMode",
+        "enum",
+    ),
+    (
+        "pvc-size",
+        _mutate(PVC, "spec/resources/requests/storage", "10GB"),
+        "spec/resources/requests/storage",
+        "pattern",
+    ),
     ("pvc-unknown", _mutate(PVC, "spec/size", "10Gi"), "spec", "additionalProperties"),
-    ("sc-param-int", _mutate(STORAGE_CLASS, "parameters/imageFormat", 2), "parameters/imageFormat", "type"),
-    ("sc-binding-case", _mutate(STORAGE_CLASS, "volumeBindingMode", "waitForFirstConsumer"),
-     "volumeBindingMode", "enum"),
+    (
+        "sc-param-int",
+        _mutate(STORAGE_CLASS, "parameters/imageFormat", 2),
+        "parameters/imageFormat",
+        "type",
+    ),
+    (
+        "sc-binding-case",
+        _mutate(STORAGE_CLASS, "volumeBindingMode", "waitForFirstConsumer"),
+        "volumeBindingMode",
+        "enum",
+    ),
     ("sc-no-provisioner", _mutate(STORAGE_CLASS, "provisioner", delete=True), "", "required"),
     ("sc-spec", _mutate(STORAGE_CLASS, "spec", {}), "", "additionalProperties"),
-    ("nad-config-mapping", _mutate(NAD, "spec/config", {"cniVersion": "0.3.1"}), "spec/config", "type"),
-    ("ns-label-bool", _mutate(NAMESPACE, "metadata/labels/hpc-workloads", True),
-     "metadata/labels/hpc-workloads", "type"),
-    ("node-taint-effect", _mutate(NODE, "spec/taints/0/effect", "noschedule"), "spec/taints/0/effect", "enum"),
+    (
+        "nad-config-mapping",
+        _mutate(NAD, "spec/config", {"cniVersion": "0.3.1"}),
+        "spec/config",
+        "type",
+    ),
+    (
+        "ns-label-bool",
+        _mutate(NAMESPACE, "metadata/labels/hpc-workloads", True),
+        "metadata/labels/hpc-workloads",
+        "type",
+    ),
+    (
+        "node-taint-effect",
+        _mutate(NODE, "spec/taints/0/effect", "noschedule"),
+        "spec/taints/0/effect",
+        "enum",
+    ),
     # ---- other kinds kvlint reads
     ("vmirs-no-selector", _mutate(VMIRS, "spec/selector", delete=True), "spec", "required"),
-    ("pool-domain-in-vm-spec", _mutate(POOL, "spec/virtualMachineTemplate/spec/domain", {}),
-     "spec/virtualMachineTemplate/spec", "additionalProperties"),
-    ("pv-reclaim-case", _mutate(PV, "spec/persistentVolumeReclaimPolicy", "retain"),
-     "spec/persistentVolumeReclaimPolicy", "enum"),
-    ("cdiconfig-overhead-number", _mutate(CDI_CONFIG, "spec/filesystemOverhead/global", 0.055),
-     "spec/filesystemOverhead/global", "type"),
+    (
+        "pool-domain-in-vm-spec",
+        _mutate(POOL, "spec/virtualMachineTemplate/spec/domain", {}),
+        "spec/virtualMachineTemplate/spec",
+        "additionalProperties",
+    ),
+    (
+        "pv-reclaim-case",
+        _mutate(PV, "spec/persistentVolumeReclaimPolicy", "retain"),
+        "spec/persistentVolumeReclaimPolicy",
+        "enum",
+    ),
+    (
+        "cdiconfig-overhead-number",
+        _mutate(CDI_CONFIG, "spec/filesystemOverhead/global", 0.055),
+        "spec/filesystemOverhead/global",
+        "type",
+    ),
     ("cdi-workloads-plural", _mutate(CDI, "spec/workloads", {}), "spec", "additionalProperties"),
 ]
 
 
 @pytest.mark.parametrize(("case", "doc", "path", "keyword"), BAD, ids=[b[0] for b in BAD])
-def test_bad_manifest_fails_at_path(case: str, doc: dict[str, Any], path: str, keyword: str) -> None:
+def test_bad_manifest_fails_at_path(
+    case: str, doc: dict[str, Any], path: str, keyword: str
+) -> None:
     errs = errors_of(doc)
     want = path.split("/") if path else []
     hits = [e for e in errs if [str(p) for p in e.absolute_path] == want and e.validator == keyword]
-    assert hits, (
-        f"{case}: expected a {keyword!r} error at /{path}; got:\n" + "\n".join(fmt(e) for e in errs)
+    assert hits, f"{case}: expected a {keyword!r} error at /{path}; got:\n" + "\n".join(
+        fmt(e) for e in errs
     )
 
 
@@ -752,91 +1182,93 @@ def test_quantity_pattern_examples() -> None:
 # --------------------------------------------------------------------------- (c) corpus
 
 #: Upstream corpus objects that fail on purpose, with the reason. Keyed by path relative to the
-#: corpus root ("*" matches every document of the file), or by a path prefix ending in "*".
+#: corpus root, or by a path prefix ending in "*".
+_KV = (
+    "kubevirt__kubevirt/staging__src__kubevirt.io__api__apitesting__testdata__HEAD__kubevirt.io.v1."
+)
+_CDI = "kubevirt__containerized-data-importer/"
+_HCO = "kubevirt__hyperconverged-cluster-operator/docs__cluster-configuration.md__"
+_UG = "kubevirt__user-guide/docs__"
+_BLOG = "kubevirt__kubevirt.github.io/_posts__"
+_MP = _UG + "cluster_admin__migration_policies.md__"
+_NO_DEVICES = "doc fragment: domain without the required devices"
+_FUZZ = (
+    "API round-trip fuzz fixture: every field set, with placeholder enum values "
+    "and out-of-range ints"
+)
+_SELECTOR_BOOL = "MigrationPolicy selector value `true` unquoted: selectors are map[string]string"
+# fmt: off
 KNOWN_INVALID: dict[str, str] = {
     # fuzz fixtures: every field present, but filled with placeholder values
-    "kubevirt__kubevirt/staging__src__kubevirt.io__api__apitesting__testdata__HEAD__kubevirt.io.v1.KubeVirt.yaml":
-        "API round-trip fuzz fixture: placeholder enum values (evictionStrategyValue, ...) and negative ints",
-    "kubevirt__kubevirt/staging__src__kubevirt.io__api__apitesting__testdata__HEAD__kubevirt.io.v1.VirtualMachine.yaml":
-        "API round-trip fuzz fixture: placeholder enum values and out-of-range ints",
-    "kubevirt__kubevirt/staging__src__kubevirt.io__api__apitesting__testdata__HEAD__kubevirt.io.v1."
-    "VirtualMachineInstance.yaml":
-        "API round-trip fuzz fixture: placeholder enum values and out-of-range ints",
+    _KV + "KubeVirt.yaml": _FUZZ,
+    _KV + "VirtualMachine.yaml": _FUZZ,
+    _KV + "VirtualMachineInstance.yaml": _FUZZ,
     # CDI negative test manifests
-    "kubevirt__containerized-data-importer/tests__manifests__dvInvalidAccessModes.yaml":
+    _CDI + "tests__manifests__dvInvalidAccessModes.yaml":
         "CDI negative test: accessModes 'justATest'",
-    "kubevirt__containerized-data-importer/tests__manifests__dvInvalidSourcePVC.yaml":
+    _CDI + "tests__manifests__dvInvalidSourcePVC.yaml":
         "CDI negative test: source.pvc without name",
-    "kubevirt__containerized-data-importer/tests__manifests__dvMissingCompleteSpec.yaml":
+    _CDI + "tests__manifests__dvMissingCompleteSpec.yaml":
         "CDI negative test: DataVolume without spec",
-    # documentation fragments with '...' placeholders
-    "kubevirt__containerized-data-importer/doc__os-image-poll-and-update.md__block5.yaml":
+    # documentation fragments and placeholders
+    _CDI + "doc__os-image-poll-and-update.md__block5.yaml":
         "doc fragment: metadata is the literal '...'",
-    "kubevirt__containerized-data-importer/doc__preallocation.md__block1.yaml":
+    _CDI + "doc__preallocation.md__block1.yaml":
         "doc fragment: source/storage are the literal '...'",
-    "kubevirt__containerized-data-importer/doc__storageprofile.md__block3.yaml":
+    _CDI + "doc__storageprofile.md__block3.yaml":
         "doc fragment: ownerReferences is the literal '...'",
-    "kubevirt__hyperconverged-cluster-operator/docs__cluster-configuration.md__block28.yaml":
-        "doc placeholder: memoryOvercommitPercentage '<intValue>'",
-    "kubevirt__user-guide/docs__compute__resources_requests_and_limits.md__block3.yaml":
+    _HCO + "block28.yaml": "doc placeholder: memoryOvercommitPercentage '<intValue>'",
+    _UG + "compute__resources_requests_and_limits.md__block3.yaml":
         "doc fragment: VMI without spec",
-    "kubevirt__user-guide/docs__network__hotplug__interfaces.md__block5.yaml":
+    _UG + "network__hotplug__interfaces.md__block5.yaml":
         "doc fragment: a patch body ('template' at the root, no spec)",
-    "kubevirt__user-guide/docs__user_workloads__instancetypes.md__block6.yaml":
+    _UG + "user_workloads__instancetypes.md__block6.yaml":
         "doc fragment: VM without spec.template (required even with an instancetype)",
-    "kubevirt__user-guide/docs__cluster_admin__migration_policies.md__block1.yaml":
-        "doc fragment: MigrationPolicy spec without the required selectors",
-    "kubevirt__user-guide/docs__compute__cpu_hotplug.md__block3.yaml":
-        "doc fragment: domain without the required devices",
-    "kubevirt__user-guide/docs__compute__dedicated_cpu_resources.md__block3.yaml":
-        "doc fragment: domain without the required devices",
-    "kubevirt__user-guide/docs__compute__persistent_tpm_and_uefi_state.md__block3.yaml":
-        "doc fragment: domain without the required devices",
-    "kubevirt__user-guide/docs__compute__virtual_hardware.md__block6.yaml":
-        "doc fragment: domain without the required devices",
+    _MP + "block1.yaml": "doc fragment: MigrationPolicy spec without the required selectors",
+    _UG + "compute__cpu_hotplug.md__block3.yaml": _NO_DEVICES,
+    _UG + "compute__dedicated_cpu_resources.md__block3.yaml": _NO_DEVICES,
+    _UG + "compute__persistent_tpm_and_uefi_state.md__block3.yaml": _NO_DEVICES,
+    _UG + "compute__virtual_hardware.md__block6.yaml": _NO_DEVICES,
     # genuine mistakes in published manifests
     "openshift__openshift-docs/modules__virt-attaching-vm-to-sriov-network.adoc__block1.yaml":
         "VM with domain/networks directly under spec (belongs under spec.template.spec)",
-    "kubevirt__user-guide/docs__compute__virtual_hardware.md__block15.yaml":
+    _UG + "compute__virtual_hardware.md__block15.yaml":
         "VM with domain/volumes directly under spec (belongs under spec.template.spec)",
-    "kubevirt__user-guide/docs__network__interfaces_and_networks.md__block12.yaml":
+    _UG + "network__interfaces_and_networks.md__block12.yaml":
         "volumes under spec.template instead of spec.template.spec",
-    "kubevirt__user-guide/docs__storage__disks_and_volumes.md__block7.yaml":
-        "volumes under spec.domain instead of spec",
-    "kubevirt__user-guide/docs__compute__numa.md__block3.yaml":
+    _UG + "storage__disks_and_volumes.md__block7.yaml": "volumes under spec.domain instead of spec",
+    _UG + "compute__numa.md__block3.yaml": "ioThreadsPolicy under domain.cpu (belongs to domain)",
+    _BLOG + "2021-10-13-Running-Realtime-Workloads.md__block7.yaml":
         "ioThreadsPolicy under domain.cpu (belongs to domain)",
-    "kubevirt__kubevirt.github.io/_posts__2021-10-13-Running-Realtime-Workloads.md__block7.yaml":
-        "ioThreadsPolicy under domain.cpu (belongs to domain)",
-    "kubevirt__user-guide/docs__compute__virtual_hardware.md__block12.yaml":
+    _UG + "compute__virtual_hardware.md__block12.yaml":
         "persistentVolumeClaim.claimname (field names are case-sensitive: claimName)",
-    "kubevirt__user-guide/docs__compute__virtual_hardware.md__block13.yaml":
+    _UG + "compute__virtual_hardware.md__block13.yaml":
         "disks under domain.resources, claimname, no devices",
-    "kubevirt__user-guide/docs__user_workloads__guest_operating_system_information.md__block2.yaml":
+    _UG + "user_workloads__guest_operating_system_information.md__block2.yaml":
         "disk.dev is not a KubeVirt field",
-    "kubevirt__user-guide/docs__user_workloads__guest_operating_system_information.md__block3.yaml":
+    _UG + "user_workloads__guest_operating_system_information.md__block3.yaml":
         "disk.dev is not a KubeVirt field",
-    "kubevirt__user-guide/docs__user_workloads__presets.md__block12.yaml":
+    _UG + "user_workloads__presets.md__block12.yaml":
         "top-level 'version' key, VMI domain without devices",
-    "kubevirt__user-guide/docs__user_workloads__templates.md__block16.yaml":
+    _UG + "user_workloads__templates.md__block16.yaml":
         "pre-v1 VM: genie network, lowercase keys, interfaces under domain, memory '1g'",
-    "kubevirt__kubevirt.github.io/_posts__2023-07-24-OVN-kubernetes-secondary-networks-policies.md__block4.yaml":
+    _BLOG + "2023-07-24-OVN-kubernetes-secondary-networks-policies.md__block4.yaml":
         "typo 'termination/GracePeriodSeconds'",
-    "kubevirt__user-guide/docs__cluster_admin__migration_policies.md__block2.yaml":
-        "MigrationPolicy selector value `true` unquoted: selectors are map[string]string",
-    "kubevirt__user-guide/docs__cluster_admin__migration_policies.md__block4.yaml":
-        "MigrationPolicy selector value `true` unquoted: selectors are map[string]string",
-    "kubevirt__user-guide/docs__cluster_admin__migration_policies.md__block5.yaml":
-        "MigrationPolicy selector value `true` unquoted: selectors are map[string]string",
-    "kubevirt__hyperconverged-cluster-operator/docs__cluster-configuration.md__block9.yaml":
+    _MP + "block2.yaml": _SELECTOR_BOOL,
+    _MP + "block4.yaml": _SELECTOR_BOOL,
+    _MP + "block5.yaml": _SELECTOR_BOOL,
+    _HCO + "block9.yaml":
         "HCO v1: nodeMediatedDeviceTypes belongs under virtualization.mediatedDevicesConfiguration",
-    "kubevirt__hyperconverged-cluster-operator/docs__cluster-configuration.md__block15.yaml":
-        "HCO v1 with the v1beta1 field spec.obsoleteCPUs (v1: spec.virtualization.obsoleteCPUModels)",
-    "kubevirt__hyperconverged-cluster-operator/docs__cluster-configuration.md__block57.yaml":
+    _HCO + "block15.yaml":
+        "HCO v1 with the v1beta1 field spec.obsoleteCPUs "
+        "(v1: spec.virtualization.obsoleteCPUModels)",
+    _HCO + "block57.yaml":
         "node affinity operator 'gt' (must be Gt) and integer value 8 (values are strings)",
     "kubermatic__machine-controller/pkg__cloudprovider__provider__kubevirt__testdata__*":
-        "lowercase 'topologyspreadconstraints' (+ maxskew, ...): only Go's case-insensitive decoder "
-        "accepts it; the API server prunes it",
+        "lowercase 'topologyspreadconstraints' (+ maxskew, ...): only Go's case-insensitive "
+        "decoder accepts it; the API server prunes it",
 }
+# fmt: on
 
 #: How many unexplained corpus failures are tolerated ("a handful").
 MAX_UNEXPLAINED = 3
@@ -870,7 +1302,9 @@ def _corpus_objects() -> Iterator[tuple[str, int, dict[str, Any]]]:
         except yaml.YAMLError:
             continue
         for i, doc in enumerate(docs):
-            if isinstance(doc, dict) and f"{doc.get('apiVersion')}/{doc.get('kind')}" in INDEX["schemas"]:
+            if not isinstance(doc, dict):
+                continue
+            if f"{doc.get('apiVersion')}/{doc.get('kind')}" in INDEX["schemas"]:
                 yield rel, i, _plain(doc)
 
 
@@ -911,7 +1345,7 @@ def test_corpus_validates(corpus_results: list[tuple[str, int, str, list[str]]])
 def test_known_invalid_corpus_files_still_fail(
     corpus_results: list[tuple[str, int, str, list[str]]],
 ) -> None:
-    """The schemas stay strict: every listed known-invalid file present in the corpus still fails."""
+    """The schemas stay strict: every listed known-invalid corpus file still fails."""
     failing_files = {rel for rel, _, _, errs in corpus_results if errs}
     seen_files = {rel for rel, _, _, _ in corpus_results}
     for key in KNOWN_INVALID:
@@ -934,7 +1368,8 @@ def test_corpus_api_fixtures_have_no_unknown_fields(
     for path in fixtures:
         doc = _plain(yaml.safe_load(path.read_text(encoding="utf-8")))
         structural = [
-            fmt(e) for e in errors_of(doc)
+            fmt(e)
+            for e in errors_of(doc)
             if e.validator not in ("enum", "minimum", "maximum", "pattern")
         ]
         assert not structural, f"{path.name}:\n" + "\n".join(structural)

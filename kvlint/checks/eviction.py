@@ -54,6 +54,12 @@ def eviction_vs_migratability(ctx: Context, w: Workload) -> Iterator[Finding]:
     where = "set on the VM" if explicit else f"cluster default: {strategy.origin()}"
     path = w.sp("evictionStrategy") if explicit else w.spec_path
     related = [f.location for f in (certain or possible)[:4]]
+    if not explicit and strategy.source is not None:
+        # The deciding fact sits in the cluster CR: give it as a related location.
+        label = f"cluster evictionStrategy {strategy.value}"
+        if strategy.note:
+            label += f" ({strategy.note})"
+        related.append(strategy.source.loc(strategy.path, label=label))
     if strategy.value == "LiveMigrate":
         if certain:
             sev = "warning" if strategy.assumed else "error"
