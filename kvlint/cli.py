@@ -69,41 +69,124 @@ def _split_format(spec: str) -> tuple[str, str | None]:
     return spec, None
 
 
+def load_run_config(config_path: str | None, no_config: bool) -> Any:
+    """The configuration file (given, or found upward), or defaults; exits 2 on errors."""
+    from kvlint.config import Config, ConfigError, find_config, load_config
+
+    path = None if no_config else (config_path or find_config())
+    if path is None:
+        return Config()
+    try:
+        cfg = load_config(path)
+        from kvlint import catalog
+        from kvlint.config import check_rule_ids
+
+        check_rule_ids(cfg, set(catalog.load()))
+    except ConfigError as e:
+        click.echo(f"kvlint: {e}", err=True)
+        sys.exit(EXIT_USAGE)
+    return cfg
+
+
+def common_options(fn: Any) -> Any:
+    """Options shared by 'lint' and 'explain'."""
+    options = [
+        click.option("--config", "config_path", type=click.Path(dir_okay=False),
+                     help="Configuration file (default: .kvlint.yaml found upward from the current folder)."),
+        click.option("--no-config", is_flag=True, help="Ignore any .kvlint.yaml."),
+        click.option("--platform", type=click.Choice(["hco", "kubevirt"]), default=None,
+                     help="Platform defaults (default: detected from the objects in view, else hco)."),
+        click.option("--kubevirt-version", "kv_version", metavar="VERSION", default=None,
+                     help="Target KubeVirt version for version-dependent rules (default 1.9)."),
+        click.option("--cluster-state", multiple=True, type=click.Path(),
+                     help="Objects for resolution only, e.g. the output of 'oc get storageclasses,"
+                          "storageprofiles,hyperconverged,kubevirt,migrationpolicies,namespaces,nodes -A -o yaml'. Repeatable."),
+        click.option("--context", "context", multiple=True, type=click.Path(file_okay=False),
+                     help="Folder whose manifests feed resolution only (default when PATHS are files: the git repository root). Repeatable."),
+        click.option("--no-context", is_flag=True, help="Do not load any context folder."),
+        click.option("--exclude", multiple=True, help="Path glob to skip. Repeatable."),
+        click.option("--max-file-size", type=int, default=None, help="Skip files larger than this many bytes (default 10 MiB)."),
+        click.option("-j", "--jobs", type=int, default=0, help="Parallel parser processes (default: the CPUs available)."),
+        click.option("--no-cache", is_flag=True, help="Do not use or write the cache of parsed context files."),
+    ]
+    for opt in reversed(options):
+        fn = opt(fn)
+    return fn
+
+
+def build_run(
+    paths: tuple[str, ...],
+    config_path: str | None,
+    no_config: bool,
+    platform: str | None,
+    kv_version: str | None,
+    cluster_state: tuple[str, ...],
+    context: tuple[str, ...],
+    no_context: bool,
+    exclude: tuple[str, ...],
+    max_file_size: int | None,
+    jobs: int,
+    no_cache: bool,
+) -> tuple[Any, Any]:
+    """(Config, runner.Options) from the shared options."""
+    from kvlint import source
+    from kvlint.runner import Options, git_root
+
+    cfg = load_run_config(config_path, no_config)
+    if platform:
+        cfg.platform = platform
+    if kv_version:
+        cfg.kubevirt_version = _version_option(kv_version)
+    cfg.exclude = [*cfg.exclude, *exclude]
+    ctx_dirs: list[str] = list(context)
+    if not ctx_dirs and not no_context and paths and all(os.path.isfile(p) for p in paths):
+        root = git_root(os.path.dirname(os.path.abspath(paths[0])) or ".")
+        if root:
+            ctx_dirs = [root]
+    if no_context:
+        ctx_dirs = []
+    opts = Options(
+        cluster_state=cluster_state,
+        context=ctx_dirs,
+        max_size=max_file_size or source.DEFAULT_MAX_FILE_SIZE,
+        jobs=jobs,
+        cache=not no_cache,
+    )
+    return cfg, opts
+
+
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
     "-f", "--format", "formats", multiple=True, default=("text",), show_default=True,
-    help="Output format: text or json. Repeat for several; FORMAT:FILE writes that format to FILE.",
+    help="Output format: text, json, sarif, junit or github. Repeat for several; FORMAT:FILE writes that format to FILE.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the (first) format to this file.")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
-              help="Lowest severity that makes the exit code 1 (default: error).")
-@click.option("--platform", type=click.Choice(["hco", "kubevirt"]), default=None,
-              help="Platform defaults to apply (default: detected from the objects in view, else hco).")
-@click.option("--kubevirt-version", "kv_version", metavar="VERSION", default=None,
-              help="Target KubeVirt version for version-dependent rules (default 1.9).")
-@click.option("--cluster-state", multiple=True, type=click.Path(),
-              help="Objects used for resolution only (e.g. 'oc get ... -o yaml' output). Repeatable.")
-@click.option("--exclude", multiple=True, help="Path glob to skip. Repeatable.")
-@click.option("--max-file-size", type=int, default=None, help="Skip files larger than this many bytes (default 10 MiB).")
+              help="Lowest severity that makes the exit code 1 (default: error, or failOn in .kvlint.yaml).")
+@click.option("--no-inline-suppressions", is_flag=True,
+              help="Ignore kvlint.io/ignore annotations and '# kvlint: ignore=' comments (audits).")
+@click.option("--baseline", type=click.Path(dir_okay=False, exists=True),
+              help="Accept the findings recorded in this baseline; fail only on new ones.")
+@click.option("--write-baseline", type=click.Path(dir_okay=False),
+              help="Record today's findings (fingerprints) in this file.")
 @click.option("--color/--no-color", default=None, help="Colour text output (default: only on a terminal).")
 @click.option("--no-fix-hints", is_flag=True, help="Text output without fix hints.")
+@common_options
 def lint(
     paths: tuple[str, ...],
     formats: tuple[str, ...],
     output: str | None,
     fail_on: str | None,
-    platform: str | None,
-    kv_version: str | None,
-    cluster_state: tuple[str, ...],
-    exclude: tuple[str, ...],
-    max_file_size: int | None,
+    no_inline_suppressions: bool,
+    baseline: str | None,
+    write_baseline: str | None,
     color: bool | None,
     no_fix_hints: bool,
+    **shared: Any,
 ) -> None:
     """Lint manifests in PATHS (files, folders, globs; '-' reads stdin)."""
-    from kvlint import report, source
-    from kvlint.config import Config
+    from kvlint import report
     from kvlint.engine import fails
     from kvlint.runner import lint_paths
 
@@ -116,16 +199,18 @@ def lint(
     if output and outputs and outputs[0][1] is None:
         outputs[0] = (outputs[0][0], output)
 
-    config = Config(
-        platform=platform,
-        kubevirt_version=_version_option(kv_version),
-        exclude=list(exclude),
-    )
+    config, opts = build_run(paths, **shared)
     if fail_on:
         config.fail_on = fail_on
-    result = lint_paths(
-        paths, config, cluster_state, max_file_size or source.DEFAULT_MAX_FILE_SIZE
-    )
+    if no_inline_suppressions:
+        config.inline_suppressions = False
+    opts.baseline = baseline
+    result = lint_paths(paths, config, options=opts)
+    if write_baseline:
+        from kvlint.suppress import write_baseline as write_bl
+
+        n = write_bl(write_baseline, result.findings)
+        click.echo(f"kvlint: wrote {n} finding(s) to {write_baseline}", err=True)
     for fmt, dest in outputs:
         options: dict[str, Any] = {}
         if fmt == "text":
@@ -138,6 +223,8 @@ def lint(
             _write(dest, text)
     if result.input_errors:
         sys.exit(EXIT_USAGE)
+    if write_baseline:
+        sys.exit(EXIT_OK)
     sys.exit(EXIT_FINDINGS if fails(result.findings, config.fail_on) else EXIT_OK)
 
 

@@ -113,12 +113,13 @@ def run(
     read_errors: Sequence[Finding] = (),
     baseline: dict[str, int] | None = None,
     baseline_path: str | None = None,
+    namespaces: dict[str, str] | None = None,
 ) -> Result:
     from kvlint import checks
 
     rules = catalog.load()
     docs = [d for pf in files for d in pf.documents]
-    inv = build(docs, context_docs)
+    inv = build(docs, context_docs, namespaces)
     cluster = cluster_facts(inv, config.platform, config.kubevirt_version)
     ctx = Context(inv, cluster, config, rules, Resolver(inv, config))
     registry = checks.load_all()

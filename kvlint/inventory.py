@@ -250,7 +250,9 @@ class Inventory:
         return self.by_kind.get(kind, [])
 
 
-def _objects_from(doc: Document, data: Any, base: Path, context_only: bool) -> Iterator[K8sObject]:
+def _objects_from(
+    doc: Document, data: Any, base: Path, context_only: bool, ns_override: str | None = None
+) -> Iterator[K8sObject]:
     if not isinstance(data, dict):
         return
     kind = data.get("kind")
@@ -260,13 +262,15 @@ def _objects_from(doc: Document, data: Any, base: Path, context_only: bool) -> I
     items = data.get("items")
     if kind == "List" or (kind.endswith("List") and isinstance(items, list)):
         for i, item in enumerate(as_list(items)):
-            yield from _objects_from(doc, item, base + ("items", i), context_only)
+            yield from _objects_from(doc, item, base + ("items", i), context_only, ns_override)
         return
     meta = as_dict(data.get("metadata"))
     name = meta.get("name")
     if not isinstance(name, str) or not name:
         name = meta.get("generateName") if isinstance(meta.get("generateName"), str) else ""
     namespace = meta.get("namespace")
+    if ns_override and kind not in CLUSTER_SCOPED:
+        namespace = ns_override
     yield K8sObject(
         doc,
         base,
@@ -279,13 +283,22 @@ def _objects_from(doc: Document, data: Any, base: Path, context_only: bool) -> I
     )
 
 
-def build(docs: Iterable[Document], context_docs: Iterable[Document] = ()) -> Inventory:
+def build(
+    docs: Iterable[Document],
+    context_docs: Iterable[Document] = (),
+    namespaces: dict[str, str] | None = None,
+) -> Inventory:
+    """Index the objects of the linted documents and, for resolution only, of the context.
+
+    ``namespaces`` maps a file to the namespace a kustomization gives its objects.
+    """
     inv = Inventory()
+    ns = namespaces or {}
     for doc in docs:
-        for obj in _objects_from(doc, doc.data, (), False):
+        for obj in _objects_from(doc, doc.data, (), False, ns.get(doc.path)):
             inv.add(obj)
     for doc in context_docs:
-        for obj in _objects_from(doc, doc.data, (), True):
+        for obj in _objects_from(doc, doc.data, (), True, ns.get(doc.path)):
             inv.add(obj)
     return inv
 

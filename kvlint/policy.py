@@ -105,18 +105,33 @@ def score(policy: K8sObject, vmi_labels: dict[str, Any] | None, ns_labels: dict[
     return result
 
 
+API_VERSION = "migrations.kubevirt.io/v1alpha1"
+
+
+def policies(inv: Inventory) -> list[K8sObject]:
+    """The MigrationPolicies the API server would serve: only ``migrations.kubevirt.io/v1alpha1``
+    exists, an object with another version of the group is rejected and never matches."""
+    return [p for p in inv.kind("MigrationPolicy") if p.api_version == API_VERSION]
+
+
+def vmi_labels(w: Workload) -> dict[str, Any] | None:
+    """The VMI's label map as KubeVirt sees it: ``labels: {}`` is dropped on the way through
+    the API server (``omitempty``), so an empty map is the same as no labels (nil)."""
+    return w.template_labels or None
+
+
 def match(inv: Inventory, w: Workload) -> PolicyMatch:
-    policies = [p for p in inv.kind("MigrationPolicy") if p.group == "migrations.kubevirt.io"]
-    vmi_labels = w.template_labels
+    policies_in_view = policies(inv)
+    labels = vmi_labels(w)
     ns_labels, ns_in_view = namespace_labels(inv, w.obj.ns)
-    scores = [score(p, vmi_labels, ns_labels) for p in policies]
+    scores = [score(p, labels, ns_labels) for p in policies_in_view]
     matched = sorted((s for s in scores if s.matched), key=PolicyScore.sort_key)
     others = sorted((s for s in scores if not s.matched), key=lambda s: s.policy.name)
     out = PolicyMatch(matched[0] if matched else None, matched + others)
     if out.winner is not None:
         w0 = out.winner
         out.ties = [s for s in matched[1:] if (s.total, s.vmi_score) == (w0.total, w0.vmi_score)]
-    uses_ns = any(as_dict(get(p.data, "spec", "selectors")).get("namespaceSelector") for p in policies)
+    uses_ns = any(as_dict(get(p.data, "spec", "selectors")).get("namespaceSelector") for p in policies_in_view)
     if uses_ns and not ns_in_view:
         ns = w.obj.ns or "(unset)"
         out.assumptions.append(

@@ -1,14 +1,38 @@
-"""The whole pipeline: paths -> source -> parse -> inventory -> rules -> result."""
+"""The whole pipeline: paths -> source -> parse -> inventory -> rules -> result.
+
+Parsing is the expensive stage; with ``jobs > 1`` and enough files it runs in worker
+processes (each worker reads and parses a contiguous share of the files; the parent only
+merges the results, so the output does not depend on the number of jobs).
+"""
 
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from kvlint import source
 from kvlint.config import Config
 from kvlint.engine import Result, run
 from kvlint.models import Finding, Location
 from kvlint.parse import Document, ParsedFile, parse_text
+
+#: Below this many files a process pool costs more than it saves.
+PARALLEL_MIN_FILES = 64
+
+
+@dataclass
+class Options:
+    cluster_state: Sequence[str] = ()
+    #: Folders whose manifests feed resolution only (pre-commit: the rest of the repo).
+    context: Sequence[str] = ()
+    max_size: int = source.DEFAULT_MAX_FILE_SIZE
+    jobs: int = 0
+    baseline: str | None = None
+    #: Use the cache of parsed context files.
+    cache: bool = True
+    extra: dict[str, object] = field(default_factory=dict)
 
 
 def read_error(display: str, message: str) -> Finding:
@@ -21,18 +45,96 @@ def read_error(display: str, message: str) -> Finding:
     )
 
 
+def _parse_one(src: source.SourceFile, max_size: int) -> ParsedFile | Finding:
+    text = source.read(src, max_size)
+    if text.text is None:
+        return read_error(src.display, text.error or "cannot read file")
+    return parse_text(src.display, text.text)
+
+
+def _parse_chunk(args: tuple[list[source.SourceFile], int]) -> list[ParsedFile | Finding]:
+    files, max_size = args
+    return [_parse_one(f, max_size) for f in files]
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def parse_sources(
-    files: Sequence[source.SourceFile], max_size: int
+    files: Sequence[source.SourceFile], max_size: int, jobs: int = 1
 ) -> tuple[list[ParsedFile], list[Finding]]:
-    parsed: list[ParsedFile] = []
-    errors: list[Finding] = []
-    for src in files:
-        text = source.read(src, max_size)
-        if text.text is None:
-            errors.append(read_error(src.display, text.error or "cannot read file"))
-            continue
-        parsed.append(parse_text(src.display, text.text))
+    """Read and parse files, in order; unreadable ones become KV906 findings."""
+    jobs = jobs or default_jobs()
+    disk = [f for f in files if f.real != source.STDIN]
+    if jobs > 1 and len(disk) >= PARALLEL_MIN_FILES and len(disk) == len(files):
+        outcomes = _parallel(list(files), max_size, jobs)
+    else:
+        outcomes = [_parse_one(f, max_size) for f in files]
+    parsed = [o for o in outcomes if isinstance(o, ParsedFile)]
+    errors = [o for o in outcomes if isinstance(o, Finding)]
     return parsed, errors
+
+
+def _parallel(files: list[source.SourceFile], max_size: int, jobs: int) -> list[ParsedFile | Finding]:
+    import multiprocessing
+
+    # Contiguous shares keep related files together and the merge order trivial; more
+    # shares than workers even out the load.
+    shares = jobs * 4
+    size = -(-len(files) // shares)
+    chunks = [(files[i : i + size], max_size) for i in range(0, len(files), size)]
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with multiprocessing.get_context(method).Pool(jobs) as pool:
+        results = pool.map(_parse_chunk, chunks, chunksize=1)
+    return [r for chunk in results for r in chunk]
+
+
+def git_root(start: str = ".") -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", start, "rev-parse", "--show-toplevel"],
+            capture_output=True, text=True, timeout=10, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    root = out.stdout.strip()
+    return root if out.returncode == 0 and root else None
+
+
+def _git_files(root: str) -> list[str] | None:
+    """Tracked and untracked-but-not-ignored manifest files of a git work tree."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True, timeout=60, check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
+    return sorted(
+        os.path.join(root, n) for n in names if n.endswith(source.EXTENSIONS) and os.path.isfile(os.path.join(root, n))
+    )
+
+
+def discover_context(dirs: Sequence[str], exclude: Sequence[str], skip: set[str]) -> list[source.SourceFile]:
+    files: dict[str, source.SourceFile] = {}
+    for d in dirs:
+        listed = _git_files(d) if git_root(d) else None
+        if listed is None:
+            found, _ = source.discover([d], exclude)
+        else:
+            found, _ = source.discover(listed, exclude)
+        for f in found:
+            real = os.path.realpath(f.real)
+            if real not in skip:
+                files.setdefault(real, f)
+    return [files[k] for k in sorted(files)]
 
 
 def lint_paths(
@@ -40,21 +142,56 @@ def lint_paths(
     config: Config,
     cluster_state: Sequence[str] = (),
     max_size: int = source.DEFAULT_MAX_FILE_SIZE,
+    options: Options | None = None,
 ) -> Result:
+    from kvlint import kustomize
+
+    opts = options or Options(cluster_state=cluster_state, max_size=max_size)
     files, missing = source.discover(paths, config.exclude)
-    parsed, errors = parse_sources(files, max_size)
+    parsed, errors = parse_sources(files, opts.max_size, opts.jobs)
     errors = [read_error(e.display, e.message) for e in missing] + errors
-    context_docs: list[Document] = []
-    if cluster_state:
-        cfiles, cmissing = source.discover(cluster_state)
-        cparsed, cerrors = parse_sources(cfiles, max_size)
-        errors += [read_error(e.display, e.message) for e in cmissing] + cerrors
-        for pf in cparsed:
+
+    context_files: list[ParsedFile] = []
+    if opts.context:
+        linted = {os.path.realpath(f.real) for f in files if f.real != source.STDIN}
+        cfiles = discover_context(opts.context, config.exclude, linted)
+        if opts.cache:
+            from kvlint import cache
+
+            context_files = cache.parse_cached(cfiles, opts.max_size, opts.jobs, opts.context)
+        else:
+            context_files, _ = parse_sources(cfiles, opts.max_size, opts.jobs)
+
+    kinfo = kustomize.analyse(parsed + context_files, [pf.path for pf in parsed + context_files])
+    namespaces = kinfo.namespaces
+    for pf in parsed + context_files:
+        if pf.path in kinfo.patches:
+            pf.documents = []
+
+    context_docs: list[Document] = [d for pf in context_files for d in pf.documents]
+    if opts.cluster_state:
+        sfiles, smissing = source.discover(opts.cluster_state)
+        sparsed, serrors = parse_sources(sfiles, opts.max_size, opts.jobs)
+        errors += [read_error(e.display, e.message) for e in smissing] + serrors
+        for pf in sparsed:
             context_docs.extend(pf.documents)
             if pf.problems:
                 # Problems in cluster state are still input problems of this run.
                 parsed.append(ParsedFile(pf.path, [], pf.problems))
-    return run(parsed, config, context_docs, errors)
+    if config.assumed_objects:
+        src = config.source or ".kvlint.yaml"
+        for i, obj in enumerate(config.assumed_objects):
+            context_docs.append(Document(f"{src} (assumptions.objects[{i}])", i, obj, {}))
+
+    baseline = None
+    if opts.baseline:
+        from kvlint.suppress import load_baseline
+
+        baseline = load_baseline(opts.baseline)
+    return run(
+        parsed, config, context_docs, errors,
+        baseline=baseline, baseline_path=opts.baseline, namespaces=namespaces,
+    )
 
 
 def lint_text(text: str, config: Config | None = None, path: str = "input.yaml") -> Result:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "junit", "github")
 
 
 def render(fmt: str, result: object, **options: object) -> str:
@@ -14,4 +14,16 @@ def render(fmt: str, result: object, **options: object) -> str:
         from kvlint.report import json_report
 
         return json_report.render(result)  # type: ignore[arg-type]
+    if fmt == "sarif":
+        from kvlint.report import sarif
+
+        return sarif.render(result, **options)  # type: ignore[arg-type]
+    if fmt == "junit":
+        from kvlint.report import junit
+
+        return junit.render(result, **options)  # type: ignore[arg-type]
+    if fmt == "github":
+        from kvlint.report import github
+
+        return github.render(result, **options)  # type: ignore[arg-type]
     raise ValueError(f"unknown format {fmt!r}")
