@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 AccessMode = Literal["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_sections(cls, data: Any) -> Any:
+        # A section left with only comments ('rules:') reads as null: treat it as empty.
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if v is not None}
+        return data
 
 
 class ClaimSetModel(_Strict):
@@ -42,3 +50,11 @@ class ConfigFile(_Strict):
     exclude: list[str] = Field(default_factory=list)
     ignore: list[IgnoreModel] = Field(default_factory=list)
     assumptions: AssumptionsModel | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _off_is_a_level(cls, data: Any) -> Any:
+        # YAML 1.1 reads an unquoted 'off' as false: accept it as the level 'off'.
+        if isinstance(data, dict) and isinstance(data.get("rules"), dict):
+            data = {**data, "rules": {k: ("off" if v is False else v) for k, v in data["rules"].items()}}
+        return data

@@ -48,6 +48,9 @@ class PolicyMatch:
     assumptions: list[str] = field(default_factory=list)
 
 
+METADATA_NAME = "kubernetes.io/metadata.name"
+
+
 def namespace_labels(inv: Inventory, namespace: str) -> tuple[dict[str, str], bool]:
     """Labels of a namespace (with ``kubernetes.io/metadata.name``), and whether the
     Namespace object is in view."""
@@ -56,7 +59,7 @@ def namespace_labels(inv: Inventory, namespace: str) -> tuple[dict[str, str], bo
     if ns_obj is not None:
         labels.update({str(k): str(v) for k, v in ns_obj.labels().items()})
     if namespace:
-        labels["kubernetes.io/metadata.name"] = namespace
+        labels[METADATA_NAME] = namespace
     return labels, ns_obj is not None
 
 
@@ -131,7 +134,13 @@ def match(inv: Inventory, w: Workload) -> PolicyMatch:
     if out.winner is not None:
         w0 = out.winner
         out.ties = [s for s in matched[1:] if (s.total, s.vmi_score) == (w0.total, w0.vmi_score)]
-    uses_ns = any(as_dict(get(p.data, "spec", "selectors")).get("namespaceSelector") for p in policies_in_view)
+    # Only a namespaceSelector key other than kubernetes.io/metadata.name (always known) rests on
+    # an assumption, and only for a VMI with labels (otherwise the selector is skipped).
+    uses_ns = labels is not None and any(
+        k != METADATA_NAME
+        for p in policies_in_view
+        for k in as_dict(as_dict(get(p.data, "spec", "selectors")).get("namespaceSelector"))
+    )
     if uses_ns and not ns_in_view:
         ns = w.obj.ns or "(unset)"
         out.assumptions.append(

@@ -1,0 +1,623 @@
+#!/usr/bin/env python3
+"""kvlint performance benchmark (not part of the test suite's pass/fail).
+
+    .venv/bin/python bench/run.py                      # 1k and 10k VMs
+    .venv/bin/python bench/run.py --vms 1000 --json /tmp/bench.json
+
+For each tree size it generates (or reuses, from bench/out/) a GitOps-style tree with
+bench/generate.py and measures, side by side and interleaved, with each command repeated
+``--repeat`` times (median wall reported):
+
+  kvlint           kvlint lint --format json TREE              (default --jobs)
+  kvlint-jobs1     kvlint lint --format json --jobs 1 TREE
+  floor            one Python process that reads every .yaml file of TREE and composes it
+                   with libyaml (yaml.compose_all(text, Loader=yaml.CSafeLoader))
+  yamllint         yamllint -f parsable TREE                           (when installed)
+  checkov          checkov -d TREE --framework kubernetes --quiet --compact  (when installed)
+
+then start-up (``kvlint --version``; ``kvlint lint`` of one small file, median of 10) and
+pre-commit mode (one changed file with ``--context TREE``, warm cache). It prints the
+numbers, the ratios and a PASS/FAIL table against the performance targets.
+
+Every measured command runs in its own small wrapper process (``python -I -S -c WRAPPER``)
+that spawns the command, waits for it with ``os.wait4`` and reports the command's wall time,
+CPU time (user+sys of the command and every descendant it waited for), its ``ru_maxrss``
+(the largest single process of the command), a sampled peak of the summed RSS of the whole
+process tree, and the wrapper's own ``ru_maxrss``. Numbers are therefore per command and never
+cumulative across commands.
+
+Standard library + PyYAML only. The kvlint measured is the one next to the interpreter that
+runs this script (``Path(sys.executable).parent / "kvlint"``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as _dt
+import json
+import os
+import platform
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import generate  # noqa: E402  (bench/generate.py)
+
+DEFAULT_SIZES = (1000, 10000)
+MB = 1024 * 1024
+
+# Targets (see docs/performance.md).
+TARGET_DEFAULT_VS_FLOOR = 1.2
+TARGET_JOBS1_VS_FLOOR = 2.0
+TARGET_SCALING_PER_10X = 11.0  # time(10N) / time(N)
+TARGET_PEAK_MB = 300.0
+TARGET_STARTUP_MS = 150.0
+TARGET_PRECOMMIT_MS = 300.0
+
+# --------------------------------------------------------------------------- wrapper
+
+#: Runs one command and prints one JSON line about it. argv: OUT ERR CMD...
+WRAPPER = r"""
+import json, os, resource, sys, threading, time
+out_path, err_path, *argv = sys.argv[1:]
+PAGE = os.sysconf("SC_PAGE_SIZE")
+
+def tree_rss(root):
+    # Sum of RSS over root and its descendants (/proc scan: works without
+    # CONFIG_PROC_CHILDREN). Pages shared by forked workers count once per process.
+    parent, rss = {}, {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/" + name + "/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(b")") + 2:].split()
+        pid = int(name)
+        parent[pid] = int(fields[1])
+        rss[pid] = int(fields[21]) * PAGE
+    total, stack, seen = 0, [root], set()
+    children = {}
+    for pid, ppid in parent.items():
+        children.setdefault(ppid, []).append(pid)
+    while stack:
+        p = stack.pop()
+        if p in seen:
+            continue
+        seen.add(p)
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, ()))
+    return total
+
+peak = 0
+done = threading.Event()
+
+def sample(pid):
+    global peak
+    while not done.is_set():
+        try:
+            peak = max(peak, tree_rss(pid))
+        except Exception:
+            pass
+        done.wait(0.05)
+
+flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+actions = [
+    (os.POSIX_SPAWN_OPEN, 0, os.devnull, os.O_RDONLY, 0),
+    (os.POSIX_SPAWN_OPEN, 1, out_path, flags, 0o644),
+    (os.POSIX_SPAWN_OPEN, 2, err_path, flags, 0o644),
+]
+t0 = time.perf_counter()
+pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=actions)
+sampler = threading.Thread(target=sample, args=(pid,), daemon=True)
+sampler.start()
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - t0
+done.set()
+sampler.join()
+me = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({
+    "wall": wall,
+    "user": ru.ru_utime,
+    "sys": ru.ru_stime,
+    "maxrss_kb": ru.ru_maxrss,
+    "tree_rss_peak_kb": peak // 1024,
+    "wrapper_maxrss_kb": me.ru_maxrss,
+    "rc": os.waitstatus_to_exitcode(status),
+}))
+"""
+
+#: The floor: read every .yaml file and compose it with libyaml. argv: TREE
+FLOOR = r"""
+import os, sys, yaml
+n = 0
+for root, dirs, files in os.walk(sys.argv[1]):
+    dirs.sort()
+    for name in sorted(files):
+        if name.endswith(".yaml"):
+            with open(os.path.join(root, name), encoding="utf-8") as fh:
+                text = fh.read()
+            for _node in yaml.compose_all(text, Loader=yaml.CSafeLoader):
+                n += 1
+print(n)
+"""
+
+
+@dataclass
+class Run:
+    wall: float
+    cpu: float
+    maxrss_mb: float
+    tree_rss_mb: float
+    wrapper_mb: float
+    rc: int
+
+
+@dataclass
+class Measure:
+    name: str
+    argv: list[str] | None
+    note: str = ""
+    runs: list[Run] = field(default_factory=list)
+    ok_rcs: tuple[int, ...] | None = (0,)  # None: any exit code is fine
+    error: str = ""
+
+    @property
+    def measured(self) -> bool:
+        return bool(self.runs) and not self.error
+
+    @property
+    def wall(self) -> float:
+        return statistics.median(r.wall for r in self.runs)
+
+    @property
+    def cpu(self) -> float:
+        return statistics.median(r.cpu for r in self.runs)
+
+    @property
+    def maxrss_mb(self) -> float:
+        return max(r.maxrss_mb for r in self.runs)
+
+    @property
+    def tree_rss_mb(self) -> float:
+        return max(r.tree_rss_mb for r in self.runs)
+
+    @property
+    def peak_mb(self) -> float:
+        """Memory the command needs: the larger of the biggest process and the tree sum."""
+        return max(self.maxrss_mb, self.tree_rss_mb)
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"argv": self.argv, "note": self.note or None, "error": self.error or None}
+        if self.measured:
+            d.update(
+                wall_median_s=round(self.wall, 4),
+                wall_min_s=round(min(r.wall for r in self.runs), 4),
+                wall_max_s=round(max(r.wall for r in self.runs), 4),
+                cpu_median_s=round(self.cpu, 4),
+                maxrss_mb=round(self.maxrss_mb, 1),
+                tree_rss_peak_mb=round(self.tree_rss_mb, 1),
+                runs=[asdict(r) for r in self.runs],
+            )
+        return d
+
+
+class Runner:
+    def __init__(self, workdir: Path, env: dict[str, str], timeout: float) -> None:
+        self.workdir = workdir
+        self.env = env
+        self.timeout = timeout
+        self.count = 0
+
+    def once(self, argv: list[str], cwd: Path | None = None) -> tuple[Run, Path, Path]:
+        self.count += 1
+        out = self.workdir / f"cmd-{self.count}.out"
+        err = self.workdir / f"cmd-{self.count}.err"
+        wrapper = [sys.executable, "-I", "-S", "-c", WRAPPER, str(out), str(err), *argv]
+        proc = subprocess.Popen(
+            wrapper, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd or self.workdir,
+            env=self.env, start_new_session=True, text=True,
+        )
+        try:
+            stdout, stderr = proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the session this script started
+            proc.communicate()
+            raise RuntimeError(f"timed out after {self.timeout:.0f} s") from None
+        if proc.returncode != 0 or not stdout.strip():
+            raise RuntimeError(f"wrapper failed ({proc.returncode}): {stderr.strip()[-500:]}")
+        d = json.loads(stdout.strip().splitlines()[-1])
+        run = Run(
+            wall=d["wall"],
+            cpu=d["user"] + d["sys"],
+            maxrss_mb=d["maxrss_kb"] / 1024,
+            tree_rss_mb=d["tree_rss_peak_kb"] / 1024,
+            wrapper_mb=d["wrapper_maxrss_kb"] / 1024,
+            rc=d["rc"],
+        )
+        return run, out, err
+
+    def measure(self, m: Measure, cwd: Path | None = None) -> Path | None:
+        """Run ``m`` once more; return its stdout file (None when it failed)."""
+        if m.argv is None or m.error:
+            return None
+        try:
+            run, out, err = self.once(m.argv, cwd)
+        except RuntimeError as e:
+            m.error = str(e)
+            return None
+        if m.ok_rcs is not None and run.rc not in m.ok_rcs:
+            tail = err.read_text(errors="replace").strip()[-800:]
+            m.error = f"exit code {run.rc}: {tail}"
+            return None
+        m.runs.append(run)
+        return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def tool(name: str) -> str | None:
+    """An executable next to the interpreter (the venv), else on PATH."""
+    local = Path(sys.executable).parent / name
+    if local.is_file() and os.access(local, os.X_OK):
+        return str(local)
+    return shutil.which(name)
+
+
+def capture(argv: list[str], env: dict[str, str], cwd: Path) -> str:
+    try:
+        p = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=cwd, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"<{e}>"
+    return (p.stdout + p.stderr).strip()
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith(("model name", "hardware", "cpu model")):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def mem_total_mb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def ensure_tree(vms: int, root: Path, regenerate: bool) -> tuple[Path, dict[str, Any]]:
+    out = root / f"vms-{vms}"
+    stamp = out / generate.STAMP
+    if not regenerate and stamp.exists():
+        try:
+            info = json.loads(stamp.read_text())
+        except ValueError:
+            info = {}
+        if (
+            info.get("vms") == vms
+            and info.get("seed") == 0
+            and info.get("generator_version") == generate.GENERATOR_VERSION
+            and info.get("generator_sha256") == generate.source_digest()
+        ):
+            return out, info
+    print(f"generating {out} ...", flush=True)
+    files, info = generate.generate(vms)
+    generate.write_tree(files, out, info)
+    return out, info
+
+
+def vm_files(tree: Path) -> list[Path]:
+    """The tree's VM files (not the separate -data.yaml files), sorted."""
+    return sorted(p for p in (tree / "apps").rglob("vm-*.yaml") if not p.name.endswith("-data.yaml"))
+
+
+def size_label(n: int) -> str:
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def fmt_s(v: float) -> str:
+    return f"{v * 1000:.0f} ms" if v < 1 else f"{v:.2f} s"
+
+
+def fmt_ratio(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.2f}"
+
+
+def count_vms_with_errors(json_out: Path) -> int | None:
+    try:
+        d = json.loads(json_out.read_text())
+    except (OSError, ValueError):
+        return None
+    names = set()
+    for f in d.get("findings", []):
+        obj = f.get("object") or {}
+        if f.get("severity") == "error" and obj.get("kind") == "VirtualMachine":
+            names.add((obj.get("namespace"), obj.get("name")))
+    return len(names)
+
+
+# --------------------------------------------------------------------------- benchmark
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description="kvlint performance benchmark")
+    ap.add_argument("--vms", type=int, action="append",
+                    help="tree size in VMs; repeat for several (default: 1000 and 10000)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per command on each tree (median wall; default 3)")
+    ap.add_argument("--json", dest="json_out", type=Path, help="also write the numbers to this JSON file")
+    ap.add_argument("--out-dir", type=Path, default=HERE / "out", help="where trees are cached (default bench/out)")
+    ap.add_argument("--regenerate", action="store_true", help="regenerate the trees even when cached")
+    ap.add_argument("--no-external", action="store_true", help="skip yamllint and checkov")
+    ap.add_argument("--timeout", type=float, default=1800, help="seconds before one command run is killed")
+    args = ap.parse_args(argv)
+    sizes = sorted(set(args.vms or DEFAULT_SIZES))
+    if any(n < 1 for n in sizes) or args.repeat < 1:
+        ap.error("--vms and --repeat must be at least 1")
+
+    kvlint = Path(sys.executable).parent / "kvlint"
+    if not kvlint.exists():
+        print(f"run.py: {kvlint} not found (run with the venv's python: .venv/bin/python bench/run.py)", file=sys.stderr)
+        return 2
+
+    work = Path(tempfile.mkdtemp(prefix="kvlint-bench-"))
+    env = dict(os.environ)
+    # A private parse cache: never the user's, and cold at the start of every benchmark.
+    env["KVLINT_CACHE_DIR"] = str(work / "kvlint-cache")
+    env.pop("NO_COLOR", None)
+    try:
+        return _bench(args, sizes, kvlint, work, env)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path, env: dict[str, str]) -> int:
+    runner = Runner(work, env, args.timeout)
+    help_text = capture([str(kvlint), "lint", "--help"], env, work)
+    has_jobs = "--jobs" in help_text
+    has_context = "--context" in help_text
+    base_opts = ["--no-config"] if "--no-config" in help_text else []
+    version = capture([str(kvlint), "--version"], env, work)
+    try:
+        import yaml
+
+        yaml_info = f"PyYAML {yaml.__version__} (libyaml {'yes' if getattr(yaml, '__with_libyaml__', False) else 'NO'})"
+    except ImportError:
+        yaml_info = "PyYAML not importable"
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    machine = {
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "nproc": affinity,
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        "mem_total_mb": round(mem_total_mb() or 0),
+        "os": f"{platform.system()} {platform.release()}",
+        "python": platform.python_version(),
+        "python_executable": sys.executable,
+        "kvlint": version,
+        "kvlint_path": str(kvlint),
+        "yaml": yaml_info,
+        "repeat": args.repeat,
+    }
+    print("kvlint benchmark")
+    print(f"  machine : {machine['nproc']} CPUs available ({machine['cpu_count']} online), {machine['cpu_model']}, "
+          f"{machine['mem_total_mb']} MB RAM, {machine['os']}")
+    print(f"  python  : {machine['python']} ({sys.executable}); {yaml_info}")
+    print(f"  kvlint  : {version} ({kvlint})")
+    print(f"  --jobs  : {'yes' if has_jobs else 'not implemented'};  --context: {'yes' if has_context else 'not implemented'}")
+    print(f"  runs    : {args.repeat} per command, interleaved; median wall reported", flush=True)
+
+    yamllint = None if args.no_external else tool("yamllint")
+    checkov = None if args.no_external else tool("checkov")
+    results: dict[str, Any] = {"machine": machine, "trees": {}, "startup": {}, "precommit": {}, "targets": []}
+    measures_by_size: dict[int, dict[str, Measure]] = {}
+    trees: dict[int, Path] = {}
+
+    for n in sizes:
+        tree, info = ensure_tree(n, args.out_dir, args.regenerate)
+        trees[n] = tree
+        lint = [str(kvlint), "lint", *base_opts, "--format", "json"]
+        ms: dict[str, Measure] = {
+            "kvlint": Measure("kvlint lint (default jobs)", [*lint, str(tree)], ok_rcs=(0, 1)),
+            "kvlint-jobs1": Measure(
+                "kvlint lint --jobs 1",
+                [*lint, "--jobs", "1", str(tree)] if has_jobs else [*lint, str(tree)],
+                note="" if has_jobs else "n/a: --jobs not implemented (measured without it)",
+                ok_rcs=(0, 1),
+            ),
+            "floor": Measure("floor: read + libyaml compose", [sys.executable, "-c", FLOOR, str(tree)]),
+            "yamllint": Measure(
+                "yamllint -f parsable", [yamllint, "-f", "parsable", str(tree)] if yamllint else None,
+                note="" if yamllint else ("skipped (--no-external)" if args.no_external else "not installed"),
+                ok_rcs=None,
+            ),
+            "checkov": Measure(
+                "checkov --framework kubernetes",
+                [checkov, "-d", str(tree), "--framework", "kubernetes", "--quiet", "--compact"] if checkov else None,
+                note="" if checkov else ("skipped (--no-external)" if args.no_external else "not installed"),
+                ok_rcs=None,
+            ),
+        }
+        measures_by_size[n] = ms
+        print(f"\n== tree vms-{n}: {info['files']} files, {info['namespaces']} namespaces, "
+              f"{info['bytes'] / 1e6:.1f} MB, {info['vms_with_blocker']} VMs with a planted blocker", flush=True)
+        # Untimed warm-up: page cache and .pyc files, so that run 1 is not an outlier.
+        runner.measure(Measure("warm-up", [sys.executable, "-c", FLOOR, str(tree)]))
+        found = None
+        for rep in range(args.repeat):
+            for key, m in ms.items():
+                out = runner.measure(m)
+                if out is not None and key == "kvlint" and found is None:
+                    found = count_vms_with_errors(out)
+                if m.runs and m.runs[-1] is not None and out is not None:
+                    print(f"  run {rep + 1}/{args.repeat} {m.name:34s} {fmt_s(m.runs[-1].wall):>9s}", flush=True)
+        if found is not None:
+            print(f"  kvlint reports errors on {found} of {n} VMs ({found / n:.0%}); "
+                  f"the generator planted blockers in {info['vms_with_blocker']}")
+        results["trees"][str(n)] = {
+            "path": str(tree),
+            "files": info["files"],
+            "bytes": info["bytes"],
+            "namespaces": info["namespaces"],
+            "vms_with_planted_blocker": info["vms_with_blocker"],
+            "vms_with_kvlint_errors": found,
+            "commands": {k: m.as_dict() for k, m in ms.items()},
+        }
+
+    # Start-up: version, and one small file linted in isolation (no git root, no context).
+    small_dir = work / "small"
+    small_dir.mkdir()
+    first_vm = vm_files(trees[sizes[0]])[0]
+    small = small_dir / "vm.yaml"
+    shutil.copyfile(first_vm, small)
+    one = [str(kvlint), "lint", *base_opts]
+    if "--no-context" in help_text:
+        one.append("--no-context")
+    startup = {
+        "version": Measure("kvlint --version", [str(kvlint), "--version"]),
+        "one_file": Measure("kvlint lint one small file", [*one, "--format", "json", str(small)], ok_rcs=(0, 1)),
+    }
+    print("\n== start-up (median of 10)", flush=True)
+    for _ in range(10):
+        for m in startup.values():
+            runner.measure(m, cwd=small_dir)
+    results["startup"] = {k: m.as_dict() for k, m in startup.items()}
+
+    # Pre-commit: one changed file, the whole tree as context, warm cache.
+    pre: dict[int, Measure] = {}
+    if has_context:
+        print("\n== pre-commit: one changed file with --context TREE (cold run, then median of 5 warm runs)", flush=True)
+        for n in sizes:
+            tree = trees[n]
+            candidates = vm_files(tree)
+            changed = candidates[len(candidates) // 2]
+            original = changed.read_bytes()
+            m = Measure(f"pre-commit vms-{n}", [str(kvlint), "lint", *base_opts, "--format", "json",
+                                                "--context", str(tree), str(changed)], ok_rcs=(0, 1))
+            cold = Measure(f"pre-commit cold vms-{n}", m.argv, ok_rcs=(0, 1))
+            try:
+                runner.measure(cold)
+                for k in range(5):
+                    # The developer edited the file: new content, size and mtime.
+                    changed.write_bytes(original + f"# edited for the benchmark ({k})\n".encode())
+                    runner.measure(m)
+            finally:
+                changed.write_bytes(original)
+            pre[n] = m
+            results["precommit"][str(n)] = {"cold": cold.as_dict(), "warm": m.as_dict(),
+                                            "changed_file": str(changed)}
+
+    # ----------------------------------------------------------------------- report
+    print("\n== results (wall = median; CPU = user+sys incl. child processes; peak RSS = largest "
+          "process; tree RSS = sampled sum over the process tree)")
+    header = f"{'tree':>6}  {'command':34s} {'wall':>9s} {'min..max':>15s} {'CPU':>9s} {'peak RSS':>9s} {'tree RSS':>9s}  note"
+    print(header)
+    print("-" * len(header))
+    for n in sizes:
+        for m in measures_by_size[n].values():
+            _row(str(n), m)
+    for m in startup.values():
+        _row("-", m)
+    for n, m in pre.items():
+        _row(str(n), m)
+
+    targets: list[dict[str, Any]] = []
+
+    def target(name: str, value: float | None, limit: float | None, unit: str = "", note: str = "") -> None:
+        if value is None:
+            verdict = "n/a"
+        elif limit is None:
+            verdict = "info"
+        else:
+            verdict = "PASS" if value <= limit else "FAIL"
+        targets.append({"target": name, "value": None if value is None else round(value, 3),
+                        "limit": limit, "unit": unit, "verdict": verdict, "note": note or None})
+
+    for n in sizes:
+        ms = measures_by_size[n]
+        floor = ms["floor"]
+        for key, limit in (("kvlint", TARGET_DEFAULT_VS_FLOOR), ("kvlint-jobs1", TARGET_JOBS1_VS_FLOOR)):
+            m = ms[key]
+            value = m.wall / floor.wall if m.measured and floor.measured else None
+            label = "kvlint default / floor" if key == "kvlint" else "kvlint --jobs 1 / floor"
+            target(f"{label} ({n} VMs)", value, limit, "x", m.note or m.error)
+        for key in ("yamllint", "checkov"):
+            m = ms[key]
+            if m.measured and floor.measured:
+                target(f"{key} / floor ({n} VMs)", m.wall / floor.wall, None, "x")
+    if len(sizes) > 1:
+        lo, hi = sizes[0], sizes[-1]
+        limit = TARGET_SCALING_PER_10X * (hi / lo) / 10
+        for key, label in (("kvlint", "kvlint default"), ("kvlint-jobs1", "kvlint --jobs 1"), ("floor", "floor")):
+            a, b = measures_by_size[lo][key], measures_by_size[hi][key]
+            value = b.wall / a.wall if a.measured and b.measured else None
+            target(f"{size_label(hi)} / {size_label(lo)} time, {label}", value, limit if key != "floor" else None, "x", measures_by_size[hi][key].note)
+    big = sizes[-1]
+    for key, label in (("kvlint", "kvlint default"), ("kvlint-jobs1", "kvlint --jobs 1")):
+        m = measures_by_size[big][key]
+        target(f"peak memory, {label} ({big} VMs)", m.peak_mb if m.measured else None, TARGET_PEAK_MB, "MB",
+               m.note)
+    v = startup["version"]
+    target("start-up: kvlint --version", v.wall * 1000 if v.measured else None, None, "ms")
+    o = startup["one_file"]
+    target("start-up: kvlint lint one small file", o.wall * 1000 if o.measured else None, TARGET_STARTUP_MS, "ms")
+    if has_context:
+        for n, m in pre.items():
+            target(f"pre-commit: 1 changed file, --context ({n} VMs), warm", m.wall * 1000 if m.measured else None,
+                   TARGET_PRECOMMIT_MS, "ms", m.error)
+    else:
+        target("pre-commit: 1 changed file, --context, warm", None, TARGET_PRECOMMIT_MS, "ms",
+               "n/a: --context not implemented")
+    results["targets"] = targets
+
+    print("\n== targets")
+    print(f"{'target':58s} {'value':>10s} {'limit':>10s}  verdict")
+    print("-" * 90)
+    for t in targets:
+        val = "n/a" if t["value"] is None else (f"{t['value']:.2f}" if t["unit"] == "x" else f"{t['value']:.0f}")
+        val = f"{val} {t['unit']}".strip() if t["value"] is not None and t["unit"] != "x" else val
+        lim = "" if t["limit"] is None else f"<= {t['limit']:g}{' ' + t['unit'] if t['unit'] != 'x' else ''}"
+        note = f"  ({t['note']})" if t["note"] else ""
+        print(f"{t['target']:58s} {val:>10s} {lim:>10s}  {t['verdict']}{note}")
+
+    if args.json_out:
+        args.json_out.parent.mkdir(parents=True, exist_ok=True)
+        args.json_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+        print(f"\nwrote {args.json_out}")
+    failed = [m for ms in measures_by_size.values() for k, m in ms.items() if k.startswith("kvlint") and m.error]
+    return 1 if failed else 0
+
+
+def _row(tree: str, m: Measure) -> None:
+    if not m.measured:
+        why = m.error or m.note or "not run"
+        print(f"{tree:>6}  {m.name:34s} {'-':>9s} {'':>15s} {'-':>9s} {'-':>9s} {'-':>9s}  {why}")
+        return
+    lo, hi = min(r.wall for r in m.runs), max(r.wall for r in m.runs)
+    span = f"{fmt_s(lo)}..{fmt_s(hi)}" if len(m.runs) > 1 else ""
+    print(f"{tree:>6}  {m.name:34s} {fmt_s(m.wall):>9s} {span:>15s} {fmt_s(m.cpu):>9s} "
+          f"{m.maxrss_mb:7.0f}MB {m.tree_rss_mb:7.0f}MB  {m.note}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
