@@ -35,10 +35,6 @@ REASON_ORDER = (
     DISKS_REASON,
 )
 PRIORITY_MESSAGE = "Migration priority queue, only virt-controller is allowed to set priority field"
-VMIM_EXAMPLE = (
-    "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanceMigration\nmetadata:\n"
-    "  name: migrate-{name}\n  namespace: {ns}\nspec:\n  vmiName: {name}"
-)
 
 
 def _is_vmim(obj: K8sObject) -> bool:
@@ -86,6 +82,12 @@ def _rank(ctx: Context, f: Finding) -> int:
     return order.index(f.reason) if f.reason in order else len(order)
 
 
+def _rejects(f: Finding) -> bool:
+    """A blocker that makes LiveMigratable False (it carries one of its reasons), as opposed to
+    one that lets the migration be admitted and then fail (e.g. an unschedulable target)."""
+    return f.reason is not None and f.reason.endswith("LiveMigratable")
+
+
 def _describe(found: list[Finding]) -> str:
     parts = []
     for f in found[:4]:
@@ -103,8 +105,7 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     if not _is_vmim(obj):
         return
     spec = _spec(obj)
-    name = obj.name or "my-vm"
-    ns = obj.ns or "default"
+    ns = obj.ns or "<namespace>"
 
     yield ctx.finding(
         "KV605", obj, ("kind",),
@@ -128,9 +129,7 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
             "KV601", obj, path,
             "vmiName is missing: KubeVirt's admission rejects the migration with \"vmiName is "
             f"missing\" (spec.vmiName){detail}",
-            fix="name the VMI to migrate (the VM's name, for a VM):\n"
-            + VMIM_EXAMPLE.format(name=name if name != "my-vm" else "my-vm", ns=ns).split("kind:", 1)[0]
-            + "spec:\n  vmiName: <vm-name>",
+            fix="name the VMI to migrate (for a VM, the VM's name):\n  spec:\n    vmiName: <vm-name>",
         )
 
     if "priority" in spec:
@@ -200,7 +199,7 @@ def migration_target(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
         return
     decentralized = bool(_decentralized(obj))
     found = sorted(certain or possible, key=lambda f: (_rank(ctx, f), f.location.line))
-    reasoned = [f for f in found if f.reason in _order(ctx) or (f.reason and f.reason.endswith("LiveMigratable"))]
+    reasoned = [f for f in found if _rejects(f)]
     related = [f.location for f in found[:6]]
     who = w.obj.display()
     exemption = ""

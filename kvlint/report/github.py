@@ -39,7 +39,8 @@ def command(f: Finding, rules: dict[str, catalog.RuleMeta], root: str) -> str:
     if not is_pseudo_file(loc.file):
         path = relative_to_root(loc.file, root) or loc.file.replace(os.sep, "/")
         line, col, end_line, end_col = span(loc)
-        props += [("file", path), ("line", str(line)), ("col", str(col)), ("endLine", str(end_line))]
+        props += [("file", path), ("line", str(line)), ("col", str(col))]
+        props.append(("endLine", str(end_line)))
         if end_col is not None:
             props.append(("endColumn", str(end_col)))
     props.append(("title", _title(f, rules)))

@@ -302,7 +302,10 @@ def _result(art: _Artifacts, f: Finding, index: int) -> dict[str, Any]:
         res["fixes"] = fixes
     if f.suppressed is not None:
         kind, justification = f.suppressed
-        sup: dict[str, Any] = {"kind": SUPPRESSION_KINDS.get(kind, "external"), "status": "accepted"}
+        sup: dict[str, Any] = {
+            "kind": SUPPRESSION_KINDS.get(kind, "external"),
+            "status": "accepted",
+        }
         if justification:
             sup["justification"] = justification
         sup["properties"] = {"kvlintKind": kind}

@@ -1,0 +1,100 @@
+"""GitOps trees: kustomize namespaces and patches, context folders and their cache."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from kvlint.config import Config
+from kvlint.runner import Options, lint_paths
+
+VM = """\
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: {{name: app{ns}}}
+spec:
+  template:
+    spec:
+      domain:
+        devices:
+          disks: [{{name: d, disk: {{}}}}]
+          interfaces: [{{name: default, masquerade: {{}}}}]
+      networks: [{{name: default, pod: {{}}}}]
+      volumes:
+      - name: d
+        persistentVolumeClaim: {{claimName: data}}
+"""
+PVC = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {{name: data{ns}}}\nspec: {{accessModes: [{mode}]}}\n"
+
+
+def write(root: Path, rel: str, text: str) -> None:
+    p = root / rel
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+
+
+def rules(res) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(f.rule for f in res.findings if f.rule != "KV701")
+
+
+def test_kustomize_namespace_is_applied(tmp_path: Path) -> None:
+    write(tmp_path, "base/kustomization.yaml", "resources: [vm.yaml]\n")
+    write(tmp_path, "base/vm.yaml", VM.format(ns=""))
+    write(tmp_path, "overlays/prod/kustomization.yaml", "namespace: prod\nresources: [../../base, pvc.yaml]\n")
+    write(tmp_path, "overlays/prod/pvc.yaml", PVC.format(ns="", mode="ReadWriteOnce"))
+    res = lint_paths([str(tmp_path)], Config())
+    kv101 = [f for f in res.findings if f.rule == "KV101"]
+    assert len(kv101) == 1 and kv101[0].object is not None and kv101[0].object.namespace == "prod"
+
+
+def test_patch_files_are_not_linted_as_objects(tmp_path: Path) -> None:
+    write(tmp_path, "kustomization.yaml", "resources: [vm.yaml]\npatches:\n- path: patch.yaml\npatchesStrategicMerge: [smp.yaml]\n")
+    write(tmp_path, "vm.yaml", VM.format(ns=", namespace: a").replace("claimName: data", "claimName: data"))
+    patch = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      domain: {devices: {interfaces: [{name: default, bridge: {}}]}}\n"
+    write(tmp_path, "patch.yaml", patch)
+    write(tmp_path, "smp.yaml", patch)
+    res = lint_paths([str(tmp_path)], Config())
+    files = {os.path.basename(f.location.file) for f in res.findings}
+    assert "patch.yaml" not in files and "smp.yaml" not in files
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+def test_context_resolves_and_reports_only_given_files(tmp_path: Path) -> None:
+    write(tmp_path, "storage/pvc.yaml", PVC.format(ns=", namespace: apps", mode="ReadWriteOnce"))
+    write(tmp_path, "vms/vm.yaml", VM.format(ns=", namespace: apps"))
+    write(tmp_path, "vms/other.yaml", VM.format(ns=", namespace: apps").replace("name: app", "name: other"))
+    opts = Options(context=[str(tmp_path)], cache=False)
+    res = lint_paths([str(tmp_path / "vms/vm.yaml")], Config(), options=opts)
+    assert rules(res) == ["KV101"]
+    assert {f.location.file for f in res.findings} == {str(tmp_path / "vms/vm.yaml")}
+
+
+def test_context_cache_is_never_stale(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
+    repo = tmp_path / "repo"
+    write(repo, "storage/pvc.yaml", PVC.format(ns=", namespace: apps", mode="ReadWriteOnce"))
+    write(repo, "vms/vm.yaml", VM.format(ns=", namespace: apps"))
+    git(repo, "init", "-q")
+    opts = Options(context=[str(repo)])
+    target = [str(repo / "vms/vm.yaml")]
+    assert rules(lint_paths(target, Config(), options=opts)) == ["KV101"]
+    assert list((tmp_path / "cache").iterdir())
+    assert rules(lint_paths(target, Config(), options=opts)) == ["KV101"]  # warm
+    pvc = repo / "storage/pvc.yaml"
+    pvc.write_text(PVC.format(ns=", namespace: apps", mode="ReadWriteMany"))
+    os.utime(pvc, ns=(pvc.stat().st_atime_ns, pvc.stat().st_mtime_ns + 1_000_000))
+    assert rules(lint_paths(target, Config(), options=opts)) == []
+
+
+def test_git_ignored_files_are_not_context(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write(repo, "vms/vm.yaml", VM.format(ns=", namespace: apps"))
+    write(repo, "out/pvc.yaml", PVC.format(ns=", namespace: apps", mode="ReadWriteMany"))
+    write(repo, ".gitignore", "out/\n")
+    git(repo, "init", "-q")
+    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[str(repo)], cache=False))
+    assert rules(res) == ["KV102"]
