@@ -320,11 +320,30 @@ def ensure_tree(vms: int, root: Path, regenerate: bool) -> tuple[Path, dict[str,
             and info.get("generator_version") == generate.GENERATOR_VERSION
             and info.get("generator_sha256") == generate.source_digest()
         ):
+            if not (out / ".git").exists():
+                git_index(out)
             return out, info
     print(f"generating {out} ...", flush=True)
     files, info = generate.generate(vms)
     generate.write_tree(files, out, info)
+    git_index(out)
     return out, info
+
+
+def git_index(tree: Path) -> None:
+    """Make the tree its own git repository with every file staged (nothing is committed).
+
+    A GitOps tree is a git repository, and kvlint's --context lists a folder inside a git
+    work tree with 'git ls-files --exclude-standard': inside this project's work tree,
+    bench/out/ is git-ignored, so without a repository of its own the context would be empty.
+    """
+    git = shutil.which("git")
+    if git is None:
+        print("  (git not found: the tree is not a git repository; --context may see nothing)")
+        return
+    env = dict(os.environ, GIT_CONFIG_NOSYSTEM="1")
+    subprocess.run([git, "init", "-q", str(tree)], check=True, env=env)
+    subprocess.run([git, "-C", str(tree), "add", "-A"], check=True, env=env)
 
 
 def vm_files(tree: Path) -> list[Path]:

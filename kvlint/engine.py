@@ -52,6 +52,8 @@ class Context:
             related=tuple(related),
             data=data,
         )
+        # Where the node sits in its document (for fixes): document index and full path.
+        f.data["node"] = (obj.doc.index, obj.base + path)
         return f
 
     def for_object(self, obj: K8sObject) -> list[Finding]:

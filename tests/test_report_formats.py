@@ -146,7 +146,7 @@ def test_sarif_results_point_at_the_real_nodes(examples: Result) -> None:
         if region["endLine"] == region["startLine"] and "endColumn" in region:
             assert region["endColumn"] > region["startColumn"]
         assert res["partialFingerprints"] == {"kvlint/v1": fingerprint(f)}
-        assert res["properties"]["reason"] == f.reason if f.reason else True
+        assert res["properties"].get("reason") == f.reason
         logical = res["locations"][0]["logicalLocations"][0]
         assert f.object is not None
         assert logical["name"] == f.object.name
@@ -431,9 +431,8 @@ def test_junit_parses_and_counts_match(examples: Result) -> None:
     meta = catalog.load()[first.rule]
     assert case.get("classname") == f"{first.rule} {meta.name}"
     assert first.object is not None
-    assert case.get("name") == (
-        f"{first.location.file}:{first.location.line}:{first.location.column} {first.object.display()}"
-    )
+    loc = first.location
+    assert case.get("name") == f"{loc.file}:{loc.line}:{loc.column} {first.object.display()}"
 
 
 def test_junit_failure_and_info_shapes_and_escaping() -> None:

@@ -150,16 +150,16 @@ def markdown(text: str) -> str:
     def flush() -> None:
         if not block:
             return
+        if out and out[-1] != "":
+            out.append("")
         if block[0].lstrip().startswith("* "):
             out.extend(_md_prose(b) for b in block)
         else:
             indent = min(len(b) - len(b.lstrip(" ")) for b in block if b.strip())
-            if out and out[-1] != "":
-                out.append("")
             out.append("```")
             out.extend(b[indent:] for b in block)
             out.append("```")
-            out.append("")
+        out.append("")
         block.clear()
 
     for line in text.splitlines():
