@@ -111,9 +111,9 @@ def launch_security(ctx: Context, w: Workload) -> Iterator[Finding]:
         return
     if isinstance(ls.get("sev"), dict):
         yield ctx.finding("KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated", blocks=True)
-    if isinstance(ls.get("snp"), dict):
+    if isinstance(ls.get("snp"), dict) and ctx.cluster.version >= (1, 7):
         yield ctx.finding("KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV", blocks=True)
-    if isinstance(ls.get("tdx"), dict):
+    if isinstance(ls.get("tdx"), dict) and ctx.cluster.version >= (1, 7):
         yield ctx.finding("KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated", blocks=True)
 
 
@@ -262,6 +262,7 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
             "inherits the selector and may never run on the source node, so every migration "
             "stays unschedulable and fails",
             blocks=True,
+            scheduling=True,
         )
         return
     for rel, host in _single_host_terms(w.spec.get("affinity")):
@@ -270,4 +271,5 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
             f"required node affinity allows only node {host!r}: the migration target pod inherits "
             "it and can never be scheduled away from the source node",
             blocks=True,
+            scheduling=True,
         )

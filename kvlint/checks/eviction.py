@@ -60,6 +60,25 @@ def eviction_vs_migratability(ctx: Context, w: Workload) -> Iterator[Finding]:
         if strategy.note:
             label += f" ({strategy.note})"
         related.append(strategy.source.loc(strategy.path, label=label))
+    # Blockers that leave the VMI LiveMigratable=True but make every target pod
+    # unschedulable (pinning): the drain starts migrations that can never run.
+    condition = [f for f in certain if not f.data.get("scheduling")]
+    scheduling = [f for f in certain if f.data.get("scheduling")]
+    if scheduling and not condition and strategy.value in ("LiveMigrate", "LiveMigrateIfPossible"):
+        rule = "KV701" if strategy.value == "LiveMigrate" else "KV702"
+        sev = "warning" if strategy.assumed or rule == "KV702" else "error"
+        yield ctx.finding(
+            rule,
+            w.obj,
+            path,
+            f"evictionStrategy {strategy.value} ({where}) on a VM whose migration target can never "
+            f"be scheduled ({_summary(scheduling)}): KubeVirt still counts it as migratable, so a "
+            "node drain starts evacuation migrations that stay unschedulable, fail after 5 "
+            "minutes and are retried: the drain hangs",
+            severity=sev,
+            related=related,
+        )
+        return
     if strategy.value == "LiveMigrate":
         if certain:
             sev = "warning" if strategy.assumed else "error"
@@ -77,12 +96,12 @@ def eviction_vs_migratability(ctx: Context, w: Workload) -> Iterator[Finding]:
                 f"({_summary(possible)}): if it cannot, node drains block"
             )
         yield ctx.finding("KV701", w.obj, path, msg, severity=sev, related=related)
-    elif strategy.value == "LiveMigrateIfPossible" and certain:
+    elif strategy.value == "LiveMigrateIfPossible" and condition:
         yield ctx.finding(
             "KV702",
             w.obj,
             path,
             f"evictionStrategy LiveMigrateIfPossible ({where}) on a VM that cannot live-migrate "
-            f"({_summary(certain)}): on a node drain it is shut down instead of migrated",
+            f"({_summary(condition)}): on a node drain it is shut down instead of migrated",
             related=related,
         )
