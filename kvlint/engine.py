@@ -26,6 +26,8 @@ class Context:
     rules: dict[str, catalog.RuleMeta]
     resolver: Resolver
     findings: list[Finding] = field(default_factory=list)
+    _index: dict[tuple[str, str, str | None, str], list[Finding]] = field(default_factory=dict)
+    _index_size: int = -1
 
     def finding(
         self,
@@ -57,8 +59,16 @@ class Context:
         return f
 
     def for_object(self, obj: K8sObject) -> list[Finding]:
-        ref = obj.ref()
-        return [f for f in self.findings if f.object == ref and f.location.file == obj.file]
+        """Findings of earlier phases on this object (indexed once per phase)."""
+        if self._index_size != len(self.findings):
+            index: dict[tuple[str, str, str | None, str], list[Finding]] = {}
+            for f in self.findings:
+                if f.object is not None:
+                    o = f.object
+                    index.setdefault((f.location.file, o.kind, o.namespace, o.name), []).append(f)
+            self._index = index
+            self._index_size = len(self.findings)
+        return self._index.get((obj.file, obj.kind, obj.namespace, obj.name), [])
 
 
 @dataclass
