@@ -10,10 +10,14 @@ For each policy:
    against the namespace's labels;
 4. empty selectors match everything with score 0.
 Winner: highest vmi+ns score, then higher vmi score, then the smallest metadata.name.
+
+The VMI labels are the VM template's labels; an empty map counts as no labels (the API server
+drops ``labels: {}``), so the quirk of step 2 applies to it too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,6 +67,9 @@ def namespace_labels(inv: Inventory, namespace: str) -> tuple[dict[str, str], bo
     return labels, ns_obj is not None
 
 
+NO_LABELS_NOTE = "the VMI has no labels, so KubeVirt skips the selectors (matches with score 0)"
+
+
 def _selector(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
@@ -84,7 +91,9 @@ def _kube_str(v: Any) -> str:
     return str(v)
 
 
-def score(policy: K8sObject, vmi_labels: dict[str, Any] | None, ns_labels: dict[str, str]) -> PolicyScore:
+def score(
+    policy: K8sObject, vmi_labels: dict[str, Any] | None, ns_labels: dict[str, str]
+) -> PolicyScore:
     selectors = get(policy.data, "spec", "selectors")
     if not isinstance(selectors, dict):
         return PolicyScore(policy, False, note="spec.selectors is missing")
@@ -93,18 +102,22 @@ def score(policy: K8sObject, vmi_labels: dict[str, Any] | None, ns_labels: dict[
     if vmi_sel is not None and vmi_labels is not None:
         n = _count(vmi_sel, vmi_labels)
         if n is None:
-            return PolicyScore(policy, False, note="virtualMachineInstanceSelector does not match the VMI labels")
+            return PolicyScore(
+                policy, False, note="virtualMachineInstanceSelector does not match the VMI labels"
+            )
         result.vmi_score = n
     elif vmi_sel and vmi_labels is None:
-        result.note = "the VMI has no labels, so KubeVirt skips the selectors (matches with score 0)"
+        result.note = NO_LABELS_NOTE
     ns_sel = _selector(selectors.get("namespaceSelector"))
     if ns_sel is not None and vmi_labels is not None:
         n = _count(ns_sel, ns_labels)
         if n is None:
-            return PolicyScore(policy, False, note="namespaceSelector does not match the namespace labels")
+            return PolicyScore(
+                policy, False, note="namespaceSelector does not match the namespace labels"
+            )
         result.ns_score = n
     elif ns_sel and vmi_labels is None and not result.note:
-        result.note = "the VMI has no labels, so KubeVirt skips the selectors (matches with score 0)"
+        result.note = NO_LABELS_NOTE
     return result
 
 
@@ -113,8 +126,9 @@ API_VERSION = "migrations.kubevirt.io/v1alpha1"
 
 def policies(inv: Inventory) -> list[K8sObject]:
     """The MigrationPolicies the API server would serve: only ``migrations.kubevirt.io/v1alpha1``
-    exists, an object with another version of the group is rejected and never matches."""
-    return [p for p in inv.kind("MigrationPolicy") if p.api_version == API_VERSION]
+    exists (an object with another version of the group is rejected and never matches), and an
+    object without a name cannot be created."""
+    return [p for p in inv.kind("MigrationPolicy") if p.api_version == API_VERSION and p.name]
 
 
 def vmi_labels(w: Workload) -> dict[str, Any] | None:
@@ -123,8 +137,12 @@ def vmi_labels(w: Workload) -> dict[str, Any] | None:
     return w.template_labels or None
 
 
-def match(inv: Inventory, w: Workload) -> PolicyMatch:
-    policies_in_view = policies(inv)
+def match(
+    inv: Inventory, w: Workload, candidates: Sequence[K8sObject] | None = None
+) -> PolicyMatch:
+    """The policy KubeVirt would choose for ``w``'s VMI, among ``candidates`` (default: every
+    policy in view; pass a narrower list to leave out policies the API server would reject)."""
+    policies_in_view = list(candidates) if candidates is not None else policies(inv)
     labels = vmi_labels(w)
     ns_labels, ns_in_view = namespace_labels(inv, w.obj.ns)
     scores = [score(p, labels, ns_labels) for p in policies_in_view]

@@ -86,7 +86,10 @@ def test_fail_on_warning(tmp_path: Path) -> None:
     vm = tmp_path / "vm.yaml"
     vm.write_text(
         "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata: {name: a}\n"
-        "spec:\n  volumes:\n  - name: d\n    persistentVolumeClaim: {claimName: elsewhere}\n"
+        "spec:\n  domain:\n    devices:\n      disks: [{name: d, disk: {}}]\n"
+        "      interfaces: [{name: default, masquerade: {}}]\n"
+        "  networks: [{name: default, pod: {}}]\n"
+        "  volumes:\n  - name: d\n    persistentVolumeClaim: {claimName: elsewhere}\n"
     )
     assert run("lint", str(vm)).returncode == 0
     assert run("lint", "--fail-on", "warning", str(vm)).returncode == 1

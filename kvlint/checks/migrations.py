@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from kvlint.checks import objects
 from kvlint.checks.eviction import blockers
-from kvlint.inventory import K8sObject, Workload, as_dict, get
+from kvlint.inventory import K8sObject, Workload, as_dict
 from kvlint.models import Finding
 
 if TYPE_CHECKING:
@@ -121,23 +121,33 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
 
     raw = spec.get("vmiName")
     if not isinstance(raw, str) or not raw:
-        path = ("spec", "vmiName") if "vmiName" in spec else ("spec",) if "spec" in obj.data else ("kind",)
-        detail = (
-            f" (vmiName is {raw!r}, not a VMI name)" if raw is not None and raw != "" else ""
-        )
-        yield ctx.finding(
-            "KV601", obj, path,
-            "vmiName is missing: KubeVirt's admission rejects the migration with \"vmiName is "
-            f"missing\" (spec.vmiName){detail}",
-            fix="name the VMI to migrate (for a VM, the VM's name):\n  spec:\n    vmiName: <vm-name>",
-        )
+        path: tuple[str, ...] = ("kind",)
+        if "vmiName" in spec:
+            path = ("spec", "vmiName")
+        elif "spec" in obj.data:
+            path = ("spec",)
+        if raw is None or raw == "":
+            msg = (
+                "vmiName is missing: KubeVirt's admission rejects the migration with "
+                "\"vmiName is missing\" (spec.vmiName)"
+            )
+        else:
+            msg = (
+                f"spec.vmiName is {raw!r}, not a string (YAML reads unquoted numbers and "
+                "true/yes/on as non-strings): the API server rejects the migration; quote the name"
+            )
+        fix = "name the VMI to migrate (for a VM, the VM's name):\n  spec:\n    vmiName: <vm-name>"
+        if raw is not None and raw != "" and not isinstance(raw, (dict, list)):
+            shown = str(raw).lower() if isinstance(raw, bool) else str(raw)
+            fix = f'quote the name:\n  spec:\n    vmiName: "{shown}"'
+        yield ctx.finding("KV601", obj, path, msg, fix=fix)
 
-    if "priority" in spec:
+    if spec.get("priority") is not None:
         yield ctx.finding(
             "KV602", obj, ("spec", "priority"),
-            f"spec.priority is set ({spec.get('priority')!r}): KubeVirt's admission rejects it with "
-            f"\"{PRIORITY_MESSAGE}\" (reported on spec.migrationPriority); the priority queue is "
-            "for evacuation and descheduler migrations only",
+            f"spec.priority is set ({spec.get('priority')!r}): KubeVirt's admission rejects it "
+            f"with \"{PRIORITY_MESSAGE}\" (reported on spec.migrationPriority); the priority "
+            "queue is for evacuation and descheduler migrations only",
             fix="remove spec.priority:\n  spec:\n    vmiName: " + (_vmi_name(obj) or "<vm-name>"),
         )
 
@@ -146,9 +156,10 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
         yield ctx.finding(
             "KV604", obj, ("spec", "vmiName"),
             f"no VirtualMachineInstance or VirtualMachine named {vmi_name!r} in namespace "
-            f"{obj.ns or '(unset)'} is in view, so kvlint cannot tell whether it can migrate. KubeVirt "
-            "looks the VMI up in the migration's own namespace and rejects the migration with "
-            f"'the VMI \"{obj.ns or '<namespace>'}/{vmi_name}\" does not exist' if it is not running there",
+            f"{obj.ns or '(unset)'} is in view, so kvlint cannot tell whether it can migrate. "
+            "KubeVirt looks the VMI up in the migration's own namespace and rejects the "
+            f"migration with 'the VMI \"{obj.ns or '<namespace>'}/{vmi_name}\" does not exist' "
+            "if it is not running there",
             fix="add the VM's manifest to the input (or the cluster's objects with --cluster-state "
             "FILE), and make sure the migration's metadata.namespace is the VM's namespace:\n"
             f"  metadata:\n    namespace: <namespace of {vmi_name}>",
@@ -165,19 +176,23 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
                 "admission rejects the migration (both sides of a decentralized migration must "
                 "use the same ID)",
                 related=[obj.loc(("spec", "sendTo", "migrationID"), label="sendTo.migrationID")],
-                fix=f"use one migrationID on both:\n  spec:\n    sendTo:\n      migrationID: {sid}\n"
+                fix="use one migrationID on both:\n  spec:\n    sendTo:\n"
+                f"      migrationID: {sid}\n"
+                f"      connectURL: {send.get('connectURL') or '<url>'}\n"
                 f"    receive:\n      migrationID: {sid}",
             )
 
     fields = _decentralized(obj)
     gates = ctx.cluster.feature_gates
     kv = ctx.cluster.kubevirt
-    if fields and kv is not None and gates.value is not None and DECENTRALIZED_GATE not in gates.value:
+    gate_missing = gates.value is not None and DECENTRALIZED_GATE not in gates.value
+    if fields and kv is not None and gate_missing:
         yield ctx.finding(
             "KV607", obj, ("spec", fields[0]),
-            f"spec.{' and spec.'.join(fields)} make this a decentralized (cross-cluster) migration, "
-            f"which needs the feature gate {DECENTRALIZED_GATE}, but {kv.display()} does not enable "
-            "it: the migration is rejected",
+            f"spec.{' and spec.'.join(fields)} {'make' if len(fields) > 1 else 'makes'} this a "
+            "decentralized (cross-cluster) migration, "
+            f"which needs the feature gate {DECENTRALIZED_GATE}, but {kv.display()} does not "
+            "enable it: the migration is rejected",
             related=[kv.loc(gates.path, label=f"featureGates of {kv.display()}")],
             fix="enable the gate in the KubeVirt CR:\n  spec:\n    configuration:\n"
             f"      developerConfiguration:\n        featureGates:\n        - {DECENTRALIZED_GATE}",
@@ -226,7 +241,10 @@ def migration_target(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     else:
         verdict = "KubeVirt admits it, but the migration cannot complete"
     if certain:
-        msg = f"the migration targets {who}, which cannot live-migrate: {verdict}{exemption}. Blockers: "
+        msg = (
+            f"the migration targets {who}, which cannot live-migrate: {verdict}{exemption}. "
+            "Blockers: "
+        )
         sev = "error"
     else:
         msg = (

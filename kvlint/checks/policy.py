@@ -1,10 +1,12 @@
 """KV5xx: MigrationPolicy (kubevirt-facts §4).
 
-Structure (what the API server and KubeVirt's admission accept) is checked per policy in
-phase 1; how the policies in view match the VMs in view (ties, catch-alls, the label-less
-VMI quirk, namespaces not in view) uses :mod:`kvlint.policy`, the same matching code as
-virt-controller's ``matchPolicy`` / ``countMatchingLabels``. "Matches nothing" runs in
-phase 2 so that a policy the API server rejects anyway is not reported twice.
+Phase 1 checks each policy's structure: what the API server (CRD schema, pruning of unknown
+fields) and KubeVirt's admission webhook accept. Phase 2 matches the policies in view against
+the VMs / VMIs in view with :mod:`kvlint.policy`, which follows virt-controller's
+``matchPolicy`` / ``countMatchingLabels``: ties decided by name (KV511), policies that match
+nothing (KV512), the label-less VMI quirk (KV513) and Namespaces not in view (KV514). A policy
+that phase 1 found would be rejected (:data:`REJECTING`) never exists, so it takes no part in
+the matching.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kvlint import policy as pm
 from kvlint.checks import objects, workload
-from kvlint.inventory import K8sObject, Workload, as_dict, get, path_str
+from kvlint.inventory import K8sObject, Workload, as_dict, enumerate_dicts, get, path_str
 from kvlint.models import Finding, Location
 from kvlint.parse import Path
 
@@ -74,14 +76,28 @@ def _yaml_map(data: dict[str, Any], indent: int) -> str:
     return "\n".join(f"{pad}{k}: {_yaml_scalar(v)}" for k, v in data.items())
 
 
+_YAML_SPECIAL = ("true", "false", "yes", "no", "on", "off", "y", "n", "null", "~")
+
+
 def _yaml_scalar(v: Any) -> str:
-    if isinstance(v, str):
-        if v == "" or v.lower() in ("true", "false", "yes", "no", "on", "off", "y", "n", "null", "~") or re.fullmatch(
-            r"[-+]?[0-9][0-9_.eE+-]*", v
-        ) or any(c in v for c in ":#{}[],&*!|>'\"%@`"):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        return v
-    return quote_value(v)
+    """``v`` as a YAML scalar that reads back as the same value."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "null"
+    if isinstance(v, (int, float)):
+        return str(v)
+    text = str(v)
+    needs_quotes = (
+        text == ""
+        or text.lower() in _YAML_SPECIAL
+        or re.fullmatch(r"[-+.]?[0-9][0-9_.eE:+-]*", text) is not None
+        or any(c in text for c in ":#{}[],&*!|>'\"%@`")
+        or text != text.strip()
+    )
+    if needs_quotes:
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return text
 
 
 def quote_value(v: Any) -> str:
@@ -96,6 +112,8 @@ def quote_value(v: Any) -> str:
 
 
 def _kind_of(v: Any) -> str:
+    if isinstance(v, str):
+        return f"the string {v!r}"
     if isinstance(v, bool):
         return f"boolean {str(v).lower()}"
     if isinstance(v, int):
@@ -133,13 +151,12 @@ def _template_where(w: Workload) -> str:
     return path_str(w.meta_path)
 
 
-def _labels_fix(w: Workload, extra: str = "") -> str:
+def _labels_fix(w: Workload, label: str = "") -> str:
+    """YAML adding ``label`` (default ``app: <name>``) to the VMI labels of ``w``."""
     parts = list(w.meta_path) + ["labels"]
-    lines = []
-    for depth, part in enumerate(parts):
-        lines.append("  " * depth + f"{part}:")
-    lines.append("  " * len(parts) + f"app: {w.obj.name or 'my-vm'}")
-    return "\n".join(lines) + (("\n" + extra) if extra else "")
+    lines = [("  " * depth) + f"{part}:" for depth, part in enumerate(parts)]
+    lines.append("  " * len(parts) + (label or f"app: {w.obj.name or 'my-vm'}"))
+    return "\n".join(lines)
 
 
 def _workloads_in_view(ctx: Context) -> list[Workload]:
@@ -151,7 +168,8 @@ def _workloads_in_view(ctx: Context) -> list[Workload]:
 
 @objects(
     ("MigrationPolicy",),
-    "KV501", "KV502", "KV503", "KV504", "KV505", "KV506", "KV507", "KV508", "KV509", "KV510", "KV515",
+    "KV501", "KV502", "KV503", "KV504", "KV505", "KV506",
+    "KV507", "KV508", "KV509", "KV510", "KV515",
 )
 def policy_structure(ctx: Context, p: K8sObject) -> Iterator[Finding]:
     if not is_kubevirt_policy(p):
@@ -159,8 +177,8 @@ def policy_structure(ctx: Context, p: K8sObject) -> Iterator[Finding]:
     if p.api_version != API_VERSION:
         yield ctx.finding(
             "KV501", p, ("apiVersion",),
-            f"MigrationPolicy has apiVersion {p.api_version!r}: KubeVirt serves MigrationPolicy only "
-            f"as {API_VERSION}, so the API server rejects this object (no matches for kind "
+            f"MigrationPolicy has apiVersion {p.api_version!r}: KubeVirt serves MigrationPolicy "
+            f"only as {API_VERSION}, so the API server rejects this object (no matches for kind "
             "\"MigrationPolicy\" in that version) and the policy never exists",
             fix=f"apiVersion: {API_VERSION}",
         )
@@ -182,23 +200,30 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
     selectors = spec.get("selectors")
     if selectors is None:
         misplaced = [k for k in SELECTOR_KEYS if k in spec]
-        hint = (
-            f" ({' and '.join(misplaced)} must go under spec.selectors)" if misplaced else ""
-        )
+        hint = f" ({' and '.join(misplaced)} must go under spec.selectors)" if misplaced else ""
+        if misplaced:
+            fix = "spec:\n  selectors:\n" + "\n".join(
+                f"    {k}:\n" + _yaml_map(as_dict(spec.get(k)), 6) for k in misplaced
+            )
+        else:
+            fix = (
+                "spec:\n  selectors:\n    virtualMachineInstanceSelector:\n"
+                "      workload-type: db\n    # or selectors: {} to match every VMI (catch-all)"
+            )
         yield ctx.finding(
             "KV502", p, ("spec", "selectors") if "selectors" in spec else ("spec",),
             "spec.selectors is missing" + (" (null)" if "selectors" in spec else "")
             + ": the CRD requires it, so the API server rejects the policy; a policy without "
             "selectors would match no VMI at all" + hint,
-            fix="spec:\n  selectors:\n    virtualMachineInstanceSelector:\n      workload-type: db\n"
-            "    # or selectors: {} to match every VMI (catch-all)",
+            fix=fix,
         )
         return
     if not isinstance(selectors, dict):
         yield ctx.finding(
             "KV502", p, ("spec", "selectors"),
             f"spec.selectors is {_kind_of(selectors)}, not a mapping: the API server rejects the "
-            "policy (selectors has the fields namespaceSelector and virtualMachineInstanceSelector)",
+            "policy (selectors has the fields namespaceSelector and "
+            "virtualMachineInstanceSelector)",
             fix="spec:\n  selectors:\n    virtualMachineInstanceSelector:\n      workload-type: db",
         )
         return
@@ -210,11 +235,13 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
             continue
         if not isinstance(sel, dict):
             catch_all = False
+            parsed = _parse_selector_text(sel) if isinstance(sel, str) else {}
             yield ctx.finding(
                 "KV503", p, base,
                 f"spec.selectors.{key} is {_kind_of(sel)}: it must be a plain map of label key to "
                 "string value (map[string]string), so the API server rejects the policy",
-                fix=f"spec:\n  selectors:\n    {key}:\n      workload-type: db",
+                fix=f"spec:\n  selectors:\n    {key}:\n"
+                + _yaml_map(parsed or {"workload-type": "db"}, 6),
             )
             continue
         if sel:
@@ -228,68 +255,105 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
                 plain.update(lv)
             elif lk == "matchExpressions" and isinstance(lv, list):
                 label_selector = True
-                for expr in lv:
-                    e = as_dict(expr)
+                for _, e in enumerate_dicts(lv):
                     vals = e.get("values")
                     if e.get("operator") == "In" and isinstance(vals, list) and len(vals) == 1:
                         plain[str(e.get("key"))] = vals[0]
                     else:
+                        shown_vals = vals if vals is not None else ""
                         unexpressible.append(
-                            f"{e.get('key')} {e.get('operator')} {vals if vals is not None else ''}".strip()
+                            f"{e.get('key')} {e.get('operator')} {shown_vals}".strip()
                         )
             elif not isinstance(lv, str):
                 yield ctx.finding(
                     "KV504", p, base + (lk,),
-                    f"label value of {lk!r} in spec.selectors.{key} is read as {_kind_of(lv)}, not a "
-                    "string (YAML 1.1 reads unquoted true/yes/on/numbers as non-strings): the API "
-                    "server rejects the policy, since selector values must be strings",
+                    f"label value of {lk!r} in spec.selectors.{key} is read as {_kind_of(lv)}, "
+                    "not a string (YAML 1.1 reads unquoted true/yes/on/numbers as non-strings): "
+                    "the API server rejects the policy, since selector values must be strings",
                     fix=f"quote the value, exactly as the label is written on the "
                     f"{'Namespace' if key == 'namespaceSelector' else 'VMI'}:\n"
-                    f"  {key}:\n    {lk}: {quote_value(lv)}",
+                    f"  {key}:\n    {lk}: {quote_value(lv)}"
+                    + ('   # or "yes" / "on" / "True", as written' if lv is True else "")
+                    + ('   # or "no" / "off" / "False", as written' if lv is False else ""),
                 )
             else:
                 plain[lk] = lv
         if label_selector:
             note = (
-                f"; {', '.join(unexpressible)} cannot be written as a plain map (only exact key=value "
-                "pairs, all of which must match)"
+                f"; {', '.join(unexpressible)} cannot be written as a plain map (only exact "
+                "key=value pairs, all of which must match)"
                 if unexpressible
                 else ""
             )
             where = "matchLabels" if "matchLabels" in sel else "matchExpressions"
             yield ctx.finding(
                 "KV503", p, base + (where,),
-                f"spec.selectors.{key} is written as a Kubernetes LabelSelector ({where}), but it is a "
-                "plain map of label key to value: the API server rejects the policy (matchLabels is "
-                "not a string)" + note,
-                fix=f"spec:\n  selectors:\n    {key}:\n"
-                + _yaml_map({k: v for k, v in plain.items()}, 6),
+                f"spec.selectors.{key} is written as a Kubernetes LabelSelector ({where}), but "
+                "it is a plain map of label key to value: the API server rejects the policy "
+                f"({where} is read as a label whose value is not a string)" + note,
+                fix=f"spec:\n  selectors:\n    {key}:\n" + _yaml_map(plain, 6),
             )
-    if catch_all:
+    unknown = [k for k in selectors if k not in SELECTOR_KEYS]
+    if catch_all and p.api_version == API_VERSION:
+        pruned = (
+            f" once the API server prunes the unknown key(s) {', '.join(unknown)} (KV509)"
+            if unknown
+            else ""
+        )
         yield ctx.finding(
             "KV510", p, ("spec", "selectors"),
-            "the selectors are empty, so this policy matches every VMI in every namespace (with "
-            "score 0): every VM that no more specific policy matches gets its settings"
-            + _settings_summary(p),
+            f"the selectors are empty{pruned}, so this policy matches every VMI in every "
+            "namespace (with score 0): every VM that no more specific policy matches gets its "
+            "settings" + _settings_summary(p),
             fix="restrict the policy to the VMs it is meant for:\n  spec:\n    selectors:\n"
             "      virtualMachineInstanceSelector:\n        workload-type: db\n"
             "      namespaceSelector:\n        kubernetes.io/metadata.name: apps",
         )
-    for k in selectors:
-        if k not in SELECTOR_KEYS:
-            yield _unknown(ctx, p, ("spec", "selectors", k), SELECTOR_KEYS, "spec.selectors")
+    for k in unknown:
+        yield _unknown(ctx, p, ("spec", "selectors", k), SELECTOR_KEYS, "spec.selectors")
+
+
+def _parse_selector_text(text: str) -> dict[str, str]:
+    """``a=b,c=d`` (kubectl -l syntax) as a map; {} when it is not that syntax."""
+    out: dict[str, str] = {}
+    for part in text.split(","):
+        k, sep, v = part.partition("=")
+        if not sep or not k.strip():
+            return {}
+        out[k.strip()] = v.strip().lstrip("=")
+    return out
 
 
 def _settings_summary(p: K8sObject) -> str:
     spec = as_dict(p.data.get("spec"))
-    set_fields = [f"{k}: {spec[k]}" for k in POLICY_FIELDS if k != "selectors" and k in spec]
+    set_fields = [
+        f"{k}: {_yaml_scalar(spec[k])}"
+        for k in POLICY_FIELDS
+        if k != "selectors" and k in spec and not isinstance(spec[k], (dict, list))
+    ]
     return f" ({', '.join(set_fields)})" if set_fields else ""
 
 
-def _unknown(ctx: Context, p: K8sObject, path: Path, known: tuple[str, ...] | list[str], where: str) -> Finding:
+def _nested(keys: list[str], value: Any) -> str:
+    """YAML for ``value`` at ``keys`` (one mapping level per key)."""
+    lines = [("  " * i) + f"{k}:" for i, k in enumerate(keys)]
+    pad = len(keys) * 2
+    if isinstance(value, dict):
+        return "\n".join(lines) + "\n" + _yaml_map(value, pad)
+    if isinstance(value, (list, type(None))):
+        return "\n".join(lines) + " ..."
+    return "\n".join(lines) + " " + _yaml_scalar(value)
+
+
+def _unknown(
+    ctx: Context, p: K8sObject, path: Path, known: tuple[str, ...] | list[str], where: str
+) -> Finding:
     key = str(path[-1])
+    value = get(p.data, *path)
+    target: list[str] | None = None
     hint = ""
     if where == "spec" and key in SELECTOR_KEYS:
+        target = ["spec", "selectors", key]
         hint = f"; it belongs under spec.selectors: spec.selectors.{key}"
     else:
         close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
@@ -298,14 +362,18 @@ def _unknown(ctx: Context, p: K8sObject, path: Path, known: tuple[str, ...] | li
         if key in ("vmiSelector", "virtualMachineSelector", "vmSelector", "podSelector"):
             close = ["virtualMachineInstanceSelector"]
         if close:
+            target = where.split(".") + [close[0]]
             hint = f"; did you mean {where}.{close[0]}?"
+    fix = (
+        f"write it as {'.'.join(target)}:\n" + _nested(target, value)
+        if target
+        else f"remove it; {where} has only: {', '.join(known)}"
+    )
     return ctx.finding(
         "KV509", p, path,
         f"{where}.{key} is not a MigrationPolicy field: the API server prunes unknown fields "
         f"silently, so the policy is stored without it and it never applies{hint}",
-        fix=(f"rename it: {where}.{close[0]}" if hint.startswith("; did") else
-             f"move it: spec.selectors.{key}" if hint else
-             f"remove it; a MigrationPolicy spec has only: {', '.join(known)}"),
+        fix=fix,
     )
 
 
@@ -329,11 +397,14 @@ def _field_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 "policy is stored and applied without it",
                 fix=f"upgrade KubeVirt to v{since[0]}.{since[1]} or later, or remove spec.{key}; "
                 "if the cluster already runs a newer KubeVirt, set it:\n"
-                f"  kubevirtVersion: \"{since[0]}.{since[1]}\"   # .kvlint.yaml, or --kubevirt-version",
+                f"  kubevirtVersion: \"{since[0]}.{since[1]}\""
+                "   # .kvlint.yaml, or --kubevirt-version",
             )
     yield from _value_checks(ctx, p, spec)
-    exp = spec.get("experimental")
-    if isinstance(exp, dict) and exp.get("stallDetector") is not None and exp.get("downtimeTuning") is not None:
+    if version >= POLICY_FIELDS["experimental"]:
+        yield from _experimental_checks(ctx, p, spec)
+    exp = as_dict(spec.get("experimental"))
+    if exp.get("stallDetector") is not None and exp.get("downtimeTuning") is not None:
         yield ctx.finding(
             "KV515", p, ("spec", "experimental", "downtimeTuning"),
             "spec.experimental sets both stallDetector and downtimeTuning: KubeVirt's admission "
@@ -350,11 +421,15 @@ def _cluster_only(ctx: Context, p: K8sObject, key: str, value: Any) -> Finding:
     hco = ctx.cluster.hco
     if ctx.cluster.platform == "hco" and hco_exposed:
         if hco is not None and hco.api_version.endswith("/v1"):
-            block = f"  spec:\n    virtualization:\n      liveMigrationConfig:\n        {key}: {shown}"
+            block = (
+                "  spec:\n    virtualization:\n      liveMigrationConfig:\n"
+                f"        {key}: {shown}"
+            )
         else:
             block = f"  spec:\n    liveMigrationConfig:\n      {key}: {shown}"
         fix = (
-            "set it cluster-wide in the HyperConverged CR instead (it applies to every migration):\n"
+            "set it cluster-wide in the HyperConverged CR instead (it applies to every "
+            "migration):\n"
             "  kind: HyperConverged\n" + block
         )
     elif ctx.cluster.platform == "hco":
@@ -366,7 +441,8 @@ def _cluster_only(ctx: Context, p: K8sObject, key: str, value: Any) -> Finding:
     else:
         fix = (
             "set it cluster-wide in the KubeVirt CR instead (it applies to every migration):\n"
-            f"  kind: KubeVirt\n  spec:\n    configuration:\n      migrations:\n        {key}: {shown}"
+            "  kind: KubeVirt\n  spec:\n    configuration:\n      migrations:\n"
+            f"        {key}: {shown}"
         )
     return ctx.finding(
         "KV507", p, ("spec", key),
@@ -392,6 +468,105 @@ def _quantity_sign(text: str) -> int:
     return -1 if m.group(1) == "-" else 1
 
 
+#: spec.experimental (v1.9, ExperimentalMigrationOptions): field -> expected value, where a
+#: value is "bool", "quantity", ("int", minimum, maximum) or a tuple of allowed strings.
+EXPERIMENTAL: dict[str, dict[str, Any] | tuple[str, ...]] = {
+    "stallDetector": {
+        "stallMargin": ("int", 0, 100),
+        "ewmaAlpha": "quantity",
+        "stallProgressTimeout": ("int", 0, None),
+        "switchoverTimeout": ("int", 0, None),
+        "precopyPossibleFactor": "quantity",
+        "patienceWindowDecayFactor": "quantity",
+        "searchLocalMinima": "bool",
+        "completionTimeoutFactor": "quantity",
+    },
+    "downtimeTuning": {
+        "initialMs": ("int", 1, None),
+        "steps": ("int", 1, None),
+        "startAfterIteration": ("int", 1, None),
+        "cooldownSeconds": ("int", 1, None),
+    },
+    "compression": ("none", "zstd"),
+}
+
+
+def _bad_value(value: Any, expected: Any) -> str | None:
+    """Why ``value`` does not fit ``expected`` (see EXPERIMENTAL), or None."""
+    if expected == "bool":
+        return None if isinstance(value, bool) else "a boolean (unquoted true or false)"
+    if expected == "quantity":
+        ok = (isinstance(value, str) and QUANTITY_RE.match(value) is not None) or (
+            isinstance(value, (int, float)) and not isinstance(value, bool)
+        )
+        return None if ok else "a quantity (e.g. 0.5, 2, 500m)"
+    if isinstance(expected, tuple) and expected and expected[0] == "int":
+        _, lo, hi = expected
+        if isinstance(value, bool) or not isinstance(value, int):
+            return "an unquoted integer"
+        if (lo is not None and value < lo) or (hi is not None and value > hi):
+            return f"an integer from {lo}" + (f" to {hi}" if hi is not None else " up")
+        return None
+    if isinstance(expected, tuple):
+        return None if value in expected else "one of " + ", ".join(expected)
+    return None
+
+
+def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[Finding]:
+    if "experimental" not in spec or spec["experimental"] is None:
+        return
+    exp = spec["experimental"]
+    base: Path = ("spec", "experimental")
+    if not isinstance(exp, dict):
+        yield ctx.finding(
+            "KV506", p, base,
+            f"spec.experimental is {_kind_of(exp)}, not a mapping: the API server rejects the "
+            "policy",
+            fix="spec:\n  experimental:\n    compression: zstd",
+        )
+        return
+    for key, value in exp.items():
+        path = base + (key,)
+        expected = EXPERIMENTAL.get(key)
+        if expected is None:
+            yield _unknown(ctx, p, path, list(EXPERIMENTAL), "spec.experimental")
+            continue
+        if value is None:
+            continue
+        if isinstance(expected, dict):
+            if not isinstance(value, dict):
+                yield ctx.finding(
+                    "KV506", p, path,
+                    f"spec.experimental.{key} is {_kind_of(value)}, not a mapping: the API "
+                    "server rejects the policy",
+                    fix=f"spec:\n  experimental:\n    {key}: {{}}",
+                )
+                continue
+            for sub, sub_value in value.items():
+                sub_expected = expected.get(sub)
+                if sub_expected is None:
+                    where = f"spec.experimental.{key}"
+                    yield _unknown(ctx, p, path + (sub,), list(expected), where)
+                    continue
+                why = _bad_value(sub_value, sub_expected) if sub_value is not None else None
+                if why:
+                    yield ctx.finding(
+                        "KV506", p, path + (sub,),
+                        f"spec.experimental.{key}.{sub} is {_kind_of(sub_value)}; it must be "
+                        f"{why}: the API server rejects the policy",
+                        fix=f"write {sub} as {why}",
+                    )
+            continue
+        why = _bad_value(value, expected)
+        if why:
+            yield ctx.finding(
+                "KV506", p, path,
+                f"spec.experimental.{key} is {_kind_of(value)}; it must be {why}: the API "
+                "server rejects the policy",
+                fix=f"spec:\n  experimental:\n    {key}: {expected[0] if expected else ''}",
+            )
+
+
 def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[Finding]:
     if "bandwidthPerMigration" in spec:
         v = spec["bandwidthPerMigration"]
@@ -411,7 +586,8 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
         elif isinstance(v, bool) or not isinstance(v, (int, float)):
             yield ctx.finding(
                 "KV506", p, path,
-                f"bandwidthPerMigration is {_kind_of(v)}, not a quantity: the API server rejects the policy",
+                f"bandwidthPerMigration is {_kind_of(v)}, not a quantity: the API server rejects "
+                "the policy",
                 fix="spec:\n  bandwidthPerMigration: 64Mi   # bytes per second; 0 = unlimited",
             )
         else:
@@ -431,16 +607,20 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 "KV506", p, path,
                 f"completionTimeoutPerGiB is {_kind_of(v) if not isinstance(v, str) else repr(v)}, "
                 "not an integer (seconds per GiB): the API server rejects the policy",
-                fix="spec:\n  completionTimeoutPerGiB: 150   # an unquoted integer; 0 disables the timeout",
+                fix="spec:\n  completionTimeoutPerGiB: 150"
+                "   # an unquoted integer; 0 disables the timeout",
             )
         elif v < 0:
             yield ctx.finding(
                 "KV505", p, path,
                 f"completionTimeoutPerGiB {v} is negative: KubeVirt's admission rejects the policy "
                 "with \"must not be negative\" (spec.completionTimeoutPerGiB)",
-                fix="spec:\n  completionTimeoutPerGiB: 150   # seconds per GiB; 0 disables the timeout",
+                fix="spec:\n  completionTimeoutPerGiB: 150"
+                "   # seconds per GiB; 0 disables the timeout",
             )
     for key in BOOL_FIELDS:
+        if ctx.cluster.version < POLICY_FIELDS[key]:
+            continue  # pruned on this version (KV508)
         if key in spec and not isinstance(spec[key], bool):
             v = spec[key]
             yield ctx.finding(
@@ -456,16 +636,43 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
             yield ctx.finding(
                 "KV506", p, ("spec", "maxDowntimeMs"),
                 f"maxDowntimeMs is {repr(v) if isinstance(v, str) else _kind_of(v)}: the CRD "
-                f"accepts an integer from {lo} to {hi} (milliseconds), so the API server rejects the policy",
+                f"accepts an integer from {lo} to {hi} (milliseconds), so the API server rejects "
+                "the policy",
                 fix="spec:\n  maxDowntimeMs: 900   # KubeVirt's default; 1..2000000",
             )
 
 
 # --------------------------------------------------------------------------- matching
+#
+# Phase 2: a policy that phase-1 rules found the API server or KubeVirt's admission would
+# reject never exists in the cluster, so it takes no part in the matching.
+
+#: Rules whose findings mean the API server / admission rejects the policy (as opposed to
+#: KV507-KV509, where it is stored without the offending field).
+REJECTING = frozenset(("KV501", "KV502", "KV503", "KV504", "KV505", "KV506", "KV515"))
+_ADMITTED: list[tuple[Context, list[K8sObject]]] = []
+
+
+def admitted(ctx: Context) -> list[K8sObject]:
+    """The policies in view that would exist in the cluster (computed once per run)."""
+    if _ADMITTED and _ADMITTED[0][0] is ctx:
+        return _ADMITTED[0][1]
+    rejected = {
+        id(p)
+        for p in pm.policies(ctx.inv)
+        if any(f.rule in REJECTING and f.severity == "error" for f in ctx.for_object(p))
+    }
+    out = [p for p in pm.policies(ctx.inv) if id(p) not in rejected]
+    _ADMITTED[:] = [(ctx, out)]
+    return out
+
+
+def _name(p: K8sObject) -> str:
+    return p.name or "(unnamed)"
 
 
 def _policy_names(scores: list[pm.PolicyScore]) -> str:
-    return ", ".join(s.policy.name for s in scores)
+    return ", ".join(_name(s.policy) for s in scores)
 
 
 def _selector_desc(p: K8sObject) -> str:
@@ -478,84 +685,84 @@ def _selector_desc(p: K8sObject) -> str:
     return "; ".join(parts) if parts else "selectors {}"
 
 
-@workload("KV511", "KV513")
+def _tie_fix(w: Workload, name: str) -> str:
+    return (
+        "make the intended policy the most specific one: give the VM a label and require it in "
+        f"that policy only, e.g. if {name} is meant for this VM:\n"
+        + _labels_fix(w, label=f"migration-policy: {name}")
+        + f"\nand in MigrationPolicy {name}:\n  spec:\n    selectors:\n"
+        f"      virtualMachineInstanceSelector:\n        migration-policy: {name}\n"
+        "(or merge the tied policies into one)"
+    )
+
+
+@workload("KV511", "KV513", phase=2)
 def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
-    if not pm.policies(ctx.inv):
+    candidates = admitted(ctx)
+    if not candidates:
         return
-    m = pm.match(ctx.inv, w)
-    if m.winner is None:
-        return
-    labels = pm.vmi_labels(w)
-    unlabelled = labels is None
-    assumed = ""
-    if m.assumptions and any("namespaceSelector" in s.note for s in m.ranked if not s.matched):
-        assumed = " Assumed: " + "; ".join(m.assumptions) + " (add the Namespace manifest or --cluster-state)."
-    where = labels_path(w)
+    m = pm.match(ctx.inv, w, candidates)
     winner = m.winner
-    if m.ties:
-        tied = [winner] + m.ties
-        related = [_policy_loc(s.policy) for s in tied]
-        quirk = (
-            " (the VM's template has no labels, so every policy with selectors matches it with "
-            "score 0; see KV513)"
-            if unlabelled and any(s.note for s in tied)
-            else ""
-        )
-        yield ctx.finding(
-            "KV511", w.obj, where,
-            f"{len(tied)} MigrationPolicies match {w.obj.display()} with the same score (total "
-            f"{winner.total}, VMI labels {winner.vmi_score}): {_policy_names(tied)}. KubeVirt "
-            f"picks {winner.policy.name} only because its name sorts first; renaming a policy "
-            f"changes which settings this VM migrates with{quirk}.{assumed}",
-            related=related,
-            fix=(
-                "make the intended policy the most specific one: give the VM a label and require it "
-                "in that policy only, e.g.\n"
-                + _labels_fix(w).replace(f"app: {w.obj.name or 'my-vm'}", "migration-policy: "
-                                          + (m.ties[0].policy.name))
-                + f"\nand in MigrationPolicy {m.ties[0].policy.name}:\n  spec:\n    selectors:\n"
-                "      virtualMachineInstanceSelector:\n"
-                f"        migration-policy: {m.ties[0].policy.name}\n"
-                "(or merge the tied policies into one)"
-            ),
-            policies=[s.policy.name for s in tied],
-            winner=winner.policy.name,
-        )
-    if unlabelled:
-        quirky = [s for s in m.ranked if s.matched and s.note]
-        if quirky:
-            wins = [s for s in quirky if s is winner]
-            names = "; ".join(f"{s.policy.name} ({_selector_desc(s.policy)})" for s in quirky)
-            outcome = (
-                f"{winner.policy.name} wins, so the VM migrates with a policy its author did not target"
-                if wins
-                else f"the winner is {winner.policy.name}"
-            )
-            yield ctx.finding(
-                "KV513", w.obj, where,
-                f"{w.obj.display()} has no labels in {_template_where(w)}: KubeVirt's "
-                "countMatchingLabels skips the selectors for a VMI without labels, so "
-                f"{'these MigrationPolicies match' if len(quirky) > 1 else 'MigrationPolicy'} "
-                f"{names} {'match' if len(quirky) > 1 else 'matches'} it with score 0; {outcome}. "
-                "(If the running VMI already carries virt-controller's kubevirt.io/nodeName label, "
-                "the selectors are evaluated instead and do not match: either way the outcome "
-                "hinges on this quirk, not on labels you wrote.)",
-                related=[_policy_loc(s.policy) for s in quirky],
-                fix="give the VM template at least one label, so the policies' selectors are "
-                "evaluated:\n" + _labels_fix(w),
-                policies=[s.policy.name for s in quirky],
-                winner=winner.policy.name,
-            )
-
-
-@objects(("MigrationPolicy",), "KV514")
-def namespace_assumption(ctx: Context, p: K8sObject) -> Iterator[Finding]:
-    if p.api_version != API_VERSION:
+    if winner is None:
         return
+    where = labels_path(w)
+    tied = [winner] + m.ties
+    quirky = [s for s in m.ranked if s.matched and s.note]
+    if quirky:
+        # The VMI has no labels: every policy with selectors matches it with score 0.
+        names = "; ".join(f"{_name(s.policy)} ({_selector_desc(s.policy)})" for s in quirky)
+        many = len(quirky) > 1
+        if winner in quirky:
+            outcome = f"{_name(winner.policy)} wins"
+            if m.ties:
+                outcome += f" only because its name sorts first among {_policy_names(tied)}"
+            outcome += ", so the VM migrates with a policy its author did not target"
+        else:
+            outcome = f"the winner is {_name(winner.policy)}"
+        yield ctx.finding(
+            "KV513", w.obj, where,
+            f"{w.obj.display()} has no labels in {_template_where(w)}: KubeVirt's "
+            "countMatchingLabels skips the selectors for a VMI without labels, so "
+            f"{'these MigrationPolicies match' if many else 'MigrationPolicy'} {names} "
+            f"{'' if many else 'matches '}it with score 0; {outcome}. (If the running VMI "
+            "already carries virt-controller's kubevirt.io/nodeName label, the selectors are "
+            "evaluated instead and do not match: either way the outcome hinges on this quirk, "
+            "not on labels you wrote.)",
+            related=[_policy_loc(s.policy) for s in quirky],
+            fix="give the VM template at least one label, so the policies' selectors are "
+            "evaluated:\n" + _labels_fix(w),
+            policies=[_name(s.policy) for s in quirky],
+            winner=_name(winner.policy),
+        )
+        return  # a tie among score-0 matches is part of the quirk, reported above
+    if not m.ties:
+        return
+    assumed = ""
+    if m.assumptions and any(s.note.startswith("namespaceSelector") for s in m.ranked):
+        assumed = (
+            " Assumed: " + "; ".join(m.assumptions)
+            + " (add the Namespace manifest or --cluster-state)."
+        )
+    yield ctx.finding(
+        "KV511", w.obj, where,
+        f"{len(tied)} MigrationPolicies match {w.obj.display()} with the same score (total "
+        f"{winner.total}, VMI labels {winner.vmi_score}): {_policy_names(tied)}. KubeVirt picks "
+        f"{_name(winner.policy)} only because its name sorts first; renaming or adding a policy "
+        f"changes which settings this VM migrates with.{assumed}",
+        related=[_policy_loc(s.policy) for s in tied],
+        fix=_tie_fix(w, _name(m.ties[0].policy)),
+        policies=[_name(s.policy) for s in tied],
+        winner=_name(winner.policy),
+    )
+
+
+def _ns_assumptions(ctx: Context, p: K8sObject) -> dict[str, list[str]]:
+    """Namespaces not in view whose assumed labels decide that ``p`` does not match a VM in
+    them: namespace -> names of those VMs."""
     sel = _selectors(p)
     ns_sel = as_dict(sel.get("namespaceSelector")) if sel else {}
     if not ns_sel or all(k == pm.METADATA_NAME for k in ns_sel):
-        return
+        return {}
     missing: dict[str, list[str]] = {}
     for w in _workloads_in_view(ctx):
         labels = pm.vmi_labels(w)
@@ -567,17 +774,29 @@ def namespace_assumption(ctx: Context, p: K8sObject) -> Iterator[Finding]:
         s = pm.score(p, labels, ns_labels)
         if not s.matched and s.note.startswith("namespaceSelector"):
             missing.setdefault(w.obj.ns or "(namespace not set)", []).append(w.obj.name)
-    for ns, names in sorted(missing.items()):
+    return missing
+
+
+def _admitted_policy(ctx: Context, p: K8sObject) -> bool:
+    return any(a is p for a in admitted(ctx))
+
+
+@objects(("MigrationPolicy",), "KV514", phase=2)
+def namespace_assumption(ctx: Context, p: K8sObject) -> Iterator[Finding]:
+    if not _admitted_policy(ctx, p):
+        return
+    ns_sel = as_dict(as_dict(_selectors(p)).get("namespaceSelector"))
+    for ns, names in sorted(_ns_assumptions(ctx, p).items()):
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         yield ctx.finding(
             "KV514", p, ("spec", "selectors", "namespaceSelector"),
             f"namespaceSelector {_sel_text(ns_sel)} is evaluated against the labels of Namespace "
             f"{ns}, which is not in view: kvlint assumes it carries only "
-            f"{pm.METADATA_NAME}={ns} and so counts {shown} in it as not matched by this policy; "
-            "if the Namespace has these labels, the policy applies to them",
-            fix=f"add the Namespace manifest to the input (or pass the cluster's objects with "
-            f"--cluster-state FILE):\n  apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: {ns}\n"
-            f"    labels:\n" + _yaml_map(ns_sel, 6),
+            f"{pm.METADATA_NAME}={ns}, so it counts {shown} in it as not matched by this "
+            "policy; if the Namespace has these labels, the policy applies to them",
+            fix="add the Namespace manifest to the input (or pass the cluster's objects with "
+            "--cluster-state FILE):\n  apiVersion: v1\n  kind: Namespace\n  metadata:\n"
+            f"    name: {ns}\n    labels:\n" + _yaml_map(ns_sel, 6),
             namespace=ns,
             workloads=names,
         )
@@ -585,10 +804,8 @@ def namespace_assumption(ctx: Context, p: K8sObject) -> Iterator[Finding]:
 
 @objects(("MigrationPolicy",), "KV512", phase=2)
 def policy_matches_nothing(ctx: Context, p: K8sObject) -> Iterator[Finding]:
-    if p.api_version != API_VERSION or _selectors(p) is None:
-        return
-    if any(f.severity == "error" for f in ctx.for_object(p)):
-        return  # rejected by the API server anyway: reported by KV501-KV509
+    if not _admitted_policy(ctx, p):
+        return  # rejected by the API server anyway: reported by KV501-KV506
     workloads = _workloads_in_view(ctx)
     if not workloads:
         return
@@ -600,15 +817,17 @@ def policy_matches_nothing(ctx: Context, p: K8sObject) -> Iterator[Finding]:
             return
         if len(reasons) < 3:
             reasons.append(f"{w.obj.display()}: {s.note}")
-    ns_assumed = any(f.rule == "KV514" for f in ctx.for_object(p))
+    more = len(workloads) - len(reasons)
+    assumed = (
+        " — assuming the Namespaces not in view carry no other labels (see KV514)"
+        if _ns_assumptions(ctx, p)
+        else ""
+    )
     yield ctx.finding(
         "KV512", p, ("spec", "selectors"),
-        f"MigrationPolicy {p.name} ({_selector_desc(p)}) matches none of the {len(workloads)} "
-        f"VM(s)/VMI(s) in view ({'; '.join(reasons)}"
-        + (f" and {len(workloads) - len(reasons)} more" if len(workloads) > len(reasons) else "")
-        + ")"
-        + (" — assuming the Namespaces not in view have no other labels (see KV514)" if ns_assumed else "")
-        + ": check the label keys and values against the VM templates' metadata.labels",
+        f"MigrationPolicy {_name(p)} ({_selector_desc(p)}) matches none of the {len(workloads)} "
+        f"VM(s)/VMI(s) in view ({'; '.join(reasons)}{f' and {more} more' if more else ''})"
+        f"{assumed}: check the label keys and values against the VM templates' metadata.labels",
         fix="make the selector match the labels of the VMs it is meant for, e.g. on the VM:\n"
         "  spec:\n    template:\n      metadata:\n        labels:\n          workload-type: db\n"
         "and in the policy:\n  spec:\n    selectors:\n      virtualMachineInstanceSelector:\n"
