@@ -23,7 +23,7 @@ from (an object and a path, or ``default (platform, version)``):
    alone decides).
 3. **The winning MigrationPolicy** (``kvlint.policy.match``): only its non-nil
    ``allowAutoConverge``, ``bandwidthPerMigration``, ``completionTimeoutPerGiB``,
-   ``allowPostCopy``, ``allowWorkloadDisruption`` (v1.5+) and ``maxDowntimeMs`` (v1.9+)
+   ``allowPostCopy``, ``allowWorkloadDisruption`` (v1.6+) and ``maxDowntimeMs`` (v1.9+)
    override; when it sets ``allowPostCopy`` but not ``allowWorkloadDisruption``, the latter
    takes the policy's ``allowPostCopy`` (``applyMigrationPolicySpec``).
 
@@ -35,13 +35,12 @@ of the HCO release that ships the target KubeVirt version. HCO release 1.(N+10) 
 KubeVirt 1.N (HCO ``hack/config`` ``KUBEVIRT_VERSION``; e.g. HCO 1.11 was built on KubeVirt
 1.1, HCO 1.18 on 1.8):
 
-=================  ================================  =======================  ==========================  =========================
-target KubeVirt    HCO release                       completionTimeoutPerGiB  parallelOutbound...PerNode  allowWorkloadDisruption
-=================  ================================  =======================  ==========================  =========================
-< v1.4             v1.10 - v1.13 (also used < v1.0)  800                      2                           no HCO field: unset
-v1.4 - v1.8        v1.14 - v1.18                     150                      2                           no HCO field: unset
->= v1.9            main after 03da3cff (unreleased)  20                       1                           false
-=================  ================================  =======================  ==========================  =========================
+* target KubeVirt < v1.4: HCO v1.10-v1.13 (also used below v1.0):
+  completionTimeoutPerGiB 800, parallelOutboundMigrationsPerNode 2, no
+  allowWorkloadDisruption field (unset);
+* target KubeVirt v1.4-v1.8: HCO v1.14-v1.18: 150, 2, no allowWorkloadDisruption field;
+* target KubeVirt >= v1.9 (kvlint's default): HCO main after 03da3cff, the unreleased
+  release that ships KubeVirt v1.9: 20, 1, allowWorkloadDisruption false.
 
 In all of them ``parallelMigrationsPerCluster`` is 5, ``progressTimeout`` 150,
 ``allowAutoConverge`` and ``allowPostCopy`` false, ``bandwidthPerMigration`` and
@@ -183,7 +182,9 @@ FIELDS: dict[str, Field] = {
         Field("unsafeMigrationOverride", "bool"),
         Field("allowAutoConverge", "bool", hco=True, policy_since=(0, 0)),
         Field("allowPostCopy", "bool", hco=True, policy_since=(0, 0)),
-        Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 5)),
+        # Policy field: "present by v1.6.0, absent in v1.0.0" (facts §4); kvlint (KV508 too)
+        # takes v1.6.
+        Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 6)),
         Field("disableTLS", "bool"),
         Field("network", "string", hco=True),
         Field("matchSELinuxLevelOnMigration", "bool"),
@@ -328,8 +329,8 @@ def problem(f: Field, value: Any, hco: bool) -> tuple[str, str] | None:
     # quantity
     if hco and not isinstance(value, str):
         return "type", (
-            f"HCO's bandwidthPerMigration is a string, not {describe_value(value)}: quote a "
-            "quantity such as '64Mi'"
+            f"must be a string quantity such as '64Mi' (HCO's field is a string), not "
+            f"{describe_value(value)}"
         )
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         return "type", f"must be a quantity (integer or string), not {describe_value(value)}"
@@ -465,9 +466,15 @@ def defaults(cluster: Cluster) -> dict[str, Setting]:
                 value = hco_vals[f.name]
                 note = f"default (hco, KubeVirt {vtext}: {hco_label})"
             elif f.hco:
-                note = f"default (hco, KubeVirt {vtext}: unset in {hco_label}; KubeVirt default{', ' + extra if extra else ''})"
+                note = (
+                    f"default (hco, KubeVirt {vtext}: unset in {hco_label}; KubeVirt default"
+                    f"{', ' + extra if extra else ''})"
+                )
             else:
-                note = f"default (hco: not exposed by HCO, KubeVirt {vtext} default{'; ' + extra if extra else ''})"
+                note = (
+                    f"default (hco: not exposed by HCO, KubeVirt {vtext} default"
+                    f"{'; ' + extra if extra else ''})"
+                )
         if assumed_platform:
             note += "; platform assumed"
         out[f.name] = Setting(value, None, (), assumed=assumed, note=note)
@@ -489,7 +496,11 @@ def _apply_block(
         where = f"{obj.display()} {path_str(base + (key,))}"
         if f is None or version < f.since or (hco and not hco_has_field(key, version)):
             if f is not None:
-                notes.append(f"{where} is not applied: not a field of {'HCO' if hco else 'KubeVirt'} for KubeVirt v{version[0]}.{version[1]}")
+                owner = "HCO" if hco else "KubeVirt"
+                notes.append(
+                    f"{where} is not applied: not a field of {owner} for KubeVirt "
+                    f"v{version[0]}.{version[1]}"
+                )
             continue
         if value is None:
             continue
@@ -515,7 +526,8 @@ def _jsonpatch_ops(hco: K8sObject) -> list[tuple[str, Any]]:
         if not isinstance(op, dict) or not isinstance(op.get("path"), str):
             continue
         path, kind = op["path"], op.get("op")
-        if path == MIGRATIONS_POINTER and kind in ("add", "replace") and isinstance(op.get("value"), dict):
+        whole = path == MIGRATIONS_POINTER and isinstance(op.get("value"), dict)
+        if whole and kind in ("add", "replace"):
             out.append(("", op["value"]))
         elif path.startswith(MIGRATIONS_POINTER + "/"):
             name = path[len(MIGRATIONS_POINTER) + 1 :]
@@ -526,60 +538,90 @@ def _jsonpatch_ops(hco: K8sObject) -> list[tuple[str, Any]]:
     return out
 
 
-def cluster_settings(inv: Inventory, cluster: Cluster) -> tuple[dict[str, Setting], list[str]]:
-    """Layers 1 and 2, with unset allowWorkloadDisruption resolved."""
+def _apply_jsonpatch(out: dict[str, Setting], hco: K8sObject, version: tuple[int, int]) -> None:
+    ann_path: Path = ("metadata", "annotations", HCO_JSONPATCH)
+    for name, value in _jsonpatch_ops(hco):
+        items = list(value.items()) if name == "" else [(name, value)]
+        for key, val in items:
+            f = FIELDS.get(key)
+            if f is None or version < f.since:
+                continue
+            if val is None:
+                out[key] = Setting(
+                    KUBEVIRT_DEFAULTS[key], hco, ann_path,
+                    note="removed by the HCO jsonpatch annotation: KubeVirt default",
+                )
+            elif problem(f, val, False) is None:
+                out[key] = Setting(
+                    val, hco, ann_path,
+                    note=f"HCO jsonpatch annotation (unsupported) on {MIGRATIONS_POINTER}/{key}",
+                )
+
+
+def resolve_disruption(out: dict[str, Setting]) -> None:
+    """Unset allowWorkloadDisruption follows allowPostCopy (``GetMigrationConfiguration``);
+    before v1.5 there is no such field and allowPostCopy alone decides."""
+    apc = out["allowPostCopy"]
+    awd = out.get("allowWorkloadDisruption")
+    if awd is not None and awd.value is not None:
+        return
+    why = (
+        "no allowWorkloadDisruption before KubeVirt v1.5: allowPostCopy decides"
+        if awd is None
+        else "unset, follows allowPostCopy"
+    )
+    if apc.source is None:
+        why += f" ({apc.note})"
+    out["allowWorkloadDisruption"] = Setting(apc.value, apc.source, apc.path, apc.assumed, note=why)
+
+
+def object_settings(
+    cluster: Cluster, obj: K8sObject | None, note: str = ""
+) -> tuple[dict[str, Setting], list[str]]:
+    """Defaults plus the migration configuration of one cluster CR (a HyperConverged, read
+    at its apiVersion's location and jsonpatch annotation, or a KubeVirt CR), as if it were
+    the cluster's; ``allowWorkloadDisruption`` resolved."""
     version = cluster.version
     out = defaults(cluster)
     notes: list[str] = []
+    if obj is not None and obj.kind == "HyperConverged":
+        path = hco_config_path(obj)
+        block = get(obj.data, *path)
+        if isinstance(block, dict):
+            _apply_block(out, obj, path, block, version, True, notes, note=note)
+        _apply_jsonpatch(out, obj, version)
+    elif obj is not None:
+        block = get(obj.data, *KUBEVIRT_CONFIG_PATH)
+        if isinstance(block, dict):
+            _apply_block(out, obj, KUBEVIRT_CONFIG_PATH, block, version, False, notes, note=note)
+    resolve_disruption(out)
+    return out, notes
+
+
+def cluster_object(cluster: Cluster) -> tuple[K8sObject | None, str, str]:
+    """The CR whose migration configuration applies, the note its values carry, and why a
+    CR in view is not used (empty when none is ignored)."""
     if cluster.platform == "hco":
-        hco = cluster.hco
+        if cluster.hco is not None:
+            return cluster.hco, "", ""
         kv = cluster.kubevirt
-        if hco is not None:
-            path = hco_config_path(hco)
-            block = get(hco.data, *path)
-            if isinstance(block, dict):
-                _apply_block(out, hco, path, block, version, True, notes)
-            ann_path: Path = ("metadata", "annotations", HCO_JSONPATCH)
-            base = defaults(cluster)
-            for name, value in _jsonpatch_ops(hco):
-                items = value.items() if name == "" else [(name, value)]
-                for key, val in items:
-                    f = FIELDS.get(key)
-                    if f is None or version < f.since:
-                        continue
-                    if val is None:
-                        out[key] = base[key]
-                        continue
-                    if problem(f, val, False) is None:
-                        out[key] = Setting(val, hco, ann_path, note=f"HCO jsonpatch annotation (unsupported), op on {MIGRATIONS_POINTER}/{key}")
-        elif kv is not None and kv.context_only:
-            block = get(kv.data, *KUBEVIRT_CONFIG_PATH)
-            if isinstance(block, dict):
-                _apply_block(out, kv, KUBEVIRT_CONFIG_PATH, block, version, False, notes, note="as rendered by HCO (cluster state)")
-        elif kv is not None and isinstance(get(kv.data, *KUBEVIRT_CONFIG_PATH), dict):
-            notes.append(
+        if kv is not None and kv.context_only:
+            return kv, "as rendered by HCO (cluster state)", ""
+        if kv is not None and isinstance(get(kv.data, *KUBEVIRT_CONFIG_PATH), dict):
+            return None, "", (
                 f"{kv.display()} spec.configuration.migrations is not applied: HCO overwrites "
                 "the KubeVirt CR, and no HyperConverged is in view (HCO defaults assumed)"
             )
-    elif cluster.kubevirt is not None:
-        kv = cluster.kubevirt
-        block = get(kv.data, *KUBEVIRT_CONFIG_PATH)
-        if isinstance(block, dict):
-            _apply_block(out, kv, KUBEVIRT_CONFIG_PATH, block, version, False, notes)
-    apc = out["allowPostCopy"]
-    awd = out.get("allowWorkloadDisruption")
-    if awd is None:
-        # Before v1.5 there is no such field: allowPostCopy alone decides.
-        out["allowWorkloadDisruption"] = Setting(
-            apc.value, apc.source, apc.path, apc.assumed,
-            note="no allowWorkloadDisruption before KubeVirt v1.5: allowPostCopy decides"
-            + (f" ({apc.note})" if apc.source is None else ""),
-        )
-    elif awd.value is None:
-        out["allowWorkloadDisruption"] = Setting(
-            apc.value, apc.source, apc.path, apc.assumed,
-            note="unset, follows allowPostCopy" + (f" ({apc.note})" if apc.source is None else ""),
-        )
+        return None, "", ""
+    return cluster.kubevirt, "", ""
+
+
+def cluster_settings(inv: Inventory, cluster: Cluster) -> tuple[dict[str, Setting], list[str]]:
+    """Layers 1 and 2 for the cluster, with unset allowWorkloadDisruption resolved."""
+    obj, note, ignored = cluster_object(cluster)
+    out, notes = object_settings(cluster, obj, note)
+    if ignored:
+        notes.append(ignored)
     return out, notes
 
 
@@ -604,7 +646,7 @@ def apply_policy(
         spec.get("allowPostCopy") is not None
         and "allowPostCopy" in out
         and out["allowPostCopy"].source is policy
-        and (spec.get("allowWorkloadDisruption") is None or version < (1, 5))
+        and (spec.get("allowWorkloadDisruption") is None or version < (1, 6))
     ):
         apc = out["allowPostCopy"]
         out["allowWorkloadDisruption"] = Setting(
@@ -627,9 +669,11 @@ def memory_of(inv: Inventory, w: Workload) -> tuple[Any, K8sObject, Path] | None
         return req, w.obj, w.sp("domain", "resources", "requests", "memory")
     it = get(w.obj.data, "spec", "instancetype")
     if w.obj.kind == "VirtualMachine" and isinstance(it, dict) and isinstance(it.get("name"), str):
-        kind = it.get("kind") or "VirtualMachineClusterInstancetype"
-        kind = {"virtualmachineclusterinstancetype": "VirtualMachineClusterInstancetype",
-                "virtualmachineinstancetype": "VirtualMachineInstancetype"}.get(str(kind).lower(), str(kind))
+        kind = str(it.get("kind") or "VirtualMachineClusterInstancetype")
+        kind = {
+            "virtualmachineclusterinstancetype": "VirtualMachineClusterInstancetype",
+            "virtualmachineinstancetype": "VirtualMachineInstancetype",
+        }.get(kind.lower(), kind)
         ns = "" if kind == "VirtualMachineClusterInstancetype" else w.obj.ns
         obj = inv.lookup(kind, ns, it["name"])
         if obj is not None and get(obj.data, "spec", "memory", "guest") is not None:
