@@ -206,6 +206,10 @@ def lint(
         config.inline_suppressions = False
     opts.baseline = baseline
     result = lint_paths(paths, config, options=opts)
+    if any(fmt == "sarif" for fmt, _ in outputs):
+        from kvlint.fix import attach_fixes
+
+        attach_fixes(result)
     if write_baseline:
         from kvlint.suppress import write_baseline as write_bl
 

@@ -1,0 +1,592 @@
+"""KV8xx: structural schema problems (schemas/*.json), API kinds and versions.
+
+Every object of a kind kvlint has a schema for is validated with the fast in-house validator
+(kvlint.schema_validate). Each violation becomes one finding at the node at fault:
+
+* KV801 unknown field, KV804 the same when the field is known one level off (misplaced),
+* KV802 wrong type, KV803 value not in the enum, KV805 missing required field,
+* KV808 number out of range, KV809 string not in the required format (quantity, duration),
+* KV806 a kind or apiVersion the API group does not serve, KV807 a deprecated apiVersion.
+
+Problems that other rules already report are left to them: a schema error at a node where a
+KV106 (DataVolume specs), KV208 (pod-network ports), KV4xx, KV5xx or KV6xx finding sits is
+not reported again, and when the KV4xx / KV5xx rules are in the catalog, the migration
+settings blocks (HCO liveMigrationConfig, KubeVirt spec.configuration.migrations) and the
+MigrationPolicy spec are theirs as a whole. The check runs in phase 2 to see their findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from kvlint import schema_validate as sv
+from kvlint.checks import inventory
+from kvlint.inventory import K8sObject, get
+from kvlint.models import Finding
+
+if TYPE_CHECKING:
+    from kvlint.engine import Context
+
+Path = tuple[Any, ...]
+
+RULES = ("KV801", "KV802", "KV803", "KV804", "KV805", "KV806", "KV807", "KV808", "KV809")
+
+KEYWORD_RULE = {
+    "additionalProperties": "KV801",
+    "type": "KV802",
+    "enum": "KV803",
+    "required": "KV805",
+    "minimum": "KV808",
+    "maximum": "KV808",
+    "pattern": "KV809",
+}
+
+#: Kinds each API group serves, beyond those of schemas/index.json (kinds kvlint has a
+#: schema for, or lists under deprecatedApiVersions).
+EXTRA_KINDS: dict[str, tuple[str, ...]] = {
+    "kubevirt.io": ("VirtualMachineInstancePreset",),
+    "cdi.kubevirt.io": (
+        "DataSource",
+        "DataImportCron",
+        "ObjectTransfer",
+        "VolumeImportSource",
+        "VolumeUploadSource",
+        "VolumeCloneSource",
+    ),
+    "snapshot.kubevirt.io": (
+        "VirtualMachineSnapshot",
+        "VirtualMachineSnapshotContent",
+        "VirtualMachineRestore",
+    ),
+    "export.kubevirt.io": ("VirtualMachineExport",),
+    "clone.kubevirt.io": ("VirtualMachineClone",),
+    "instancetype.kubevirt.io": (
+        "VirtualMachineInstancetype",
+        "VirtualMachineClusterInstancetype",
+        "VirtualMachinePreference",
+        "VirtualMachineClusterPreference",
+    ),
+    "migrations.kubevirt.io": ("MigrationPolicy",),
+    "": (
+        "ConfigMap",
+        "Secret",
+        "Service",
+        "ServiceAccount",
+        "Pod",
+        "Endpoints",
+        "Event",
+        "LimitRange",
+        "ResourceQuota",
+        "ReplicationController",
+        "PodTemplate",
+    ),
+}
+
+#: Groups whose whole list of kinds kvlint knows: any other kind in them is reported.
+#: In other groups only a case or plural variant of a known kind is.
+STRICT_GROUPS = frozenset(
+    (
+        "kubevirt.io",
+        "cdi.kubevirt.io",
+        "hco.kubevirt.io",
+        "pool.kubevirt.io",
+        "snapshot.kubevirt.io",
+        "export.kubevirt.io",
+        "clone.kubevirt.io",
+        "instancetype.kubevirt.io",
+    )
+)
+
+_CATALOG: dict[str, Any] = {}
+
+
+def _catalog() -> dict[str, Any]:
+    """Kinds and versions by group, deprecated apiVersions: built once from index.json."""
+    if _CATALOG:
+        return _CATALOG
+    idx = sv.index()
+    kinds: dict[str, set[str]] = {}
+    versions: dict[str, set[str]] = {}
+
+    def add(api_version: str, kind: str | None = None) -> None:
+        group, _, version = api_version.rpartition("/")
+        versions.setdefault(group, set()).add(version)
+        if kind is not None:
+            kinds.setdefault(group, set()).add(kind)
+
+    for key in idx["schemas"]:
+        api_version, _, kind = key.rpartition("/")
+        add(api_version, kind)
+    deprecated: dict[str, dict[str, Any]] = {}
+    for dep in idx.get("deprecatedApiVersions", ()):
+        deprecated[dep["apiVersion"]] = dep
+        for k in dep["kinds"]:
+            add(dep["apiVersion"], k)
+            add(dep["replacement"], k)
+    for group, extra in EXTRA_KINDS.items():
+        kinds.setdefault(group, set()).update(extra)
+    #: kind -> the (non-core) groups that serve it, strict groups first.
+    owner: dict[str, list[str]] = {}
+    for group in sorted(kinds, key=lambda g: (g not in STRICT_GROUPS, g)):
+        for k in kinds[group] if group else ():
+            owner.setdefault(k, []).append(group)
+    _CATALOG.update(
+        kinds={g: frozenset(v) for g, v in kinds.items()},
+        versions={g: frozenset(v) for g, v in versions.items()},
+        deprecated=deprecated,
+        owner=owner,
+    )
+    return _CATALOG
+
+
+def _split(api_version: str) -> tuple[str, str]:
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+def _current_api_version(group: str, kind: str) -> str | None:
+    """The apiVersion kvlint has a schema for (or a deprecation's replacement)."""
+    idx = sv.index()
+    for key in idx["schemas"]:
+        av, _, k = str(key).rpartition("/")
+        if k == kind and _split(av)[0] == group:
+            return av
+    for dep in idx.get("deprecatedApiVersions", ()):
+        if kind in dep["kinds"] and _split(dep["replacement"])[0] == group:
+            return str(dep["replacement"])
+    return None
+
+
+# --------------------------------------------------------------------------- KV806 / KV807
+
+
+def _is_known(kinds: frozenset[str], kind: str) -> bool:
+    return kind in kinds or (kind.endswith("List") and kind[:-4] in kinds)
+
+
+def _kind_findings(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
+    cat = _catalog()
+    group, version = _split(obj.api_version)
+    kinds: frozenset[str] = cat["kinds"].get(group, frozenset())
+    kind = obj.kind
+    strict = group in STRICT_GROUPS
+    shown = obj.api_version
+    if not _is_known(kinds, kind):
+        owners = [g for g in cat["owner"].get(kind, ()) if g != group]
+        options = sorted(kinds)
+        hint = sv.close_match(kind, options) if strict else _case_or_plural(kind, options)
+        if hint is not None:
+            yield ctx.finding(
+                "KV806",
+                obj,
+                ("kind",),
+                f"kind {kind!r} does not exist in {group or 'the core API group'} "
+                f"(did you mean {hint!r}?): kubectl fails with 'no matches for kind "
+                f'"{kind}" in version "{shown}"\'',
+                fix=f"write kind: {hint} (kinds are case-sensitive)",
+                suggestion=hint,
+            )
+        elif owners and (strict or group == ""):
+            right = _current_api_version(owners[0], kind) or f"{owners[0]}/..."
+            yield ctx.finding(
+                "KV806",
+                obj,
+                ("apiVersion",),
+                f"{kind} is served by the API group {owners[0]}, not "
+                f"{group or 'the core group'}: kubectl fails with 'no matches for kind "
+                f'"{kind}" in version "{shown}"\'',
+                fix=f"write apiVersion: {right}",
+            )
+        elif strict:
+            listed = ", ".join(options)
+            yield ctx.finding(
+                "KV806",
+                obj,
+                ("kind",),
+                f"the API group {group} has no kind {kind!r} (it serves {listed}): kubectl "
+                f'fails with \'no matches for kind "{kind}" in version "{shown}"\'',
+                fix=f"use one of the kinds of {group}: {listed}",
+            )
+        return
+    if strict and version not in cat["versions"].get(group, ()) and shown not in cat["deprecated"]:
+        current = _current_api_version(group, kind)
+        served = ", ".join(
+            f"{group}/{v}"
+            for v in sorted(cat["versions"].get(group, ()))
+            if not _removed(str(cat["deprecated"].get(f"{group}/{v}", {}).get("note") or ""))
+        )
+        yield ctx.finding(
+            "KV806",
+            obj,
+            ("apiVersion",),
+            f"the API group {group} has no version {version!r} (served: {served}): kubectl "
+            f'fails with \'no matches for kind "{kind}" in version "{shown}"\'',
+            fix=f"write apiVersion: {current}" if current else f"use one of {served}",
+        )
+
+
+def _case_or_plural(kind: str, options: list[str]) -> str | None:
+    low = kind.lower()
+    for o in options:
+        ol = o.lower()
+        if ol == low or ol + "s" == low or ol + "es" == low:
+            return o
+    return None
+
+
+def _removed(note: str) -> bool:
+    n = note.lower()
+    return "removed" in n or "no longer served" in n or "never served" in n
+
+
+def _deprecation_findings(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
+    dep = _catalog()["deprecated"].get(obj.api_version)
+    if dep is None:
+        return
+    note = str(dep.get("note") or "")
+    replacement = dep["replacement"]
+    removed = _removed(note)
+    if removed:
+        state = (
+            f"is not served ({note}): the API server rejects the object with 'no matches "
+            f'for kind "{obj.kind}" in version "{obj.api_version}"\''
+        )
+    elif "still served" in note.lower():
+        same = f" with the same schema as {replacement}" if "same schema" in note.lower() else ""
+        state = f"is deprecated (still served{same}, but a future release may stop serving it)"
+    else:
+        state = "is deprecated" + (f" ({note})" if note else "")
+    yield ctx.finding(
+        "KV807",
+        obj,
+        ("apiVersion",),
+        f"apiVersion {obj.api_version} {state}; use {replacement}",
+        fix=f"write apiVersion: {replacement} (check the fields against the {replacement} API)",
+        severity="error" if removed else None,
+        replacement=replacement,
+    )
+
+
+# --------------------------------------------------------------------------- schema findings
+
+
+def _schema_errors(obj: K8sObject) -> tuple[list[sv.SchemaError], str] | None:
+    """Schema errors of the object and the apiVersion whose schema was used."""
+    errors = sv.validate(obj.api_version, obj.kind, obj.data)
+    if errors is not None:
+        return errors, obj.api_version
+    dep = _catalog()["deprecated"].get(obj.api_version)
+    if dep is None or obj.kind not in dep["kinds"]:
+        return None
+    if "same schema" not in str(dep.get("note") or "").lower():
+        return None
+    # Still served with the schema of its replacement: validate against that one.
+    errors = sv.validate(dep["replacement"], obj.kind, obj.data)
+    if errors is None:
+        return None
+    return [e for e in errors if e.path != ("apiVersion",)], dep["replacement"]
+
+
+#: Rules (by id prefix) that validate parts of these objects themselves: a schema error at
+#: a node where one of them already reports is theirs (KV106 DataVolume specs, KV208
+#: pod-network ports, KV4xx migration settings, KV5xx MigrationPolicy, KV6xx migrations).
+OWNER_RULES = ("KV106", "KV208", "KV4", "KV5", "KV6")
+
+#: Subtrees other rule families validate as a whole, when their rules are in the catalog.
+_MIGRATION_BLOCKS: dict[str, Path] = {
+    "hco.kubevirt.io/v1beta1/HyperConverged": ("spec", "liveMigrationConfig"),
+    "hco.kubevirt.io/v1/HyperConverged": ("spec", "virtualization", "liveMigrationConfig"),
+    "kubevirt.io/v1/KubeVirt": ("spec", "configuration", "migrations"),
+}
+
+
+@dataclass(slots=True)
+class _Owners:
+    #: KV4xx rules exist: HCO liveMigrationConfig / KubeVirt migrations belong to them.
+    kv4: bool
+    #: KV5xx rules exist: the MigrationPolicy spec belongs to them.
+    kv5: bool
+    #: (file, line, column) of every finding of an owner rule.
+    spots: set[tuple[str, int, int]]
+
+
+def _owners(ctx: Context) -> _Owners:
+    return _Owners(
+        kv4=any(r.startswith("KV4") for r in ctx.rules),
+        kv5=any(r.startswith("KV5") for r in ctx.rules),
+        spots={
+            (f.location.file, f.location.line, f.location.column)
+            for f in ctx.findings
+            if f.rule.startswith(OWNER_RULES)
+        },
+    )
+
+
+def _under(path: Path, prefix: Path) -> bool:
+    return path[: len(prefix)] == prefix
+
+
+def _spot(obj: K8sObject, path: Path) -> tuple[str, int, int]:
+    loc = obj.loc(path)
+    return (loc.file, loc.line, loc.column)
+
+
+def _owned_elsewhere(obj: K8sObject, schema_av: str, e: sv.SchemaError, own: _Owners) -> bool:
+    """True when another rule reports this problem (no double reports)."""
+    path = e.path
+    if (
+        own.kv5
+        and obj.kind == "MigrationPolicy"
+        and (_under(path, ("spec",)) or (path == () and e.value == "spec"))
+    ):
+        return True
+    prefix = _MIGRATION_BLOCKS.get(f"{schema_av}/{obj.kind}") if own.kv4 else None
+    # Inside the block; the misplaced or unknown block key itself stays ours (unless reported).
+    if (
+        prefix is not None
+        and _under(path, prefix)
+        and not (len(path) == len(prefix) and e.keyword == "additionalProperties")
+    ):
+        return True
+    if not own.spots:
+        return False
+    if _spot(obj, path) in own.spots:
+        return True
+    if e.keyword == "required" and _spot(obj, path + (e.value,)) in own.spots:
+        return True
+    if e.keyword == "additionalProperties":
+        # A misplaced block whose every key another rule reports (KV401 on
+        # spec.virtualization.liveMigrationConfig of a v1beta1 HyperConverged).
+        value = get(obj.data, *path)
+        if isinstance(value, dict) and value:
+            return all(_spot(obj, path + (k,)) in own.spots for k in value)
+    return False
+
+
+# --------------------------------------------------------------------------- misplaced fields
+
+_MAX_MOVE = 3
+
+
+def _fits(node: Any, value: Any) -> bool:
+    types = node.types
+    return types is None or type(value) in types
+
+
+def _misplaced(
+    root: Any, obj: K8sObject, schema_av: str, e: sv.SchemaError
+) -> tuple[str, str, list[Path]] | None:
+    """(message, fix, target paths) when the unknown key of ``e`` is declared a few levels
+    off (up, down or in a sibling), or belongs to the other HyperConverged version's layout."""
+    path = e.path
+    key = path[-1]
+    parent = path[:-1]
+    value = get(obj.data, *path)
+    targets: list[Path] = []
+    best = _MAX_MOVE
+    for up in range(min(len(parent), _MAX_MOVE) + 1):
+        if up > best:
+            break
+        anc = parent[: len(parent) - up]
+        node = sv.node_at(root, anc)
+        if node is None:
+            continue
+        for rel in node.descendants_named(key):
+            full = anc + rel
+            score = up + len(rel)
+            if full == path or score > best:
+                continue
+            target = sv.node_at(root, full)
+            if target is None or not _fits(target, value):
+                continue
+            if score < best or not targets:
+                best, targets = score, []
+            if full not in targets:
+                targets.append(full)
+    where = sv.path_str(parent) or "the top level"
+    if obj.kind == "HyperConverged" and parent == ("spec",):
+        other = "hco.kubevirt.io/v1" if schema_av.endswith("v1beta1") else "hco.kubevirt.io/v1beta1"
+        other_root = sv.compiled(other, "HyperConverged")
+        other_spec = sv.node_at(other_root, ("spec",)) if other_root else None
+        if other_spec is not None and key in other_spec.property_names():
+            if other.endswith("/v1"):
+                return (
+                    f"spec.{key} is the {other} layout; in {schema_av} its settings sit "
+                    "directly under spec (for example spec.liveMigrationConfig, "
+                    "spec.evictionStrategy), so the whole block is unknown here" + _DROPPED,
+                    f"either set apiVersion: {other}, or move the fields of spec.{key} "
+                    "directly under spec",
+                    [],
+                )
+            if targets:
+                dest = " or ".join(sv.path_str(t) for t in targets[:3])
+                return (
+                    f"spec.{key} is the {other} location; in {schema_av} it is {dest}" + _DROPPED,
+                    f"move spec.{key} to {dest}",
+                    targets,
+                )
+            return (
+                f"spec.{key} is a {other} field; {schema_av} regroups spec into "
+                "virtualization, storage, networking, workloadSources, security and "
+                "deployment, and may name it differently" + _DROPPED,
+                f"find the {schema_av} equivalent of spec.{key}, or set apiVersion: {other}",
+                [],
+            )
+    if not targets:
+        return None
+    targets = targets[:3]
+    dest = " or ".join(sv.path_str(t) for t in targets)
+    homes = " or ".join(sv.path_str(t[:-1]) or "the top level" for t in targets)
+    msg = f"{key!r} belongs under {homes}, not under {where}"
+    missing = _missing_required(root, obj, targets[0])
+    if missing:
+        msg += f" ({missing} is missing altogether)"
+    if any(get(obj.data, *t) is not None for t in targets):
+        msg += f", where it is already set: this copy is unknown{_DROPPED}"
+    else:
+        msg += _DROPPED
+    return msg, f"move {key} to {dest}", targets
+
+
+_DROPPED = (
+    "; the API server rejects the object under strict field validation or drops the field, "
+    "so it never takes effect"
+)
+
+
+def _missing_required(root: Any, obj: K8sObject, target: Path) -> str | None:
+    """The first required field on the way to ``target`` that the object lacks."""
+    node = root
+    data: Any = obj.data
+    for depth, key in enumerate(target[:-1]):
+        if not isinstance(data, dict) or node is None:
+            return None
+        if key not in data:
+            req = node.required + tuple(r for n in node.refs for r in n.required)
+            return sv.path_str(target[: depth + 1]) if key in req else None
+        data = data[key]
+        node = node.child(key)
+    return None
+
+
+# --------------------------------------------------------------------------- messages / fixes
+
+_UNKNOWN_TAIL = (
+    "; the API server rejects the object under strict field validation (kubectl's default "
+    "--validate=strict) or silently drops the field"
+)
+
+
+def _fix_for(e: sv.SchemaError) -> str | None:
+    kw = e.keyword
+    if kw == "additionalProperties":
+        if e.suggestion:
+            return f"rename {e.value!r} to {e.suggestion!r} (field names are case-sensitive)"
+        return "remove the field, or look up its correct name and place in the API reference"
+    if kw == "enum":
+        if e.suggestion:
+            return f"write {e.suggestion} (values are case-sensitive)"
+        return "use one of: " + ", ".join(str(v) for v in e.expected if v is not None)
+    if kw == "type":
+        names = e.expected
+        key = e.path[-1] if e.path and isinstance(e.path[-1], str) else None
+        if "string" in names and isinstance(e.value, bool):
+            example = f'{key}: "yes"' if key else '"yes"'
+            return f"quote the value exactly as written, e.g. {example} or \"true\""
+        if "string" in names and isinstance(e.value, (int, float)):
+            return f'quote the value: {key + ": " if key else ""}"{e.value}"'
+        if isinstance(e.value, str) and "remove the quotes" in e.message:
+            return f"remove the quotes: {key + ': ' if key else ''}{e.value}"
+        if "array" in names:
+            return "write a list: one item per line, each starting with '- '"
+        if "object" in names:
+            return "write a mapping (key: value lines, without '- ')"
+        return None
+    if kw == "required":
+        where = sv.path_str(e.path) or "the top level"
+        return f"add {e.value} to {where}"
+    if kw in ("minimum", "maximum"):
+        bound = e.expected[0] if e.expected else "?"
+        return f"use a value {'of at least' if kw == 'minimum' else 'of at most'} {bound}"
+    if kw == "pattern":
+        if "quantity" in e.message:
+            return (
+                "write a quantity with a binary or decimal suffix: 512Mi, 1Gi, 2G, 500m "
+                '(no "B", no space)'
+            )
+        if "duration" in e.message:
+            return "write a Go duration: 1m0s, 90s, 48h, 300ms"
+        return None
+    return None
+
+
+def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding]:
+    out = list(_kind_findings(ctx, obj))
+    out.extend(_deprecation_findings(ctx, obj))
+    if own.spots and out:
+        out = [
+            f
+            for f in out
+            if (f.location.file, f.location.line, f.location.column) not in own.spots
+        ]
+    got = _schema_errors(obj)
+    if not got or not got[0]:
+        return out
+    errors, schema_av = got
+    root = sv.compiled(schema_av, obj.kind)
+    kept: list[tuple[sv.SchemaError, str, str, str | None]] = []
+    moved_to: list[Path] = []
+    for e in errors:
+        if _owned_elsewhere(obj, schema_av, e, own):
+            continue
+        rule = KEYWORD_RULE[e.keyword]
+        message = e.message
+        fix = _fix_for(e)
+        if e.keyword == "additionalProperties":
+            moved = _misplaced(root, obj, schema_av, e)
+            if moved is not None:
+                rule = "KV804"
+                message, fix, targets = moved
+                moved_to.extend(targets)
+            else:
+                message += _UNKNOWN_TAIL
+        kept.append((e, rule, message, fix))
+    typos = {
+        (e.path[:-1], e.suggestion) for e, rule, _, _ in kept if rule == "KV801" and e.suggestion
+    }
+    for e, rule, message, fix in kept:
+        if rule == "KV805" and (
+            (e.path, e.value) in typos or any(_under(t, e.path + (e.value,)) for t in moved_to)
+        ):
+            # Missing only because it is misspelled (KV801) or misplaced (KV804) here.
+            continue
+        out.append(
+            ctx.finding(
+                rule, obj, e.path, message, fix=fix, keyword=e.keyword, suggestion=e.suggestion
+            )
+        )
+    return out
+
+
+#: Phase 2: the rules that own parts of these objects (OWNER_RULES) have reported by then.
+@inventory(*RULES, phase=2)
+def schema_problems(ctx: Context) -> Iterator[Finding]:
+    own = _owners(ctx)
+    for obj in ctx.inv.objects:
+        if obj.context_only:
+            continue
+        try:
+            found = _object_findings(ctx, obj, own)
+        except Exception as exc:  # noqa: BLE001 - one odd object must not hide the others
+            found = [
+                ctx.finding(
+                    "KV907",
+                    obj,
+                    (),
+                    f"internal error in check schema_problems: {type(exc).__name__}: {exc}; "
+                    "other rules still ran",
+                )
+            ]
+        yield from found
