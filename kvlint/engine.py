@@ -43,6 +43,10 @@ class Context:
         **data: Any,
     ) -> Finding:
         meta = self.rules[rule]
+        if obj.doc.path == "<stdin>":
+            origin = obj.origin()
+            if origin:
+                message += f" (rendered from {origin})"
         f = Finding(
             rule=rule,
             severity=severity or meta.severity,

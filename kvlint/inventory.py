@@ -137,6 +137,24 @@ class K8sObject:
             line, col = kl, kc
         return Location(self.doc.path, line, col, el, ec, path_str(path), label)
 
+    def origin(self) -> str | None:
+        """For piped input: the file a generator rendered this object from (Helm's
+        '# Source:' comment, kustomize's origin/path annotations)."""
+        if self.doc.origin:
+            return self.doc.origin
+        ann = self.annotations()
+        origin = ann.get("config.kubernetes.io/origin")
+        if isinstance(origin, str):
+            for line in origin.splitlines():
+                key, _, value = line.partition(":")
+                if key.strip() == "path" and value.strip():
+                    return value.strip()
+        for key in ("internal.config.kubernetes.io/path", "config.kubernetes.io/path"):
+            value = ann.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return None
+
     def annotations(self) -> dict[str, Any]:
         return as_dict(get(self.data, "metadata", "annotations"))
 

@@ -34,8 +34,13 @@ MAX_NODES = 2_000_000
 MAX_ALIAS_NODES = 100_000
 #: Deepest nesting accepted; deeper documents are reported, not converted.
 MAX_DEPTH = 256
+#: Upper bound of path elements stored per file (each node's position key is its full path,
+#: so a document both deep and wide costs depth x nodes, not nodes).
+MAX_PATH_CELLS = 32_000_000
 
 _TAG = "tag:yaml.org,2002:"
+_MERGE = "tag:yaml.org,2002:merge"
+_C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 _TEMPLATE_RE = re.compile(r"\{\{|\{%|\$\{[A-Za-z_][A-Za-z0-9_]*\}|<%=")
 _INT_RE = re.compile(r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o?[0-7_]+|[0-9][0-9_]*|[1-9][0-9_]*(:[0-5]?[0-9])+)$")
 
@@ -48,6 +53,8 @@ class Document:
     index: int
     data: Any
     pos: dict[Path, Pos]
+    #: Source file named by a generator (Helm's '# Source:' comment), for piped input.
+    origin: str | None = None
 
     def position(self, path: Path) -> Pos | None:
         """Position of the node at ``path``, or of its nearest ancestor that exists."""
@@ -85,7 +92,12 @@ class ParsedFile:
 
 
 class _TooLarge(Exception):
-    pass
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message or (
+            "the file expands to too many YAML nodes (alias expansion over "
+            f"{MAX_ALIAS_NODES} or {MAX_NODES} in all); it was not read"
+        )
 
 
 class _TooDeep(Exception):
@@ -147,7 +159,7 @@ _BOOL_TRUE = frozenset(("yes", "true", "on", "y"))
 class _Converter:
     """Turns a composed node graph into plain data plus positions."""
 
-    __slots__ = ("pos", "budget", "problems", "keys", "seen")
+    __slots__ = ("pos", "budget", "problems", "keys", "seen", "flagged")
 
     def __init__(self, problems: list[InputProblem], budget: list[int]) -> None:
         self.pos: dict[Path, Pos] = {}
@@ -156,16 +168,24 @@ class _Converter:
         self.problems = problems
         self.keys: dict[str, str] = {}
         self.seen: set[int] = set()
+        #: Key nodes already reported (an aliased mapping is converted once per alias).
+        self.flagged: set[int] = set()
 
     def convert(
         self, node: Any, path: Path, kpos: tuple[int, int], depth: int, aliased: bool = False
     ) -> Any:
         budget = self.budget
         budget[0] -= 1
+        budget[2] -= len(path)
         if aliased:
             budget[1] -= 1
         if budget[0] < 0 or budget[1] < 0:
             raise _TooLarge
+        if budget[2] < 0:
+            raise _TooLarge(
+                f"the file has too many deeply nested YAML nodes (over {MAX_PATH_CELLS} "
+                "path elements in all); it was not read"
+            )
         if not aliased and not isinstance(node, yaml.ScalarNode):
             if id(node) in self.seen:
                 aliased = True
@@ -206,44 +226,78 @@ class _Converter:
             return _float(value)
         return value
 
+    def report(self, node: Any, rule: str, message: str) -> None:
+        """One input problem per key node, however many times aliases convert it."""
+        if id(node) in self.flagged:
+            return
+        self.flagged.add(id(node))
+        self.problems.append(
+            InputProblem(rule, message, node.start_mark.line + 1, node.start_mark.column + 1)
+        )
+
     def key_text(self, node: Any) -> str | None:
         if isinstance(node, yaml.ScalarNode):
-            value = node.value
             if node.tag == "tag:yaml.org,2002:null":
-                value = "null"
+                # sigs.k8s.io/yaml (kubectl) fails with "unsupported map key of type: <nil>".
+                self.report(
+                    node, "KV904", "a mapping key is null; Kubernetes only accepts string keys"
+                )
+                return None
+            value = node.value
             k = self.keys.get(value)
             if k is None:
                 k = self.keys[value] = value
             return k
-        self.problems.append(
-            InputProblem(
-                "KV904",
-                "a mapping key is a collection; Kubernetes only accepts string keys",
-                node.start_mark.line + 1,
-                node.start_mark.column + 1,
-            )
+        self.report(
+            node, "KV904", "a mapping key is a collection; Kubernetes only accepts string keys"
         )
         return None
+
+    def merge_pairs(self, merges: list[Any]) -> list[tuple[Any, Any]]:
+        """(key, value) nodes of merge sources in precedence order: each source's own keys,
+        then what it merges itself, then the next source. Each source is read once."""
+        pairs: list[tuple[Any, Any]] = []
+        done: set[int] = set()
+        stack = [
+            src
+            for m in reversed(merges)
+            for src in reversed(m.value if isinstance(m, yaml.SequenceNode) else [m])
+        ]
+        while stack:
+            src = stack.pop()
+            if not isinstance(src, yaml.MappingNode) or id(src) in done:
+                continue
+            done.add(id(src))
+            nested = []
+            for knode, vnode in src.value:
+                if knode.tag == _MERGE:
+                    nested.append(vnode)
+                    continue
+                self.budget[0] -= 1
+                self.budget[1] -= 1
+                if self.budget[0] < 0 or self.budget[1] < 0:
+                    raise _TooLarge
+                pairs.append((knode, vnode))
+            for m in reversed(nested):
+                stack.extend(reversed(m.value if isinstance(m, yaml.SequenceNode) else [m]))
+        return pairs
 
     def mapping(self, node: Any, path: Path, depth: int, aliased: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merges: list[Any] = []
         for knode, vnode in node.value:
-            if knode.tag == "tag:yaml.org,2002:merge":
+            if knode.tag == _MERGE:
                 merges.append(vnode)
                 continue
             key = self.key_text(knode)
             if key is None:
                 continue
             if key in out:
-                self.problems.append(
-                    InputProblem(
-                        "KV903",
-                        f"duplicate key {key!r}: the API server's strict decoding rejects it "
-                        "(only the last value would be read)",
-                        knode.start_mark.line + 1,
-                        knode.start_mark.column + 1,
-                    )
+                self.report(
+                    knode,
+                    "KV903",
+                    f"duplicate key {key!r}: the API server's strict decoding rejects it "
+                    "(only the last value would be read)",
                 )
             out[key] = self.convert(
                 vnode,
@@ -254,22 +308,17 @@ class _Converter:
             )
         if merges:
             merged: dict[str, Any] = {}
-            for m in merges:
-                sources = m.value if isinstance(m, yaml.SequenceNode) else [m]
-                for src in sources:
-                    if not isinstance(src, yaml.MappingNode):
-                        continue
-                    for knode, vnode in src.value:
-                        key = self.key_text(knode)
-                        if key is None or key in out or key in merged:
-                            continue
-                        merged[key] = self.convert(
-                            vnode,
-                            path + (key,),
-                            (knode.start_mark.line + 1, knode.start_mark.column + 1),
-                            depth + 1,
-                            True,
-                        )
+            for knode, vnode in self.merge_pairs(merges):
+                key = self.key_text(knode)
+                if key is None or key in out or key in merged:
+                    continue
+                merged[key] = self.convert(
+                    vnode,
+                    path + (key,),
+                    (knode.start_mark.line + 1, knode.start_mark.column + 1),
+                    depth + 1,
+                    True,
+                )
             merged.update(out)
             out = merged
         return out
@@ -317,6 +366,35 @@ def _comments(text: str) -> dict[int, str]:
     return out
 
 
+def _offset_position(text: str, offset: int) -> tuple[int, int]:
+    """Line and column of a reader error's offset (libyaml counts UTF-8 bytes, PyYAML
+    characters)."""
+    if _C_LOADER is not None and issubclass(_Loader, _C_LOADER):
+        offset = len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
+    start = text.rfind("\n", 0, offset) + 1
+    return text.count("\n", 0, offset) + 1, offset - start + 1
+
+
+_HELM_SOURCE_RE = re.compile(r"^#\s*Source:\s*(\S.*?)\s*$")
+
+
+def _helm_source(text: str, first_line: int) -> str | None:
+    """The '# Source: chart/templates/x.yaml' comment Helm puts above a rendered document."""
+    lines = text.splitlines()
+    i = min(first_line, len(lines)) - 1
+    while i >= 0:
+        line = lines[i].strip()
+        if line.startswith("---"):
+            return None
+        m = _HELM_SOURCE_RE.match(line)
+        if m:
+            return m.group(1)
+        if line and not line.startswith("#"):
+            return None
+        i -= 1
+    return None
+
+
 def parse_text(path: str, text: str) -> ParsedFile:
     """Parse a YAML or JSON file's text into documents and input problems.
 
@@ -336,10 +414,12 @@ def parse_text(path: str, text: str) -> ParsedFile:
             )
         )
         return result
-    budget = [MAX_NODES, MAX_ALIAS_NODES]
-    loader = _Loader(text)
+    budget = [MAX_NODES, MAX_ALIAS_NODES, MAX_PATH_CELLS]
+    loader = None
     index = 0
     try:
+        # PyYAML's pure-Python reader rejects control characters here already.
+        loader = _Loader(text)
         while loader.check_node():
             node = loader.get_node()
             if node is None:  # pragma: no cover
@@ -360,21 +440,20 @@ def parse_text(path: str, text: str) -> ParsedFile:
                 index += 1
                 continue
             result.documents.append(Document(path, index, data, conv.pos))
+            if path == "<stdin>":
+                result.documents[-1].origin = _helm_source(text, node.start_mark.line)
             result.doc_lines.append(node.start_mark.line + 1)
             index += 1
-    except _TooLarge:
+    except _TooLarge as e:
         result.documents.clear()
-        result.problems.append(
-            InputProblem(
-                "KV905",
-                "the file expands to too many YAML nodes (alias expansion over "
-                f"{MAX_ALIAS_NODES} or {MAX_NODES} in all); it was not read",
-            )
-        )
+        result.problems.append(InputProblem("KV905", e.message))
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark is not None else 1
         col = mark.column + 1 if mark is not None else 1
+        offset = getattr(e, "position", None)
+        if mark is None and isinstance(offset, int):
+            line, col = _offset_position(text, offset)
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         if "nesting depth" in problem:
             result.problems.append(
@@ -388,7 +467,8 @@ def parse_text(path: str, text: str) -> ParsedFile:
             InputProblem("KV905", "the file is nested too deeply to be read", 1, 1)
         )
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     result.comments = _comments(text)
     if result.comments:
         result.lines = text.splitlines()

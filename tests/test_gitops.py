@@ -98,3 +98,25 @@ def test_git_ignored_files_are_not_context(tmp_path: Path) -> None:
     git(repo, "init", "-q")
     res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[str(repo)], cache=False))
     assert rules(res) == ["KV102"]
+
+
+def test_piped_input_names_the_rendered_source(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import sys
+
+    vmi = (
+        "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstance\nmetadata: {name: a}\n"
+        "spec:\n  domain: {devices: {hostDevices: [{name: x, deviceName: a/b}], "
+        "interfaces: [{name: default, masquerade: {}}]}}\n  networks: [{name: default, pod: {}}]\n"
+    )
+    helm = "---\n# Source: chart/templates/vm.yaml\n" + vmi
+    kust = "---\n" + vmi.replace(
+        "metadata: {name: a}", "metadata:\n  name: b\n  annotations:\n    config.kubernetes.io/origin: |\n      path: base/vmi.yaml"
+    )
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((helm + kust).encode())))
+    res = lint_paths(["-"], Config())
+    msgs = [f.message for f in res.findings if f.rule == "KV301"]
+    assert len(msgs) == 2
+    assert "rendered from chart/templates/vm.yaml" in msgs[0]
+    assert "rendered from base/vmi.yaml" in msgs[1]
+    assert {f.location.file for f in res.findings} == {"<stdin>"}

@@ -560,3 +560,19 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
         "KV417", w.obj, path, msg, severity=sev, related=related,
         acceptable_seconds=acc, pass_seconds=float(b.pass_seconds or 0), outcome=b.outcome,
     )
+
+
+@objects(("KubeVirt",), "KV418")
+def selinux_level(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
+    """matchSELinuxLevelOnMigration: false lets the target launcher get another SELinux level."""
+    if obj.group != "kubevirt.io":
+        return
+    path = eff.KUBEVIRT_CONFIG_PATH + ("matchSELinuxLevelOnMigration",)
+    if get(obj.data, *path) is False:
+        yield ctx.finding(
+            "KV418", obj, path,
+            "matchSELinuxLevelOnMigration is false: the migration target's launcher pod gets an "
+            "SELinux level chosen by the container runtime instead of the source's, and shared "
+            "(RWX) volumes whose storage does not relabel per pod become unreadable on the "
+            "target, failing the migration",
+        )

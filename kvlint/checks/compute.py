@@ -273,3 +273,36 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
             blocks=True,
             scheduling=True,
         )
+
+
+CPU_MODEL_LABEL = "cpu-model.node.kubevirt.io/"
+CPU_FEATURE_LABEL = "cpu-feature.node.kubevirt.io/"
+
+
+@workload("KV312")
+def cpu_node_labels(ctx: Context, w: Workload) -> Iterator[Finding]:
+    """A named CPU model or required CPU features become node-selector labels on the
+    migration target: with Nodes in view, at least two nodes must carry them."""
+    nodes = _nodes(ctx)
+    if not nodes:
+        return
+    model, explicit = _cpu_model(ctx, w)
+    needs: list[tuple[str, tuple[Any, ...]]] = []
+    if model not in ("host-model", "host-passthrough"):
+        path = w.sp("domain", "cpu", "model") if explicit else w.sp("domain")
+        needs.append((CPU_MODEL_LABEL + model, path))
+    for i, feat in enumerate_dicts(get(w.spec, "domain", "cpu", "features")):
+        name = feat.get("name")
+        if isinstance(name, str) and feat.get("policy") in (None, "", "require"):
+            needs.append((CPU_FEATURE_LABEL + name, w.sp("domain", "cpu", "features", i)))
+    for label, path in needs:
+        carriers = sum(1 for n in nodes if str(n.get(label, "")).lower() == "true")
+        if carriers < 2:
+            yield ctx.finding(
+                "KV312", w.obj, path,
+                f"the launcher pod requires the node label {label}=true, and only {carriers} "
+                f"of the {len(nodes)} Node(s) in view carry it: there is no second node the "
+                "migration target could be scheduled on",
+                blocks=True,
+                scheduling=True,
+            )
