@@ -82,6 +82,12 @@ def enumerate_dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
                 yield i, item
 
 
+def name_of(item: dict[str, Any]) -> str | None:
+    """An entry's ``name`` when it is a string (anything else matches nothing)."""
+    name = item.get("name")
+    return name if isinstance(name, str) else None
+
+
 def path_str(path: Path) -> str:
     out = ""
     for p in path:

@@ -22,6 +22,17 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 
 Path = tuple[Any, ...]
 Pos = tuple[int, int, int, int, int, int]
@@ -324,6 +335,186 @@ class _Converter:
         return out
 
 
+# -- fast path: build straight from libyaml's event stream ---------------------------------
+
+_RESOLVERS: dict[str, list[tuple[str, Any]]] = dict(yaml.resolver.Resolver.yaml_implicit_resolvers)
+_NULL_KEYS = frozenset(("", "~", "null", "Null", "NULL"))
+
+
+class _Fallback(Exception):
+    """The document uses a feature the fast path leaves to the node-graph converter
+    (aliases, merge keys, non-string keys, very deep nesting)."""
+
+
+def _typed(tag: str, value: str) -> Any:
+    if not tag.startswith(_TAG):
+        return value
+    kind = tag[18:]
+    if kind == "str":
+        return value
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return value.lower() in _BOOL_TRUE
+    if kind == "int":
+        return _int(value)
+    if kind == "float":
+        return _float(value)
+    return value
+
+
+def _scalar_value(event: Any) -> Any:
+    tag = event.tag
+    value: str = event.value
+    if tag is None or tag == "!":
+        if not event.implicit[0]:
+            return value
+        # Plain scalar: PyYAML's (YAML 1.1) implicit resolvers, as the composer applies them.
+        if not value:
+            return None
+        resolvers = _RESOLVERS.get(value[0])
+        if resolvers is None:
+            return value
+        for rtag, rx in resolvers:
+            if rx.match(value):
+                return _typed(rtag, value)
+        return value
+    return _typed(tag, value)
+
+
+def _fast_documents(text: str, result: ParsedFile) -> None:
+    """Documents of a file without aliases, merge keys or non-string keys, read from the
+    event stream in one pass. Raises _Fallback otherwise (nothing is kept then)."""
+    loader = _C_LOADER(text) if _C_LOADER is not None else yaml.SafeLoader(text)
+    get = loader.get_event
+    path_name = result.path
+    docs: list[Document] = []
+    lines: list[int] = []
+    nodes = MAX_NODES
+    cells = MAX_PATH_CELLS
+    keys: dict[str, str] = {}
+    problems: list[InputProblem] = []
+    try:
+        index = 0
+        while True:
+            event = get()
+            et = type(event)
+            if et is StreamEndEvent:
+                break
+            if et is not DocumentStartEvent:
+                continue
+            plist: list[tuple[Path, Pos]] = []
+            # stack entries: [container, path, plist index, pending key, key line, key col]
+            stack: list[list[Any]] = []
+            root: Any = None
+            first = -1
+            while True:
+                event = get()
+                et = type(event)
+                if et is ScalarEvent:
+                    nodes -= 1
+                    sm = event.start_mark
+                    if first < 0:
+                        first = sm.line
+                    if stack:
+                        top = stack[-1]
+                        c = top[0]
+                        if type(c) is dict and top[3] is None:
+                            raw = event.value
+                            tag = event.tag
+                            if (tag is None or tag == "!") and event.implicit[0] and (raw == "<<" or raw in _NULL_KEYS):
+                                raise _Fallback
+                            if tag == _MERGE:
+                                raise _Fallback
+                            k = keys.get(raw)
+                            if k is None:
+                                k = keys[raw] = raw
+                            if k in c:
+                                problems.append(InputProblem(
+                                    "KV903",
+                                    f"duplicate key {k!r}: the API server's strict decoding rejects it "
+                                    "(only the last value would be read)",
+                                    sm.line + 1, sm.column + 1,
+                                ))
+                            top[3] = k
+                            top[4] = sm.line + 1
+                            top[5] = sm.column + 1
+                            continue
+                        em = event.end_mark
+                        value = event.value
+                        if event.tag is not None or not event.implicit[0] or (
+                            not value or value[0] in _RESOLVERS
+                        ):
+                            value = _scalar_value(event)
+                        cells -= len(top[1]) + 1
+                        if cells < 0:
+                            raise _Fallback  # the converter reports the limit precisely
+                        if type(c) is dict:
+                            k = top[3]
+                            c[k] = value
+                            plist.append((top[1] + (k,), (top[4], top[5], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)))
+                            top[3] = None
+                        else:
+                            plist.append((top[1] + (len(c),), (0, 0, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)))
+                            c.append(value)
+                    else:
+                        em = event.end_mark
+                        root = _scalar_value(event)
+                        plist.append(((), (0, 0, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)))
+                elif et is MappingStartEvent or et is SequenceStartEvent:
+                    nodes -= 1
+                    sm = event.start_mark
+                    if first < 0:
+                        first = sm.line
+                    new: Any = {} if et is MappingStartEvent else []
+                    if stack:
+                        top = stack[-1]
+                        c = top[0]
+                        if type(c) is dict:
+                            k = top[3]
+                            if k is None:
+                                raise _Fallback  # a collection used as a key
+                            c[k] = new
+                            path = top[1] + (k,)
+                            kl, kc = top[4], top[5]
+                            top[3] = None
+                        else:
+                            path = top[1] + (len(c),)
+                            c.append(new)
+                            kl = kc = 0
+                        if len(stack) >= MAX_DEPTH:
+                            raise _Fallback
+                    else:
+                        root = new
+                        path = ()
+                        kl = kc = 0
+                    cells -= len(path)
+                    stack.append([new, path, len(plist), None, 0, 0])
+                    plist.append((path, (kl, kc, sm.line + 1, sm.column + 1, 0, 0)))
+                elif et is MappingEndEvent or et is SequenceEndEvent:
+                    top = stack.pop()
+                    em = event.end_mark
+                    p, old = plist[top[2]]
+                    plist[top[2]] = (p, (old[0], old[1], old[2], old[3], em.line + 1, em.column + 1))
+                elif et is DocumentEndEvent:
+                    break
+                elif et is AliasEvent:
+                    raise _Fallback
+            if nodes < 0 or cells < 0:
+                raise _Fallback  # the converter reports the limits precisely
+            doc = Document(path_name, index, root, dict(plist))
+            if path_name == "<stdin>":
+                doc.origin = _helm_source(text, max(first, 0))
+            docs.append(doc)
+            lines.append(max(first, 0) + 1)
+            index += 1
+    finally:
+        loader.dispose()
+    result.documents.extend(docs)
+    result.doc_lines.extend(lines)
+    result.problems.extend(problems)
+
+
 _BLOCK_START_RE = re.compile(r"(?:^|[:\-]\s)[|>][0-9+-]*\s*(?:#.*)?$")
 
 
@@ -357,7 +548,7 @@ def looks_templated(text: str) -> tuple[int, int] | None:
 
 def _comments(text: str) -> dict[int, str]:
     out: dict[int, str] = {}
-    if "#" not in text:
+    if "kvlint" not in text:
         return out
     for i, line in enumerate(text.splitlines(), 1):
         j = line.find("#")
@@ -414,6 +605,18 @@ def parse_text(path: str, text: str) -> ParsedFile:
             )
         )
         return result
+    try:
+        _fast_documents(text, result)
+        result.comments = _comments(text)
+        if result.comments:
+            result.lines = text.splitlines()
+        return result
+    except (_Fallback, yaml.YAMLError, RecursionError):
+        # Read it again with the node-graph converter: it handles every YAML feature and
+        # reports errors and limits precisely.
+        result.documents.clear()
+        result.doc_lines.clear()
+        result.problems.clear()
     budget = [MAX_NODES, MAX_ALIAS_NODES, MAX_PATH_CELLS]
     loader = None
     index = 0

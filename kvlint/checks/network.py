@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kvlint.checks import workload
-from kvlint.inventory import Workload, enumerate_dicts
+from kvlint.inventory import Workload, enumerate_dicts, name_of
 from kvlint.models import Finding
 
 if TYPE_CHECKING:
@@ -107,10 +107,10 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
     pods = pod_networks(w)
     if not pods:
         return
-    by_name = {iface.get("name"): (i, iface) for i, iface in interfaces}
+    by_name = {name_of(iface): (i, iface) for i, iface in interfaces}
     for ni, net in pods:
-        name = net.get("name")
-        hit = by_name.get(name)
+        name = name_of(net)
+        hit = by_name.get(name) if name is not None else None
         if hit is None:
             if version >= (1, 8):
                 yield ctx.finding(
@@ -223,10 +223,10 @@ def _iter_ports(iface: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 @workload("KV207", "KV208", "KV209")
 def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding]:
-    networks = {n.get("name"): n for _, n in enumerate_dicts(w.spec.get("networks"))}
+    networks = {name_of(n): n for _, n in enumerate_dicts(w.spec.get("networks"))}
     for i, iface in enumerate_dicts(w.devices().get("interfaces")):
-        name = iface.get("name")
-        net = networks.get(name)
+        name = name_of(iface)
+        net = networks.get(name) if name is not None else None
         on_pod = isinstance(net, dict) and isinstance(net.get("pod"), dict)
         base = w.sp("domain", "devices", "interfaces", i)
         binding = binding_of(iface)

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from kvlint.checks import objects, workload
-from kvlint.inventory import K8sObject, Workload, as_dict, as_list, enumerate_dicts, get
+from kvlint.inventory import K8sObject, Workload, as_dict, as_list, enumerate_dicts, get, name_of
 from kvlint.models import Finding
 from kvlint.storage import ACCESS_MODES, Access
 
@@ -262,12 +262,12 @@ def block_migration(ctx: Context, w: Workload) -> Iterator[Finding]:
     for _, d in enumerate_dicts(w.devices().get("disks")):
         cd = d.get("cdrom")
         if isinstance(cd, dict) and cd.get("readOnly") is not False:
-            cdroms.add(d.get("name"))
+            cdroms.add(name_of(d))
     local = []
     first = None
     for i, vol in enumerate_dicts(w.spec.get("volumes")):
-        name = vol.get("name")
-        if name in fs or name in cdroms:
+        name = name_of(vol)
+        if name is None or name in fs or name in cdroms:
             continue
         # PVC, DataVolume and hostDisk volumes never turn block migration on (a shared
         # hostDisk is migrated as is; a non-shared one is KV103).
