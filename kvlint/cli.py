@@ -106,7 +106,7 @@ def common_options(fn: Any) -> Any:
         click.option("--no-context", is_flag=True, help="Do not load any context folder."),
         click.option("--exclude", multiple=True, help="Path glob to skip. Repeatable."),
         click.option("--max-file-size", type=int, default=None, help="Skip files larger than this many bytes (default 10 MiB)."),
-        click.option("-j", "--jobs", type=int, default=0, help="Parallel parser processes (default: the CPUs available)."),
+        click.option("-j", "--jobs", type=int, default=0, help="Processes that parse and check (default: one per available CPU)."),
         click.option("--no-cache", is_flag=True, help="Do not use or write the cache of parsed context files."),
     ]
     for opt in reversed(options):

@@ -69,6 +69,7 @@ def fix(
                    "'kvlint lint -' to only check it)", err=True)
         sys.exit(EXIT_USAGE)
     config, opts = build_run(paths, **shared)
+    opts.jobs = 1  # fixes need every object in full in this process
     if fail_on:
         config.fail_on = fail_on
     if no_inline_suppressions:

@@ -787,8 +787,13 @@ def time_budget(inv: Inventory, w: Workload, settings: dict[str, Setting]) -> Ti
 
 def effective(inv: Inventory, cluster: Cluster, w: Workload) -> Effective:
     """The effective migration settings of one workload, and its time budget."""
-    settings, notes = cluster_settings(inv, cluster)
-    pm = match(inv, w)
+    cached = cluster.memo.get("cluster_settings")
+    if cached is None:
+        cached = cluster.memo["cluster_settings"] = cluster_settings(inv, cluster)
+    settings, notes = dict(cached[0]), list(cached[1])
+    pm = cluster.memo.get(("policy", id(w)))
+    if pm is None:
+        pm = cluster.memo[("policy", id(w))] = match(inv, w)
     if pm.winner is not None:
         settings = apply_policy(settings, pm.winner.policy, cluster.version, notes)
     budget = time_budget(inv, w, settings)

@@ -122,6 +122,87 @@ def apply_levels(findings: list[Finding], config: Config) -> list[Finding]:
     return out
 
 
+class Run:
+    """One lint run over an inventory, in steps: ``phase(1)``, ``phase(2)``, ``finish()``.
+
+    ``run()`` chains them. The parallel runner uses the steps directly: each worker process
+    checks its share of the workloads, the parent checks everything else and merges.
+    """
+
+    def __init__(
+        self,
+        files: Sequence[ParsedFile],
+        config: Config,
+        context_docs: Iterable[Document] = (),
+        namespaces: dict[str, str] | None = None,
+        stub_docs: Iterable[Document] = (),
+    ) -> None:
+        from kvlint import checks
+
+        self.files = files
+        self.config = config
+        self.rules = catalog.load()
+        docs = [d for pf in files for d in pf.documents]
+        self.inv = build(docs, context_docs, namespaces, stub_docs)
+        self.cluster = cluster_facts(self.inv, config.platform, config.kubevirt_version)
+        self.ctx = Context(self.inv, self.cluster, config, self.rules, Resolver(self.inv, config))
+        self.registry = checks.load_all()
+        self.disabled = {rid for rid, level in config.rules.items() if level == "off"}
+
+    def phase(self, phase: int) -> list[Finding]:
+        """Run the checks of one phase over this run's own objects; return what they found
+        (also added to the context, where later phases see it)."""
+        inv, ctx = self.inv, self.ctx
+        produced: list[Finding] = []
+        for chk in self.registry:
+            if chk.phase != phase or all(r in self.disabled for r in chk.rules):
+                continue
+            if chk.scope == "workload":
+                for w in inv.workloads:
+                    if not w.obj.context_only:
+                        produced.extend(_safe(ctx, chk.fn, w.obj, w))
+            elif chk.scope == "object":
+                for kind in chk.kinds:
+                    for obj in inv.kind(kind):
+                        if not obj.context_only:
+                            produced.extend(_safe(ctx, chk.fn, obj, obj))
+            else:
+                produced.extend(_safe(ctx, chk.fn, None))
+        produced = apply_levels(produced, self.config)
+        ctx.findings.extend(produced)
+        return produced
+
+    def finish(
+        self,
+        read_errors: Sequence[Finding] = (),
+        baseline: dict[str, int] | None = None,
+        baseline_path: str | None = None,
+    ) -> Result:
+        """Input findings, suppressions, sorting."""
+        from kvlint import suppress
+
+        findings: list[Finding] = list(read_errors) + _input_findings(self.files, self.rules)
+        input_errors = any(f.severity == "error" for f in findings)
+        findings.extend(self.ctx.findings)
+        extra = suppress.apply(
+            findings, self.files, self.inv, self.config, baseline, baseline_path,
+            unused_meta_fix=self.rules[suppress.UNUSED_RULE].fix,
+        )
+        findings.extend(apply_levels(extra, self.config))
+        if any(f.rule == INTERNAL_ERROR_RULE for f in findings):
+            input_errors = True
+        findings.sort(key=Finding.sort_key)
+        return Result(
+            findings=findings,
+            files=len(self.files),
+            objects=sum(1 for o in self.inv.objects if not o.context_only or o.stub),
+            input_errors=input_errors,
+            cluster=self.cluster,
+            inventory=self.inv,
+            context=self.ctx,
+        )
+
+
 def run(
     files: Sequence[ParsedFile],
     config: Config,
@@ -131,57 +212,10 @@ def run(
     baseline_path: str | None = None,
     namespaces: dict[str, str] | None = None,
 ) -> Result:
-    from kvlint import checks
-
-    rules = catalog.load()
-    docs = [d for pf in files for d in pf.documents]
-    inv = build(docs, context_docs, namespaces)
-    cluster = cluster_facts(inv, config.platform, config.kubevirt_version)
-    ctx = Context(inv, cluster, config, rules, Resolver(inv, config))
-    registry = checks.load_all()
-    disabled = {rid for rid, level in config.rules.items() if level == "off"}
-
-    findings: list[Finding] = list(read_errors) + _input_findings(files, rules)
-    input_errors = any(f.severity == "error" for f in findings)
-    for phase in (1, 2):
-        produced: list[Finding] = []
-        for chk in registry:
-            if chk.phase != phase or all(r in disabled for r in chk.rules):
-                continue
-            if chk.scope == "workload":
-                for w in inv.workloads:
-                    if w.obj.context_only:
-                        continue
-                    produced.extend(_safe(ctx, chk.fn, w.obj, w))
-            elif chk.scope == "object":
-                for kind in chk.kinds:
-                    for obj in inv.kind(kind):
-                        if not obj.context_only:
-                            produced.extend(_safe(ctx, chk.fn, obj, obj))
-            else:
-                produced.extend(_safe(ctx, chk.fn, None))
-        produced = apply_levels(produced, config)
-        ctx.findings.extend(produced)
-    findings.extend(ctx.findings)
-    from kvlint import suppress
-
-    extra = suppress.apply(
-        findings, files, inv, config, baseline, baseline_path,
-        unused_meta_fix=rules[suppress.UNUSED_RULE].fix,
-    )
-    findings.extend(apply_levels(extra, config))
-    if any(f.rule == INTERNAL_ERROR_RULE for f in findings):
-        input_errors = True
-    findings.sort(key=Finding.sort_key)
-    return Result(
-        findings=findings,
-        files=len(files),
-        objects=sum(1 for o in inv.objects if not o.context_only),
-        input_errors=input_errors,
-        cluster=cluster,
-        inventory=inv,
-        context=ctx,
-    )
+    r = Run(files, config, context_docs, namespaces)
+    r.phase(1)
+    r.phase(2)
+    return r.finish(read_errors, baseline, baseline_path)
 
 
 def _safe(ctx: Context, fn: Any, obj: K8sObject | None, *args: Any) -> list[Finding]:

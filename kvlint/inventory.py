@@ -106,6 +106,9 @@ class K8sObject:
     namespace: str | None
     #: True when the object came from --cluster-state / --context (resolution only).
     context_only: bool = False
+    #: A slim copy of a workload that another process lints (parallel runs): identity,
+    #: labels and kvlint annotations only. Always context_only too.
+    stub: bool = False
 
     @property
     def group(self) -> str:
@@ -176,14 +179,13 @@ class Workload:
     spec_path: Path
     meta_path: Path
     dvt_path: Path | None
+    #: The VMI spec and template metadata (read once; the data never changes).
+    spec: dict[str, Any] = field(init=False)
+    template_meta: dict[str, Any] = field(init=False)
 
-    @property
-    def spec(self) -> dict[str, Any]:
-        return as_dict(get(self.obj.data, *self.spec_path))
-
-    @property
-    def template_meta(self) -> dict[str, Any]:
-        return as_dict(get(self.obj.data, *self.meta_path))
+    def __post_init__(self) -> None:
+        self.spec = as_dict(get(self.obj.data, *self.spec_path))
+        self.template_meta = as_dict(get(self.obj.data, *self.meta_path))
 
     @property
     def template_annotations(self) -> dict[str, Any]:
@@ -204,7 +206,7 @@ class Workload:
         return enumerate_dicts(get(self.obj.data, *self.dvt_path))
 
     def devices(self) -> dict[str, Any]:
-        return as_dict(get(self.spec, "domain", "devices"))
+        return as_dict(get(self.spec, "domain", "devices"))  # cheap: two dict lookups
 
 
 @dataclass(slots=True)
@@ -241,6 +243,8 @@ class Cluster:
     mediated_devices: Setting
     cpu_model: Setting
     architecture: Setting
+    #: Per-run memo of derived values (cluster-wide migration settings, policy matches).
+    memo: dict[Any, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -275,7 +279,12 @@ class Inventory:
 
 
 def _objects_from(
-    doc: Document, data: Any, base: Path, context_only: bool, ns_override: str | None = None
+    doc: Document,
+    data: Any,
+    base: Path,
+    context_only: bool,
+    ns_override: str | None = None,
+    stub: bool = False,
 ) -> Iterator[K8sObject]:
     if not isinstance(data, dict):
         return
@@ -286,7 +295,7 @@ def _objects_from(
     items = data.get("items")
     if kind == "List" or (kind.endswith("List") and isinstance(items, list)):
         for i, item in enumerate(as_list(items)):
-            yield from _objects_from(doc, item, base + ("items", i), context_only, ns_override)
+            yield from _objects_from(doc, item, base + ("items", i), context_only, ns_override, stub)
         return
     meta = as_dict(data.get("metadata"))
     name = meta.get("name")
@@ -303,7 +312,8 @@ def _objects_from(
         kind,
         name or "",
         namespace if isinstance(namespace, str) and namespace else None,
-        context_only,
+        context_only or stub,
+        stub,
     )
 
 
@@ -311,6 +321,7 @@ def build(
     docs: Iterable[Document],
     context_docs: Iterable[Document] = (),
     namespaces: dict[str, str] | None = None,
+    stub_docs: Iterable[Document] = (),
 ) -> Inventory:
     """Index the objects of the linted documents and, for resolution only, of the context.
 
@@ -321,10 +332,57 @@ def build(
     for doc in docs:
         for obj in _objects_from(doc, doc.data, (), False, ns.get(doc.path)):
             inv.add(obj)
+    for doc in stub_docs:
+        for obj in _objects_from(doc, doc.data, (), True, ns.get(doc.path), stub=True):
+            inv.add(obj)
     for doc in context_docs:
         for obj in _objects_from(doc, doc.data, (), True, ns.get(doc.path)):
             inv.add(obj)
     return inv
+
+
+WORKLOAD_KINDS = frozenset(WORKLOAD_PATHS)
+_KVLINT_ANNOTATION = "kvlint.io/"
+
+
+def is_workload_doc(data: Any) -> bool:
+    """A document holding one workload (not a List) of a KubeVirt group."""
+    if not isinstance(data, dict) or data.get("kind") not in WORKLOAD_KINDS:
+        return False
+    av = data.get("apiVersion")
+    return isinstance(av, str) and av.rsplit("/", 1)[0] in KUBEVIRT_GROUPS
+
+
+def _slim_meta(meta: Any) -> dict[str, Any]:
+    meta = as_dict(meta)
+    out = {k: meta[k] for k in ("name", "generateName", "namespace", "labels") if k in meta}
+    ann = as_dict(meta.get("annotations"))
+    kept = {k: v for k, v in ann.items() if k.startswith(_KVLINT_ANNOTATION)}
+    if kept:
+        out["annotations"] = kept
+    return out
+
+
+def stub_document(doc: Document) -> Document:
+    """A slim copy of a workload document: identity, labels and kvlint annotations of the
+    object and of its VMI template, with the positions of what it keeps."""
+    data = doc.data
+    assert isinstance(data, dict)
+    out: dict[str, Any] = {
+        "apiVersion": data.get("apiVersion"),
+        "kind": data.get("kind"),
+        "metadata": _slim_meta(data.get("metadata")),
+    }
+    _, meta_path, _ = WORKLOAD_PATHS[str(data.get("kind"))]
+    if meta_path != ("metadata",):
+        tmeta = get(data, *meta_path)
+        if isinstance(tmeta, dict):
+            cur = out
+            for k in meta_path[:-1]:
+                cur = cur.setdefault(k, {})
+            cur[meta_path[-1]] = _slim_meta(tmeta)
+    pos = {p: v for p, v in doc.pos.items() if len(p) <= 3 and (not p or p[0] == "metadata")}
+    return Document(doc.path, doc.index, out, pos, doc.origin)
 
 
 def parse_version(text: str) -> tuple[int, int]:

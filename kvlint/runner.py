@@ -28,7 +28,9 @@ class Options:
     #: Folders whose manifests feed resolution only (pre-commit: the rest of the repo).
     context: Sequence[str] = ()
     max_size: int = source.DEFAULT_MAX_FILE_SIZE
-    jobs: int = 0
+    #: Processes for parsing and checking (0: one per available CPU). Library callers get
+    #: a single process, so that the Result's inventory holds every object in full.
+    jobs: int = 1
     baseline: str | None = None
     #: Use the cache of parsed context files.
     cache: bool = True
@@ -148,8 +150,7 @@ def lint_paths(
 
     opts = options or Options(cluster_state=cluster_state, max_size=max_size)
     files, missing = source.discover(paths, config.exclude)
-    parsed, errors = parse_sources(files, opts.max_size, opts.jobs)
-    errors = [read_error(e.display, e.message) for e in missing] + errors
+    errors = [read_error(e.display, e.message) for e in missing]
 
     context_files: list[ParsedFile] = []
     if opts.context:
@@ -162,35 +163,53 @@ def lint_paths(
         else:
             context_files, _ = parse_sources(cfiles, opts.max_size, opts.jobs)
 
-    kinfo = kustomize.analyse(parsed + context_files, [pf.path for pf in parsed + context_files])
-    namespaces = kinfo.namespaces
-    for pf in parsed + context_files:
-        if pf.path in kinfo.patches:
-            pf.documents = []
-
-    context_docs: list[Document] = [d for pf in context_files for d in pf.documents]
+    # Objects for resolution only: cluster state and assumed objects.
+    extra_context: list[Document] = []
+    state_problems: list[ParsedFile] = []
     if opts.cluster_state:
         sfiles, smissing = source.discover(opts.cluster_state)
         sparsed, serrors = parse_sources(sfiles, opts.max_size, opts.jobs)
         errors += [read_error(e.display, e.message) for e in smissing] + serrors
         for pf in sparsed:
-            context_docs.extend(pf.documents)
+            extra_context.extend(pf.documents)
             if pf.problems:
                 # Problems in cluster state are still input problems of this run.
-                parsed.append(ParsedFile(pf.path, [], pf.problems))
+                state_problems.append(ParsedFile(pf.path, [], pf.problems))
     if config.assumed_objects:
         src = config.source or ".kvlint.yaml"
         for i, obj in enumerate(config.assumed_objects):
-            context_docs.append(Document(f"{src} (assumptions.objects[{i}])", i, obj, {}))
+            extra_context.append(Document(f"{src} (assumptions.objects[{i}])", i, obj, {}))
 
     baseline = None
     if opts.baseline:
         from kvlint.suppress import load_baseline
 
         baseline = load_baseline(opts.baseline)
+
+    jobs = opts.jobs or default_jobs()
+    if (
+        jobs > 1
+        and len(files) >= PARALLEL_MIN_FILES
+        and all(f.real != source.STDIN for f in files)
+        and not state_problems
+    ):
+        from kvlint.parallel import lint_parallel
+
+        return lint_parallel(
+            files, config, min(jobs, len(files)), opts.max_size, context_files, extra_context,
+            errors, baseline, opts.baseline,
+        )
+
+    parsed, perrors = parse_sources(files, opts.max_size, 1)
+    errors += perrors
+    kinfo = kustomize.analyse(parsed + context_files, [pf.path for pf in parsed + context_files])
+    for pf in parsed + context_files:
+        if pf.path in kinfo.patches:
+            pf.documents = []
+    context_docs = [d for pf in context_files for d in pf.documents] + extra_context
     return run(
-        parsed, config, context_docs, errors,
-        baseline=baseline, baseline_path=opts.baseline, namespaces=namespaces,
+        parsed + state_problems, config, context_docs, errors,
+        baseline=baseline, baseline_path=opts.baseline, namespaces=kinfo.namespaces,
     )
 
 

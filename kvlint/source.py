@@ -77,7 +77,7 @@ def discover(
         if os.path.lexists(arg):
             candidates = [arg]
         elif glob.has_magic(arg):
-            candidates = sorted(glob.glob(arg, recursive=True))
+            candidates = _glob(arg, follow_symlinks)
             if not candidates:
                 errors.append(SourceError(arg, "no file matches this pattern"))
                 continue
@@ -95,6 +95,66 @@ def discover(
     if stdin_seen:
         ordered.insert(0, SourceFile("<stdin>", STDIN))
     return ordered, errors
+
+
+def _glob(pattern: str, follow_symlinks: bool) -> list[str]:
+    """``glob.glob(pattern, recursive=True)``, sorted and de-duplicated, except that links
+    are not followed unless ``follow_symlinks`` (as in a folder walk): a match that is a link,
+    or lies under one that the pattern's wildcards went through, is dropped; and ``**``
+    enters each folder once. (``glob`` follows every link: a loop such as ``a -> .`` repeats
+    each file once per level up to the OS's link limit, and two loops never end.)"""
+    found = _expand(pattern, follow_symlinks)
+    if follow_symlinks:
+        return found
+    parts = pattern.replace(os.altsep or os.sep, os.sep).split(os.sep)
+    fixed = next((i for i, p in enumerate(parts) if glob.has_magic(p)), len(parts))
+    return [p for p in found if not _via_link(p, fixed)]
+
+
+def _via_link(path: str, fixed: int) -> bool:
+    """Whether ``path`` is, or is under, a link after its first ``fixed`` components."""
+    parts = path.split(os.sep)
+    return any(os.path.islink(os.sep.join(parts[:n])) for n in range(fixed + 1, len(parts) + 1))
+
+
+def _expand(pattern: str, follow_symlinks: bool) -> list[str]:
+    parts = pattern.replace(os.altsep or os.sep, os.sep).split(os.sep)
+    if "**" not in parts:
+        return sorted(glob.glob(pattern, recursive=True))
+    i = parts.index("**")
+    head, tail = os.sep.join(parts[:i]), os.sep.join(parts[i + 1 :])
+    if i == 0:
+        bases = [os.curdir]
+    elif not head:
+        bases = [os.sep]
+    else:
+        bases = glob.glob(head) if glob.has_magic(head) else [head]
+    out: set[str] = set()
+    for base in bases:
+        if not os.path.isdir(base):
+            continue
+        seen: set[tuple[int, int]] = set()
+        for dirpath, dirnames, _ in os.walk(base, followlinks=follow_symlinks):
+            if follow_symlinks:
+                try:
+                    st = os.stat(dirpath)
+                except OSError:
+                    dirnames[:] = []
+                    continue
+                if (st.st_dev, st.st_ino) in seen:
+                    dirnames[:] = []
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            d = os.path.normpath(dirpath) if i == 0 else dirpath
+            prefix = "" if d == os.curdir else glob.escape(d)
+            if tail:
+                out.update(_expand(os.path.join(prefix, tail) if prefix else tail, follow_symlinks))
+            else:
+                if prefix:
+                    out.add(d)
+                out.update(glob.glob(os.path.join(prefix, "*") if prefix else "*"))
+    return sorted(out)
 
 
 def _walk(
@@ -140,15 +200,21 @@ def _walk(
             files.setdefault(disp, SourceFile(disp, full))
 
 
+def _encoding(data: bytes) -> tuple[str, int]:
+    """Codec of ``data`` and the length of the byte-order mark to skip (YAML's rules)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return "utf-8", 3
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return "utf-32", 0
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16", 0
+    return "utf-8", 0
+
+
 def decode(data: bytes) -> str:
     """Decode bytes the way YAML allows: UTF-8 (with or without BOM), UTF-16/32 with BOM."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8")
-    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        return data.decode("utf-32")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
-    return data.decode("utf-8")
+    codec, skip = _encoding(data)
+    return data[skip:].decode(codec)
 
 
 def read(src: SourceFile, max_size: int = DEFAULT_MAX_FILE_SIZE) -> Text:
@@ -178,5 +244,7 @@ def read(src: SourceFile, max_size: int = DEFAULT_MAX_FILE_SIZE) -> Text:
     try:
         return Text(src.display, decode(data))
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        return Text(src.display, None, f"invalid UTF-8 at byte {e.start} (line {line})")
+        codec, skip = _encoding(data)
+        start = e.start + skip
+        line = data[:start].decode(codec, "replace").count("\n") + 1
+        return Text(src.display, None, f"invalid {codec.upper()} at byte {start} (line {line})")

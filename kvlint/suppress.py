@@ -159,7 +159,7 @@ def apply(
             if cs:
                 comments[pf.path] = cs
         for obj in inv.objects:
-            if obj.context_only:
+            if obj.context_only and not obj.stub:
                 continue
             value = obj.annotations().get(IGNORE_ANN)
             if isinstance(value, str) and value.strip():
