@@ -139,7 +139,9 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
     if isinstance(reen, dict) and reen.get("enabled") is not False:
         nodes = _nodes(ctx)
         with_tsc = [n for n in nodes if any(k.startswith(TSC_LABEL) for k in n)]
-        if nodes and not with_tsc:
+        if with_tsc:
+            return  # the cluster exposes the TSC frequency: KubeVirt sets the topology hint
+        if nodes:
             sev, extra = "error", "no Node in view exposes the label " + TSC_LABEL
         else:
             sev, extra = "warning", (
@@ -180,7 +182,7 @@ def cpu_model(ctx: Context, w: Workload) -> Iterator[Finding]:
         nodes = _nodes(ctx)
         if not nodes:
             return
-        models = [k for n in nodes for k in n if k.startswith(HOST_MODEL_LABEL)]
+        models = [n for n in nodes if any(k.startswith(HOST_MODEL_LABEL) for k in n)]
         if len(models) < 2:
             yield ctx.finding(
                 "KV308", w.obj, path if explicit else w.sp("domain"),
