@@ -80,6 +80,7 @@ from kvlint.inventory import (
     as_dict,
     enumerate_dicts,
     get,
+    name_of,
     path_str,
 )
 from kvlint.parse import Path
@@ -109,6 +110,10 @@ _DECIMAL = {
     "E": Fraction(10**18),
 }
 MIB = 1048576
+#: Bounds that keep hostile quantities cheap: Kubernetes quantities fit an int64 scaled by
+#: at most 10^-9, so nothing valid comes near them.
+_QTY_MAX_LEN = 64
+_QTY_MAX_EXP = 40
 
 
 def parse_quantity(value: Any) -> Fraction | None:
@@ -120,6 +125,8 @@ def parse_quantity(value: Any) -> Fraction | None:
         return Fraction(value)
     if not isinstance(value, str):
         return None
+    if len(value) > _QTY_MAX_LEN:
+        return None  # no real quantity is this long; Python's big numbers would be slow
     m = _QTY.match(value)
     if m is None:
         return None
@@ -129,7 +136,10 @@ def parse_quantity(value: Any) -> Fraction | None:
     if m.group("dec"):
         return number * _DECIMAL[m.group("dec")]
     if m.group("exp") is not None:
-        return number * Fraction(10) ** int(m.group("exp"))
+        exp = int(m.group("exp"))
+        if abs(exp) > _QTY_MAX_EXP:
+            return None  # far outside what Kubernetes can represent (int64 milli-units)
+        return number * Fraction(10) ** exp
     return number
 
 
@@ -519,7 +529,7 @@ def _jsonpatch_ops(hco: K8sObject) -> list[tuple[str, Any]]:
         return []
     try:
         ops = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return []
     out: list[tuple[str, Any]] = []
     for op in ops if isinstance(ops, list) else []:
@@ -696,23 +706,9 @@ def vfio_devices(w: Workload) -> list[str]:
 
 def block_migration_volumes(w: Workload) -> list[str]:
     """Volumes whose local files a block migration copies (as rule KV108 decides)."""
-    from kvlint.checks.storage import LOCAL_SOURCES
+    from kvlint.checks.storage import block_migration_volumes as local
 
-    fs = {f.get("name") for _, f in enumerate_dicts(w.devices().get("filesystems"))}
-    cdroms = {
-        d.get("name")
-        for _, d in enumerate_dicts(w.devices().get("disks"))
-        if isinstance(d.get("cdrom"), dict) and d["cdrom"].get("readOnly") is not False
-    }
-    out = []
-    for _, vol in enumerate_dicts(w.spec.get("volumes")):
-        name = vol.get("name")
-        if name in fs or name in cdroms:
-            continue
-        source = next((s for s in LOCAL_SOURCES if s in vol), None)
-        if source is not None:
-            out.append(f"{name} ({source})")
-    return out
+    return [f"{name} ({source})" for _, name, source in local(w)]
 
 
 def time_budget(inv: Inventory, w: Workload, settings: dict[str, Setting]) -> TimeBudget:

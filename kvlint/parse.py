@@ -424,8 +424,8 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                             tag = event.tag
                             if (tag is None or tag == "!") and event.implicit[0] and (raw == "<<" or raw in _NULL_KEYS):
                                 raise _Fallback
-                            if tag == _MERGE:
-                                raise _Fallback
+                            if tag == _MERGE or tag == "tag:yaml.org,2002:null":
+                                raise _Fallback  # (an explicit !!null key is null too)
                             k = keys.get(raw)
                             if k is None:
                                 k = keys[raw] = raw

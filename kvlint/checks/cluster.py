@@ -283,6 +283,8 @@ def _nad_config(nad: K8sObject) -> str | None:
             f"has a spec.config that is not valid JSON ({e.msg} at line {e.lineno} "
             f"column {e.colno})"
         )
+    except RecursionError:
+        return "has a spec.config nested too deeply to be read as JSON"
     if not isinstance(conf, dict):
         return "has a spec.config that is not a JSON object"
     plugins = [p for p in as_list(conf.get("plugins")) if isinstance(p, dict)]

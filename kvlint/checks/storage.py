@@ -255,35 +255,38 @@ def backend_storage(ctx: Context, w: Workload) -> Iterator[Finding]:
             return
 
 
-@workload("KV108")
-def block_migration(ctx: Context, w: Workload) -> Iterator[Finding]:
+def block_migration_volumes(w: Workload) -> list[tuple[int, str, str]]:
+    """(index, name, source) of the volumes whose local files a live migration copies
+    (BlockMigration): every non-PVC source except virtiofs-shared volumes and read-only
+    CD-ROMs. PVC, DataVolume and hostDisk volumes never turn it on (a shared hostDisk is
+    migrated as is; a non-shared one is KV103)."""
     fs = _fs_names(w)
     cdroms = set()
     for _, d in enumerate_dicts(w.devices().get("disks")):
         cd = d.get("cdrom")
         if isinstance(cd, dict) and cd.get("readOnly") is not False:
             cdroms.add(name_of(d))
-    local = []
-    first = None
+    out = []
     for i, vol in enumerate_dicts(w.spec.get("volumes")):
         name = name_of(vol)
         if name is None or name in fs or name in cdroms:
             continue
-        # PVC, DataVolume and hostDisk volumes never turn block migration on (a shared
-        # hostDisk is migrated as is; a non-shared one is KV103).
         source = next((s for s in LOCAL_SOURCES if s in vol), None)
-        if source is None:
-            continue
-        local.append(f"{name} ({source})")
-        if first is None:
-            first = i
-    if first is not None:
+        if source is not None:
+            out.append((i, name, source))
+    return out
+
+
+@workload("KV108")
+def block_migration(ctx: Context, w: Workload) -> Iterator[Finding]:
+    local = block_migration_volumes(w)
+    if local:
         yield ctx.finding(
             "KV108",
             w.obj,
-            w.sp("volumes", first),
+            w.sp("volumes", local[0][0]),
             "live migration will copy local disks to the target (BlockMigration): "
-            + ", ".join(local),
+            + ", ".join(f"{name} ({source})" for _, name, source in local),
         )
 
 

@@ -1,0 +1,1466 @@
+"""Hostile and malformed input: every class of bad file is reported by name (and line where
+there is one), never crashes or hangs kvlint, and never stops the rest of the run.
+
+Each test lints the hostile file together with ``good.yaml``, a VMI with a host device
+(KV301 at line 7), and checks that this finding is still reported. Errors make the exit
+code 2; a few tests run the installed console script to check that end to end (with a
+timeout, and no "Traceback" anywhere in its output).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from kvlint import parse, report, source
+from kvlint.config import Config
+from kvlint.engine import Result, fails
+from kvlint.runner import Options, lint_paths, lint_text
+
+EXE = shutil.which("kvlint", path=os.path.dirname(sys.executable)) or shutil.which("kvlint")
+
+GOOD = """\
+apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata: {name: gpu, namespace: apps}
+spec:
+  domain:
+    devices:
+      hostDevices: [{name: acc, deviceName: example.com/ACC}]
+      interfaces: [{name: default, masquerade: {}}]
+  networks: [{name: default, pod: {}}]
+"""
+GOOD_LINE = 7
+
+#: Rules for problems with the input itself (KV908, unused suppressions, is not one).
+INPUT_ERRORS = frozenset(f"KV90{i}" for i in range(1, 8))
+
+LOADERS = [
+    pytest.param(getattr(yaml, "CSafeLoader", None), id="libyaml"),
+    pytest.param(yaml.SafeLoader, id="pure-python"),
+]
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+@pytest.fixture
+def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch folder, the current directory (short display names), with good.yaml."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "good.yaml").write_text(GOOD, encoding="utf-8")
+    return tmp_path
+
+
+def lint(*paths: str, max_size: int = source.DEFAULT_MAX_FILE_SIZE, jobs: int = 1) -> Result:
+    return lint_paths(
+        list(paths), Config(), options=Options(max_size=max_size, jobs=jobs, cache=False)
+    )
+
+
+def exit_code(result: Result) -> int:
+    """What ``kvlint lint`` exits with for this result (cli.lint)."""
+    if result.input_errors:
+        return 2
+    return 1 if fails(result.findings, Config().fail_on) else 0
+
+
+def of(result: Result, file: str, rule: str | None = None) -> list[Any]:
+    return [
+        f for f in result.findings if f.location.file == file and (rule is None or f.rule == rule)
+    ]
+
+
+def assert_sane(result: Result) -> None:
+    """No internal error, and the report formats render."""
+    internal = [
+        f"{f.location.file}:{f.location.line} {f.message}"
+        for f in result.findings
+        if f.rule == "KV907"
+    ]
+    assert not internal, internal
+    doc = json.loads(report.render("json", result))
+    assert doc["version"] == 1
+    json.loads(report.render("sarif", result))
+
+
+def assert_rest_goes_on(result: Result, file: str = "good.yaml") -> None:
+    hits = of(result, file, "KV301")
+    assert [f.location.line for f in hits] == [GOOD_LINE], [
+        (f.rule, f.location.file, f.location.line) for f in result.findings
+    ]
+
+
+def only(result: Result, file: str, rule: str) -> Any:
+    """The one finding of ``file``, which must be ``rule``."""
+    found = of(result, file)
+    assert [f.rule for f in found] == [rule], [(f.rule, f.message) for f in found]
+    return found[0]
+
+
+def cli(
+    cwd: Path, *args: str, timeout: float = 60, stdin: Any = subprocess.DEVNULL
+) -> tuple[int, dict[str, Any], str]:
+    """Run the console script: (exit code, JSON report, stderr)."""
+    if EXE is None:
+        pytest.fail("the kvlint console script is not installed (pip install -e .)")
+    p = subprocess.run(
+        [EXE, "lint", "--no-config", "--no-context", "--no-cache", "-f", "json", *args],
+        cwd=cwd,
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    assert "Traceback" not in p.stdout + p.stderr, p.stderr
+    assert p.returncode in (0, 1, 2), (p.returncode, p.stderr)
+    return p.returncode, json.loads(p.stdout), p.stderr
+
+
+def cli_findings(doc: dict[str, Any], file: str, rule: str | None = None) -> list[dict[str, Any]]:
+    return [f for f in doc["findings"] if f["file"] == file and (rule is None or f["rule"] == rule)]
+
+
+def assert_cli_rest_goes_on(doc: dict[str, Any]) -> None:
+    assert [f["line"] for f in cli_findings(doc, "good.yaml", "KV301")] == [GOOD_LINE]
+
+
+# --------------------------------------------------------------------------- syntax
+
+
+def test_invalid_yaml(work: Path) -> None:
+    (work / "bad.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n labels: {}\n"
+    )
+    res = lint(".")
+    f = only(res, "bad.yaml", "KV901")
+    assert f.location.line == 5 and f.severity == "error"
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 2
+    code, doc, _ = cli(work, ".")
+    assert code == 2
+    assert [(f["rule"], f["line"]) for f in cli_findings(doc, "bad.yaml")] == [("KV901", 5)]
+    assert_cli_rest_goes_on(doc)
+
+
+def test_unclosed_flow_collection_and_quote(work: Path) -> None:
+    (work / "bracket.yaml").write_text(
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: vm, labels: [a\n"
+    )
+    (work / "quote.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: 'x\n")
+    res = lint(".")
+    assert only(res, "bracket.yaml", "KV901").location.line == 4
+    assert only(res, "quote.yaml", "KV901").location.line >= 4
+    assert_rest_goes_on(res)
+
+
+def test_tab_indentation(work: Path) -> None:
+    (work / "tabs.yaml").write_text(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n\tname: x\n"
+    )
+    res = lint(".")
+    f = only(res, "tabs.yaml", "KV901")
+    assert (f.location.line, f.location.column) == (4, 1)
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 2
+
+
+def test_control_character_is_reported_at_its_line(work: Path) -> None:
+    (work / "ctl.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: \x07bell\n")
+    res = lint(".")
+    f = only(res, "ctl.yaml", "KV901")
+    assert (f.location.line, f.location.column) == (4, 9)
+    assert_rest_goes_on(res)
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_control_character_with_either_loader(loader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # PyYAML's pure-Python reader rejects it in the loader's constructor.
+    if loader is None:
+        pytest.skip("PyYAML without libyaml")
+    monkeypatch.setattr(parse, "_Loader", loader)
+    pf = parse.parse_text("f.yaml", "a: b\n" * 100 + "c: \x00\n")
+    assert [(p.rule, p.line, p.column) for p in pf.problems] == [("KV901", 101, 4)]
+
+
+def test_duplicate_keys(work: Path) -> None:
+    (work / "dup.yaml").write_text(
+        GOOD.replace("gpu", "dup").replace(
+            "  networks:", "  evictionStrategy: None\n  evictionStrategy: LiveMigrate\n  networks:"
+        )
+    )
+    res = lint(".")
+    dup = of(res, "dup.yaml", "KV903")
+    assert [(f.location.line, f.location.column) for f in dup] == [(10, 3)]
+    assert "evictionStrategy" in dup[0].message
+    # The object is still linted (the last value wins, as in most YAML readers).
+    assert [f.location.line for f in of(res, "dup.yaml", "KV301")] == [GOOD_LINE]
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 2
+
+
+def test_duplicate_key_in_an_aliased_mapping_is_reported_once() -> None:
+    pf = parse.parse_text("f.yaml", "a: &a {x: 1, x: 2}\nb: *a\nc: *a\n")
+    assert [(p.rule, p.line, p.column) for p in pf.problems] == [("KV903", 1, 14)]
+
+
+# --------------------------------------------------------------------------- bombs
+
+
+def billion_laughs(levels: int = 9) -> str:
+    text = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n'
+    names = "abcdefghijklmnop"
+    for prev, name in zip(names[: levels - 1], names[1:levels], strict=True):
+        text += f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]\n"
+    return text
+
+
+def test_alias_bomb(work: Path) -> None:
+    (work / "bomb.yaml").write_text(billion_laughs(9))
+    start = time.monotonic()
+    res = lint(".")
+    assert time.monotonic() - start < 10
+    f = only(res, "bomb.yaml", "KV905")
+    assert str(parse.MAX_ALIAS_NODES) in f.message
+    assert_rest_goes_on(res)
+    code, doc, _ = cli(work, ".", timeout=60)
+    assert code == 2
+    assert [f["rule"] for f in cli_findings(doc, "bomb.yaml")] == ["KV905"]
+    assert_cli_rest_goes_on(doc)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # 5,000 anchors, each a list holding the previous one: 5,000 levels deep.
+        pytest.param(
+            "a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 5000)),
+            id="list-chain",
+        ),
+        pytest.param(
+            "a0: &a0 {k: v}\n" + "".join(f"a{i}: &a{i} {{k: *a{i - 1}}}\n" for i in range(1, 5000)),
+            id="map-chain",
+        ),
+        # Each level doubles: 2**60 nodes if expanded.
+        pytest.param(
+            "a0: &a0 {k: v}\n"
+            + "".join(f"a{i}: &a{i} {{x: *a{i - 1}, y: *a{i - 1}}}\n" for i in range(1, 60)),
+            id="doubling-chain",
+        ),
+        # Merge keys chained 3,000 times (each map merges the previous one).
+        pytest.param(
+            "a0: &a0 {k0: 0}\n"
+            + "".join(f"a{i}: &a{i} {{<<: *a{i - 1}, k{i}: {i}}}\n" for i in range(1, 3000)),
+            id="merge-chain",
+        ),
+        pytest.param(
+            "a0: &a0 {k0: 0}\n"
+            + "".join(
+                f"a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}], k{i}: {i}}}\n" for i in range(1, 3000)
+            ),
+            id="merge-doubling-chain",
+        ),
+        # A mapping that contains itself.
+        pytest.param("a: &a {b: *a}\n", id="self-reference"),
+        pytest.param("a: &a [*a, *a, *a, *a, *a, *a, *a, *a]\n", id="self-reference-wide"),
+    ],
+)
+def test_deep_alias_chains_are_bounded_and_fast(work: Path, text: str) -> None:
+    (work / "chain.yaml").write_text(text)
+    start = time.monotonic()
+    res = lint(".")
+    assert time.monotonic() - start < 10
+    f = only(res, "chain.yaml", "KV905")
+    assert f.location.line >= 1
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 2
+
+
+def test_short_alias_chains_are_fine() -> None:
+    text = "a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 100))
+    pf = parse.parse_text("f.yaml", text)
+    assert not pf.problems
+    value = pf.documents[0].data["a99"]
+    for _ in range(99):
+        value = value[0]
+    assert value == ["x"]
+
+
+def _nested(style: str, depth: int) -> str:
+    if style == "flow-sequence":
+        return "a: " + "[" * depth + "]" * depth + "\n"
+    if style == "flow-mapping":
+        return "{a: " * depth + "x" + "}" * depth + "\n"
+    if style == "block-mapping":
+        return "".join(" " * i + "k:\n" for i in range(depth)) + " " * depth + "v\n"
+    if style == "block-sequence":
+        return "- " * depth + "x\n"
+    if style == "block-sequence-indented":
+        return "".join(" " * (2 * i) + "-\n" for i in range(depth)) + " " * (2 * depth) + "x\n"
+    raise AssertionError(style)
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.parametrize(
+    "style",
+    ["flow-sequence", "flow-mapping", "block-mapping", "block-sequence", "block-sequence-indented"],
+)
+def test_documents_nested_5000_levels(
+    work: Path, style: str, loader: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if loader is None:
+        pytest.skip("PyYAML without libyaml")
+    monkeypatch.setattr(parse, "_Loader", loader)
+    text = _nested(style, 5000)
+    (work / "deep.yaml").write_text(text)
+    start = time.monotonic()
+    res = lint(".", max_size=2 * len(text.encode()))  # the block styles are over 10 MiB
+    assert time.monotonic() - start < 30
+    f = only(res, "deep.yaml", "KV905")
+    assert f.location.line >= 1
+    assert_rest_goes_on(res)
+
+
+def test_just_under_the_depth_limit_is_read(work: Path) -> None:
+    (work / "deep.yaml").write_text(_nested("flow-sequence", parse.MAX_DEPTH - 2))
+    res = lint(".")
+    assert of(res, "deep.yaml") == []
+    assert_rest_goes_on(res)
+
+
+def test_deep_and_wide_document_is_bounded() -> None:
+    # 250 levels holding 200,000 scalars: each position key is a 250-tuple, which used to
+    # cost ~500 MB for a 400 kB file (and gigabytes below MAX_NODES).
+    text = "[" * 250 + ",".join(["x"] * 200_000) + "]" * 250 + "\n"
+    start = time.monotonic()
+    pf = parse.parse_text("f.yaml", text)
+    assert time.monotonic() - start < 20
+    assert [p.rule for p in pf.problems] == ["KV905"]
+    assert not pf.documents
+
+
+def test_nested_5000_deep_via_the_cli(work: Path) -> None:
+    (work / "flow.yaml").write_text(_nested("flow-sequence", 5000))
+    (work / "block.yaml").write_text(_nested("block-sequence", 5000))
+    code, doc, _ = cli(work, ".", timeout=60)
+    assert code == 2
+    assert [f["rule"] for f in cli_findings(doc, "flow.yaml")] == ["KV905"]
+    assert [f["rule"] for f in cli_findings(doc, "block.yaml")] == ["KV905"]
+    assert_cli_rest_goes_on(doc)
+
+
+# --------------------------------------------------------------------------- size
+
+
+@pytest.mark.parametrize("quoted", [False, True])
+def test_very_long_scalar_line_is_linted(work: Path, quoted: bool) -> None:
+    value = "x" * 5_000_000
+    value = f'"{value}"' if quoted else value
+    text = GOOD.replace("gpu", "long").replace(
+        "metadata: {name: long, namespace: apps}",
+        f"metadata:\n  name: long\n  namespace: apps\n  annotations:\n    note: {value}",
+    )
+    (work / "long.yaml").write_text(text)
+    start = time.monotonic()
+    res = lint(".", max_size=6_000_000)
+    assert time.monotonic() - start < 30
+    assert [f.rule for f in of(res, "long.yaml") if f.severity == "error"] == ["KV301"]
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 1
+
+
+def test_long_line_over_the_size_limit(work: Path) -> None:
+    (work / "long.yaml").write_text("a: " + "x" * 5_000_000 + "\n")
+    res = lint(".", max_size=4_000_000)
+    f = only(res, "long.yaml", "KV906")
+    assert "over the 4000000-byte limit" in f.message
+    assert_rest_goes_on(res)
+
+
+def test_file_over_the_size_limit(work: Path) -> None:
+    (work / "big.yaml").write_text(GOOD.replace("gpu", "big") + "# " + "padding " * 300 + "\n")
+    code, doc, _ = cli(work, "--max-file-size", "1000", ".")
+    assert code == 2
+    big = cli_findings(doc, "big.yaml")
+    assert [f["rule"] for f in big] == ["KV906"]
+    assert (
+        "over the 1000-byte limit" in big[0]["message"] and "--max-file-size" in big[0]["message"]
+    )
+    assert_cli_rest_goes_on(doc)
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def test_binary_file(work: Path) -> None:
+    (work / "image.yaml").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
+    code, doc, _ = cli(work, ".")
+    assert code == 2
+    found = cli_findings(doc, "image.yaml")
+    assert [f["rule"] for f in found] == ["KV906"] and "binary" in found[0]["message"]
+    assert_cli_rest_goes_on(doc)
+
+
+def test_invalid_utf8(work: Path) -> None:
+    (work / "latin1.yaml").write_bytes(
+        b'apiVersion: v1\nkind: Namespace\nmetadata: {name: "caf\xe9"}\n'
+    )
+    res = lint(".")
+    f = only(res, "latin1.yaml", "KV906")
+    assert "invalid UTF-8" in f.message and "(line 3)" in f.message
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 2
+
+
+@pytest.mark.parametrize(
+    "codec, bom",
+    [
+        ("utf-16-le", b"\xff\xfe"),
+        ("utf-16-be", b"\xfe\xff"),
+        ("utf-32-le", b"\xff\xfe\x00\x00"),
+        ("utf-32-be", b"\x00\x00\xfe\xff"),
+        ("utf-8", b"\xef\xbb\xbf"),
+    ],
+)
+def test_unicode_with_byte_order_mark_lints_normally(work: Path, codec: str, bom: bytes) -> None:
+    (work / "wide.yaml").write_bytes(bom + GOOD.replace("gpu", "wide").encode(codec))
+    res = lint(".")
+    assert [(f.rule, f.location.line) for f in of(res, "wide.yaml") if f.severity == "error"] == [
+        ("KV301", GOOD_LINE)
+    ]
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 1
+
+
+def test_utf16_via_the_cli(work: Path) -> None:
+    (work / "le.yaml").write_bytes(b"\xff\xfe" + GOOD.replace("gpu", "le").encode("utf-16-le"))
+    (work / "be.yaml").write_bytes(b"\xfe\xff" + GOOD.replace("gpu", "be").encode("utf-16-be"))
+    code, doc, _ = cli(work, ".")
+    assert code == 1
+    for name in ("le.yaml", "be.yaml", "good.yaml"):
+        assert [f["line"] for f in cli_findings(doc, name, "KV301")] == [GOOD_LINE]
+
+
+@pytest.mark.parametrize(
+    "data, codec",
+    [
+        (b"\xff\xfe" + "a: 1\nb: 2\n".encode("utf-16-le") + b"x", "UTF-16"),  # odd length
+        (b"\xfe\xff" + "a: 1\n".encode("utf-16-be") + b"\xd8\x00\x00a", "UTF-16"),  # lone surrogate
+        (b"\xff\xfe\x00\x00" + "a: 1\n".encode("utf-32-le") + b"\xff\xff\xff\xff", "UTF-32"),
+        (b"\xef\xbb\xbfa: 1\nb: \xff\n", "UTF-8"),
+    ],
+    ids=["utf-16-odd-length", "utf-16-lone-surrogate", "utf-32-out-of-range", "utf-8-bom"],
+)
+def test_invalid_encoding_after_a_byte_order_mark(work: Path, data: bytes, codec: str) -> None:
+    (work / "broken.yaml").write_bytes(data)
+    res = lint(".")
+    f = only(res, "broken.yaml", "KV906")
+    assert f.message.startswith(f"invalid {codec} at byte "), f.message
+    assert "(line 2)" in f.message or "(line 3)" in f.message
+    assert_rest_goes_on(res)
+
+
+# --------------------------------------------------------------------------- empty and odd files
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "\n\n   \n",
+        "# only\n# comments\n",
+        "---\n",
+        "---\n...\n",
+        "--- # c\n---\n---\n",
+        "~\n",
+        "null\n",
+    ],
+    ids=["empty", "blank", "comments", "dashes", "dashes-dots", "three-empty", "tilde", "null"],
+)
+def test_files_without_objects(work: Path, text: str) -> None:
+    (work / "nothing.yaml").write_text(text)
+    res = lint(".")
+    assert of(res, "nothing.yaml") == []
+    assert res.files == 2
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 1
+    res = lint("nothing.yaml")
+    assert exit_code(res) == 0 and res.objects == 0
+
+
+def test_empty_file_via_the_cli(work: Path) -> None:
+    (work / "empty.yaml").write_text("")
+    code, doc, _ = cli(work, "empty.yaml")
+    assert code == 0 and doc["findings"] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "just a string\n",
+        "42\n",
+        "- a\n- b\n",
+        "- apiVersion: v1\n  kind: Namespace\n  metadata: {name: x}\n",
+        "--- 1\n--- [a]\n--- text\n",
+        "!!binary aGVsbG8=\n",
+    ],
+    ids=["string", "int", "list", "list-of-objects", "mixed-documents", "binary-tag"],
+)
+def test_top_level_scalars_and_lists(work: Path, text: str) -> None:
+    # Not Kubernetes objects: there is nothing to lint in them (kubectl would reject them).
+    (work / "odd.yaml").write_text(text)
+    res = lint(".")
+    assert_sane(res)
+    assert of(res, "odd.yaml") == []
+    assert res.objects == 1
+    assert_rest_goes_on(res)
+
+
+# --------------------------------------------------------------------------- keys and tags
+
+
+def test_int_and_bool_keys_become_strings_like_kubectl() -> None:
+    data = parse.parse_text("f.yaml", "1: a\ntrue: b\n0.5: c\n").documents[0].data
+    assert data == {"1": "a", "true": "b", "0.5": "c"}
+
+
+@pytest.mark.parametrize(
+    "key, col, what",
+    [
+        ("~", 5, "null"),
+        ("null", 5, "null"),
+        ("!!null x", 5, "null"),
+        ("{a: b}", 5, "collection"),
+        ("[a, b]", 5, "collection"),
+        ("? [c]\n    ", 7, "collection"),  # an explicit key: "? [c]" then ": x"
+    ],
+)
+def test_null_and_complex_keys(work: Path, key: str, col: int, what: str) -> None:
+    text = GOOD.replace("gpu", "keys").replace(
+        "metadata: {name: keys, namespace: apps}",
+        f"metadata:\n  name: keys\n  namespace: apps\n  labels:\n    {key}: x\n    app: keys",
+    )
+    (work / "keys.yaml").write_text(text)
+    res = lint(".")
+    assert_sane(res)
+    bad = of(res, "keys.yaml", "KV904")
+    assert [(f.location.line, f.location.column) for f in bad] == [(7, col)]
+    assert what in bad[0].message
+    host_line = (
+        text.splitlines().index("      hostDevices: [{name: acc, deviceName: example.com/ACC}]") + 1
+    )
+    assert [f.location.line for f in of(res, "keys.yaml", "KV301")] == [host_line]
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 2
+
+
+def test_merge_keys(work: Path) -> None:
+    # Anchors do not cross documents: a List holds both objects.
+    (work / "merge.yaml").write_text(
+        "apiVersion: v1\n"
+        "kind: List\n"
+        "items:\n"
+        "- apiVersion: kubevirt.io/v1\n"
+        "  kind: VirtualMachineInstance\n"
+        "  metadata:\n"
+        "    name: merged\n"
+        "    namespace: apps\n"
+        "    labels: &labels {app: merged}\n"
+        "    annotations:\n"
+        "      <<: [*labels, {team: db}]\n"
+        "  spec:\n"
+        "    domain:\n"
+        "      devices: &devices\n"
+        "        hostDevices: [{name: acc, deviceName: example.com/ACC}]\n"
+        "        interfaces: [{name: default, masquerade: {}}]\n"
+        "- apiVersion: kubevirt.io/v1\n"
+        "  kind: VirtualMachineInstance\n"
+        "  metadata: {name: merged-2, namespace: apps}\n"
+        "  spec:\n"
+        "    domain:\n"
+        "      devices:\n"
+        "        <<: *devices\n"
+        "        autoattachGraphicsDevice: false\n"
+    )
+    res = lint(".")
+    assert_sane(res)
+    assert not [f for f in of(res, "merge.yaml") if f.rule in INPUT_ERRORS]
+    hits = of(res, "merge.yaml", "KV301")
+    assert {f.object.name for f in hits} == {"merged", "merged-2"}
+    assert_rest_goes_on(res)
+
+
+def test_merge_key_semantics() -> None:
+    text = (
+        "a: &a {x: 1, y: 1}\n"
+        "b: &b {<<: *a, y: 2, z: 2}\n"
+        "c: {<<: *b, z: 3}\n"  # a merge of a mapping that merges itself
+        "d: {<<: [*a, {x: 9, w: 4}], v: 5}\n"  # earlier sources win
+        "e: {<<: 1, k: v}\n"  # not a mapping: nothing merged
+    )
+    pf = parse.parse_text("f.yaml", text)
+    assert not pf.problems
+    data = pf.documents[0].data
+    assert data["c"] == {"x": 1, "y": 2, "z": 3}
+    assert data["d"] == {"x": 1, "y": 1, "w": 4, "v": 5}
+    assert data["e"] == {"k": "v"}
+
+
+TAGGED = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: tags
+  namespace: apps
+  annotations:
+    apply: !!python/object/apply:os.system ["touch PWNED"]
+    name: !!python/name:os.system
+    new: !!python/object/new:os.system ["touch PWNED2"]
+    module: !!python/module:os
+    custom: !custom {a: b}
+    local: !local "x"
+data:
+  bin: !!binary aGVsbG8=
+"""
+
+
+def test_custom_tags_are_never_constructed(work: Path) -> None:
+    (work / "tags.yaml").write_text(TAGGED)
+    code, doc, _ = cli(work, ".")
+    assert not (work / "PWNED").exists() and not (work / "PWNED2").exists()
+    assert code == 1
+    assert cli_findings(doc, "tags.yaml") == []
+    assert_cli_rest_goes_on(doc)
+    data = parse.parse_text("tags.yaml", TAGGED).documents[0].data
+    ann = data["metadata"]["annotations"]
+    assert ann["apply"] == ["touch PWNED"]
+    assert ann["name"] == "" and ann["module"] == ""
+    assert ann["custom"] == {"a": "b"} and ann["local"] == "x"
+    assert data["data"]["bin"] == "aGVsbG8="
+    assert not (work / "PWNED").exists() and not (work / "PWNED2").exists()
+
+
+def test_custom_tags_on_kubevirt_fields(work: Path) -> None:
+    (work / "tagged-vmi.yaml").write_text(
+        GOOD.replace("gpu", "tagged")
+        .replace("hostDevices: [", "hostDevices: !!python/object/apply:os.system [")
+        .replace("interfaces: [", "interfaces: !custom [")
+    )
+    res = lint(".")
+    assert_sane(res)
+    assert not (work / "PWNED").exists()
+    assert [f.location.line for f in of(res, "tagged-vmi.yaml", "KV301")] == [GOOD_LINE]
+    assert_rest_goes_on(res)
+
+
+# --------------------------------------------------------------------------- wrong types everywhere
+
+
+#: Realistic manifests of every kind kvlint reads; they refer to each other (claims,
+#: storage classes, networks, policy selectors, the migration's VMI).
+MANIFESTS = """\
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata:
+  name: db
+  namespace: apps
+  labels: {app: db, tier: data}
+  annotations: {kvlint.io/ignore: KV311, kvlint.io/ignore-reason: test}
+spec:
+  runStrategy: Always
+  instancetype: {name: u1.large, kind: VirtualMachineClusterInstancetype}
+  preference: {name: rhel.9}
+  dataVolumeTemplates:
+  - metadata:
+      name: db-root
+      labels: {app: db}
+    spec:
+      storage:
+        accessModes: [ReadWriteOnce]
+        volumeMode: Block
+        resources:
+          requests: {storage: 30Gi}
+        storageClassName: ceph-rbd
+      sourceRef: {kind: DataSource, name: rhel9, namespace: os-images}
+  - metadata: {name: db-scratch}
+    spec:
+      pvc:
+        accessModes: [ReadWriteMany]
+        resources:
+          requests: {storage: 1Gi}
+      source:
+        blank: {}
+      contentType: kubevirt
+  template:
+    metadata:
+      labels: {app: db, kubevirt.io/domain: db}
+      annotations: {a: b}
+    spec:
+      evictionStrategy: LiveMigrate
+      nodeSelector: {kubernetes.io/hostname: node-1}
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms:
+            - matchExpressions:
+              - key: kubernetes.io/hostname
+                operator: In
+                values: [node-1]
+      domain:
+        cpu: {model: host-passthrough, cores: 4, dedicatedCpuPlacement: true}
+        memory:
+          guest: 8Gi
+          hugepages: {pageSize: 1Gi}
+        resources:
+          requests: {memory: 8Gi}
+          limits: {cpu: '4'}
+        features:
+          hyperv:
+            relaxed: {}
+            vapic: {}
+            reenlightenment: {}
+            tlbflush: {}
+          smm: {}
+        clock:
+          timer:
+            hpet: {present: false}
+        firmware:
+          bootloader:
+            efi: {secureBoot: true, persistent: true}
+        launchSecurity:
+          sev: {}
+        devices:
+          disks:
+          - name: root
+            disk: {bus: virtio}
+          - name: scratch
+            disk: {bus: virtio}
+          - name: data
+            disk: {bus: scsi}
+            shareable: true
+          - name: iso
+            cdrom: {bus: sata, readonly: true}
+          - name: ci
+            disk: {bus: virtio}
+          interfaces:
+          - name: default
+            bridge: {}
+            ports:
+            - {port: 80, protocol: TCP}
+          - name: storage
+            sriov: {}
+          - name: l2
+            binding: {name: l2bridge}
+          hostDevices:
+          - {name: acc, deviceName: example.com/ACC}
+          gpus:
+          - name: gpu
+            deviceName: nvidia.com/GRID_T4-1Q
+            virtualGPUOptions:
+              display: {enabled: false}
+          filesystems:
+          - name: shared
+            virtiofs: {}
+          tpm: {persistent: true}
+      networks:
+      - name: default
+        pod: {}
+      - name: storage
+        multus: {networkName: sriov-net}
+      - name: l2
+        multus: {networkName: apps/bridge-net}
+      volumes:
+      - name: root
+        dataVolume: {name: db-root}
+      - name: scratch
+        dataVolume: {name: db-scratch}
+      - name: data
+        persistentVolumeClaim: {claimName: db-data}
+      - name: iso
+        dataVolume: {name: installer}
+      - name: shared
+        persistentVolumeClaim: {claimName: shared-fs}
+      - name: ci
+        cloudInitNoCloud: {userData: '#cloud-config
+
+            password: x
+
+            '}
+      - name: cd
+        containerDisk: {image: 'quay.io/x/y:latest'}
+---
+apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstance
+metadata:
+  name: web
+  namespace: apps
+  labels: {app: web}
+spec:
+  evictionStrategy: LiveMigrateIfPossible
+  domain:
+    cpu: {model: Haswell-noTSX}
+    devices:
+      disks:
+      - name: root
+        disk: {}
+      interfaces:
+      - name: default
+        masquerade: {}
+        ports:
+        - {name: http, port: 8080}
+      hostDevices:
+      - {name: acc, deviceName: example.com/ACC}
+    features:
+      hyperv:
+        passthrough: {}
+  networks:
+  - name: default
+    pod: {}
+  volumes:
+  - name: root
+    persistentVolumeClaim: {claimName: db-data}
+  tolerations:
+  - {key: k, operator: Exists}
+---
+apiVersion: cdi.kubevirt.io/v1beta1
+kind: DataVolume
+metadata:
+  name: installer
+  namespace: apps
+  annotations: {cdi.kubevirt.io/storage.bind.immediateRequested: 'true'}
+spec:
+  source:
+    http: {url: 'https://example.com/x.iso', certConfigMap: ca}
+  storage:
+    accessModes: [ReadWriteOnce]
+    resources:
+      requests: {storage: 5Gi}
+    storageClassName: local-nvme
+  contentType: archive
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: db-data
+  namespace: apps
+  labels: {cdi.kubevirt.io/applyStorageProfile: 'true'}
+spec:
+  accessModes: [ReadWriteOnce, ReadWriteMany]
+  volumeMode: Filesystem
+  resources:
+    requests: {storage: 100Gi}
+    limits: {storage: 200Gi}
+  storageClassName: ceph-rbd
+  dataSource: {kind: PersistentVolumeClaim, name: seed}
+---
+apiVersion: cdi.kubevirt.io/v1beta1
+kind: StorageProfile
+metadata: {name: ceph-rbd}
+spec:
+  claimPropertySets:
+  - accessModes: [ReadWriteMany]
+    volumeMode: Block
+  cloneStrategy: csi-clone
+status:
+  provisioner: openshift-storage.rbd.csi.ceph.com
+  storageClass: ceph-rbd
+  claimPropertySets:
+  - accessModes: [ReadWriteMany]
+    volumeMode: Block
+  - accessModes: [ReadWriteOnce]
+    volumeMode: Filesystem
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: ceph-rbd
+  annotations: {storageclass.kubevirt.io/is-default-virt-class: 'true'}
+provisioner: openshift-storage.rbd.csi.ceph.com
+parameters: {clusterID: openshift-storage, pool: rbd, imageFeatures: layering}
+reclaimPolicy: Delete
+volumeBindingMode: Immediate
+allowVolumeExpansion: true
+mountOptions: [discard]
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: local-nvme}
+provisioner: kubevirt.io.hostpath-provisioner
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: hco.kubevirt.io/v1beta1
+kind: HyperConverged
+metadata:
+  name: kubevirt-hyperconverged
+  namespace: openshift-cnv
+  annotations:
+    kubevirt.kubevirt.io/jsonpatch: >-
+      [{"op": "add", "path": "/spec/configuration/migrations/allowPostCopy", "value": false}]
+spec:
+  evictionStrategy: LiveMigrate
+  liveMigrationConfig: {parallelMigrationsPerCluster: 5, parallelOutboundMigrationsPerNode: 2,
+    completionTimeoutPerGiB: 150, progressTimeout: 150, bandwidthPerMigration: 512Mi,
+    allowPostCopy: true, allowAutoConverge: false, network: migration-net}
+  featureGates: {deployKubeSecondaryDNS: false, decentralizedLiveMigration: true}
+  permittedHostDevices:
+    pciHostDevices:
+    - {pciDeviceSelector: '10DE:1EB8', resourceName: nvidia.com/TU104GL_Tesla_T4}
+    mediatedDevices:
+    - {mdevNameSelector: GRID T4-1Q, resourceName: nvidia.com/GRID_T4-1Q}
+  workloadUpdateStrategy:
+    workloadUpdateMethods: [LiveMigrate, Evict]
+    batchEvictionSize: 10
+  infra:
+    nodePlacement:
+      nodeSelector: {infra: 'true'}
+---
+apiVersion: hco.kubevirt.io/v1
+kind: HyperConverged
+metadata: {name: kubevirt-hyperconverged, namespace: openshift-cnv}
+spec:
+  virtualization:
+    evictionStrategy: LiveMigrate
+    liveMigrationConfig: {parallelMigrationsPerCluster: 5, parallelOutboundMigrationsPerNode: 2,
+      completionTimeoutPerGiB: 150, progressTimeout: 150, bandwidthPerMigration: 512Mi,
+      allowPostCopy: true, allowAutoConverge: false, network: migration-net}
+    permittedHostDevices:
+      mediatedDevices:
+      - {mdevNameSelector: GRID T4-1Q, resourceName: nvidia.com/GRID_T4-1Q}
+  liveMigrationConfig: {completionTimeoutPerGiB: 800}
+  featureGates: {enableCommonBootImageImport: true}
+---
+apiVersion: kubevirt.io/v1
+kind: KubeVirt
+metadata: {name: kubevirt, namespace: kubevirt}
+spec:
+  configuration:
+    developerConfiguration:
+      featureGates: [LiveMigration, HostDevices, GPU]
+      useEmulation: false
+    network:
+      defaultNetworkInterface: bridge
+      permitBridgeInterfaceOnPodNetwork: false
+      binding:
+        passt:
+          sidecarImage: quay.io/x/passt
+          migration: {method: link-refresh}
+        l2bridge: {domainAttachmentType: managedTap}
+    migrations: {bandwidthPerMigration: 64Mi, completionTimeoutPerGiB: 800,
+      parallelMigrationsPerCluster: 5, allowPostCopy: false, network: migration-net}
+    permittedHostDevices:
+      pciHostDevices:
+      - pciVendorSelector: '10DE:1EB8'
+        resourceName: nvidia.com/T4
+        externalResourceProvider: false
+      mediatedDevices:
+      - {mdevNameSelector: GRID T4-1Q, resourceName: nvidia.com/GRID_T4-1Q}
+    cpuModel: Haswell
+    architectureConfiguration:
+      defaultArchitecture: amd64
+      amd64: {machineType: q35}
+    evictionStrategy: LiveMigrate
+    vmRolloutStrategy: LiveUpdate
+  workloadUpdateStrategy:
+    workloadUpdateMethods: [LiveMigrate]
+  infra: {replicas: 2}
+---
+apiVersion: migrations.kubevirt.io/v1alpha1
+kind: MigrationPolicy
+metadata: {name: db}
+spec:
+  selectors:
+    namespaceSelector: {tier: data}
+    virtualMachineInstanceSelector: {app: db}
+  allowAutoConverge: true
+  allowPostCopy: true
+  allowWorkloadDisruption: false
+  bandwidthPerMigration: 1Gi
+  completionTimeoutPerGiB: 300
+---
+apiVersion: kubevirt.io/v1
+kind: VirtualMachineInstanceMigration
+metadata:
+  name: migrate-db
+  namespace: apps
+  labels: {a: b}
+spec:
+  vmiName: db
+  addedNodeSelector: {zone: b}
+  sendTo: {migrationID: m1, connectionURL: 'https://x'}
+  receive: {migrationID: m2}
+---
+apiVersion: k8s.cni.cncf.io/v1
+kind: NetworkAttachmentDefinition
+metadata:
+  name: migration-net
+  namespace: openshift-cnv
+  annotations: {k8s.v1.cni.cncf.io/resourceName: bridge.network.kubevirt.io/br1}
+spec: {config: '{"cniVersion": "0.3.1", "name": "migration-bridge", "plugins":
+    [{"type": "macvlan", "master": "eth1", "mode": "bridge", "ipam": {"type":
+    "whereabouts", "range": "10.200.5.0/24"}}]}'}
+---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: apps
+  labels: {tier: data}
+"""
+(
+    VM,
+    VMI,
+    DATA_VOLUME,
+    PVC,
+    STORAGE_PROFILE,
+    STORAGE_CLASS,
+    LOCAL_CLASS,
+    HCO_V1BETA1,
+    HCO_V1,
+    KUBEVIRT,
+    MIGRATION_POLICY,
+    VMIM,
+    NAD,
+    NAMESPACE,
+) = (dict(d) for d in yaml.safe_load_all(MANIFESTS))
+
+#: The kinds kvlint reads, each with a realistic manifest.
+KINDS: dict[str, dict[str, Any]] = {
+    "VirtualMachine": VM,
+    "VirtualMachineInstance": VMI,
+    "DataVolume": DATA_VOLUME,
+    "PersistentVolumeClaim": PVC,
+    "StorageProfile": STORAGE_PROFILE,
+    "StorageClass": STORAGE_CLASS,
+    "HyperConverged-v1beta1": HCO_V1BETA1,
+    "HyperConverged-v1": HCO_V1,
+    "KubeVirt": KUBEVIRT,
+    "MigrationPolicy": MIGRATION_POLICY,
+    "VirtualMachineInstanceMigration": VMIM,
+    "NetworkAttachmentDefinition": NAD,
+}
+CONTEXT = [
+    VM,
+    VMI,
+    DATA_VOLUME,
+    PVC,
+    STORAGE_PROFILE,
+    STORAGE_CLASS,
+    LOCAL_CLASS,
+    HCO_V1BETA1,
+    KUBEVIRT,
+    MIGRATION_POLICY,
+    VMIM,
+    NAD,
+    NAMESPACE,
+]
+REPLACEMENTS = (None, "a string", 7, [])
+
+
+def container_paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """The path of every mapping and list in ``node`` (the root included)."""
+    if isinstance(node, dict):
+        yield path
+        for k, v in node.items():
+            yield from container_paths(v, path + (k,))
+    elif isinstance(node, list):
+        yield path
+        for i, v in enumerate(node):
+            yield from container_paths(v, path + (i,))
+
+
+def replaced(doc: Any, path: tuple[Any, ...], value: Any) -> Any:
+    if not path:
+        return value
+    out = copy.deepcopy(doc)
+    cur = out
+    for k in path[:-1]:
+        cur = cur[k]
+    cur[path[-1]] = value
+    return out
+
+
+def bundle(doc: Any, original: dict[str, Any]) -> str:
+    """The mutated object with every other kind in view (references resolve through it);
+    an HCO variant replaces the v1beta1 HCO so that it is the one the cluster facts use."""
+    others = [
+        d
+        for d in CONTEXT
+        if d is not original
+        and not (original["kind"] == "HyperConverged" and d["kind"] == "HyperConverged")
+    ]
+    return yaml.safe_dump_all([doc, *others], sort_keys=False)
+
+
+def test_every_kind_has_a_realistic_manifest() -> None:
+    text = yaml.safe_dump_all(CONTEXT + [HCO_V1], sort_keys=False)
+    res = lint_text(text)
+    assert_sane(res)
+    assert not res.input_errors
+    assert res.objects == len(CONTEXT) + 1
+    # The manifests are rich enough to make the checks work.
+    rules = {f.rule for f in res.findings}
+    assert {"KV101", "KV301"} <= rules, sorted(rules)
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_wrong_types_at_every_level(kind: str) -> None:
+    """null, a string, an int and an empty list in place of every mapping and list."""
+    original = KINDS[kind]
+    paths = list(container_paths(original))
+    assert len(paths) >= 3
+    failures = []
+    for path in paths:
+        for value in REPLACEMENTS:
+            text = bundle(replaced(original, path, value), original)
+            try:
+                res = lint_text(text, path="bundle.yaml")
+                internal = [f.message for f in res.findings if f.rule == "KV907"]
+                report.render("json", res)
+            except Exception as e:  # noqa: BLE001 - collected, reported below
+                internal = [f"{type(e).__name__}: {e}"]
+            if internal:
+                failures.append((path, value, internal))
+    assert not failures, "\n".join(f"{p} = {v!r}: {m}" for p, v, m in failures[:20])
+
+
+def _swap(node: Any) -> Any:
+    """Every list becomes a mapping and every mapping a list, recursively."""
+    if isinstance(node, dict):
+        return [{k: _swap(v)} for k, v in node.items()]
+    if isinstance(node, list):
+        return {f"item{i}": _swap(v) for i, v in enumerate(node)}
+    return node
+
+
+def _swapped(doc: dict[str, Any], path: tuple[Any, ...] = ("spec",)) -> dict[str, Any]:
+    """``doc`` with the node at ``path`` and everything under it swapped."""
+    return replaced(doc, path, _swap(_at(doc, path)))
+
+
+def _at(doc: Any, path: tuple[Any, ...]) -> Any:
+    for k in path:
+        doc = doc[k]
+    return doc
+
+
+def test_lists_and_mappings_swapped(work: Path) -> None:
+    docs = [_swapped(VM), _swapped(VMI)]
+    # spec stays a mapping, everything below is swapped
+    docs += [{**d, "spec": {k: _swap(v) for k, v in d["spec"].items()}} for d in (VM, VMI)]
+    # one node at a time
+    docs += [_swapped(VM, path) for path in container_paths(VM["spec"], ("spec",))]
+    (work / "swapped.yaml").write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    res = lint(".")
+    assert_sane(res)
+    assert not [f for f in of(res, "swapped.yaml") if f.rule in INPUT_ERRORS]
+    assert res.objects == len(docs) + 1
+    assert_rest_goes_on(res)
+
+
+# --------------------------------------------------------------------------- file system
+
+
+def bounded(code: str, timeout: float = 30) -> str:
+    """Run Python code in a child process, so that a regression fails instead of hanging."""
+    p = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=os.getcwd(),
+    )
+    assert p.returncode == 0, p.stderr
+    return p.stdout
+
+
+def test_symlink_loop_inside_the_scanned_folder(work: Path) -> None:
+    d = work / "tree"
+    (d / "sub").mkdir(parents=True)
+    shutil.move(work / "good.yaml", d / "good.yaml")
+    (d / "sub" / "other.yaml").write_text(GOOD.replace("gpu", "other"))
+    os.symlink(".", d / "loop")
+    os.symlink("..", d / "sub" / "up")
+    os.symlink("loop", d / "loop2")
+    expected = ["tree/good.yaml", "tree/sub/other.yaml"]
+    for args in (["tree"], ["tree/**/*.yaml"], ["tree/*"], ["tree/**"]):
+        # The console script first: with a timeout, a regression fails instead of hanging.
+        code, doc, _ = cli(work, *args, timeout=60)
+        assert code == 1, (args, doc["findings"])
+        assert sorted(f["file"] for f in doc["findings"] if f["rule"] == "KV301") == expected, args
+        res = lint(*args)
+        assert_sane(res)
+        assert not res.input_errors, [(f.rule, f.location.file, f.message) for f in res.findings]
+        assert sorted(f.location.file for f in res.findings if f.rule == "KV301") == expected, args
+
+
+def test_symlink_loops_with_follow_symlinks_terminate(work: Path) -> None:
+    d = work / "tree"
+    d.mkdir()
+    shutil.move(work / "good.yaml", d / "good.yaml")
+    os.symlink(".", d / "a")
+    os.symlink(".", d / "b")
+    os.symlink("..", d / "up")
+    out = bounded(
+        "import json, os\n"
+        "from kvlint.source import discover\n"
+        "for pattern in ('tree', 'tree/**/*.yaml', 'tree/**'):\n"
+        "    files, errors = discover([pattern], follow_symlinks=True)\n"
+        "    reals = sorted({os.path.realpath(f.real) for f in files})\n"
+        "    print(json.dumps([pattern, reals, len(errors)]))\n"
+    )
+    good = os.path.realpath(d / "good.yaml")
+    for line in out.splitlines():
+        pattern, reals, errors = json.loads(line)
+        assert good in reals and errors == 0, pattern
+
+
+def _outside(work: Path) -> Path:
+    root = work / "root"
+    outside = work / "outside"
+    root.mkdir()
+    outside.mkdir()
+    shutil.move(work / "good.yaml", root / "good.yaml")
+    (outside / "secret.yaml").write_text(GOOD.replace("gpu", "secret"))
+    os.symlink(outside / "secret.yaml", root / "linked.yaml")
+    os.symlink(outside, root / "linked-dir")
+    return root
+
+
+def test_symlinks_leaving_the_scanned_root_are_not_followed(work: Path) -> None:
+    _outside(work)
+    for args in (["root"], ["root/**/*.yaml"], ["root/*"]):
+        res = lint(*args)
+        assert_sane(res)
+        assert not res.input_errors, [(f.rule, f.location.file, f.message) for f in res.findings]
+        assert sorted({f.location.file for f in res.findings}) == ["root/good.yaml"], args
+    # A link named explicitly is read (the user asked for it).
+    res = lint("root/linked.yaml")
+    assert [f.object.name for f in res.findings if f.rule == "KV301"] == ["secret"]
+
+
+def test_follow_symlinks_reads_what_links_point_to(work: Path) -> None:
+    root = _outside(work)
+    if EXE is not None:
+        help_text = subprocess.run(
+            [EXE, "lint", "--help"], capture_output=True, text=True, timeout=60
+        ).stdout
+    else:  # pragma: no cover
+        help_text = ""
+    if "--follow-symlinks" in help_text:
+        code, doc, _ = cli(work, "--follow-symlinks", "root")
+        names = {f["object"]["name"] for f in doc["findings"] if f["rule"] == "KV301"}
+        assert names == {"gpu", "secret"}
+    else:
+        # No CLI option (yet): the library option.
+        files, errors = source.discover([str(root)], follow_symlinks=True)
+        assert not errors
+        assert sorted(os.path.basename(f.display) for f in files) == [
+            "good.yaml",
+            "linked.yaml",
+            "secret.yaml",
+        ]
+
+
+def _chmod_000(path: Path) -> None:
+    path.chmod(0)
+    if os.access(path, os.R_OK):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+        pytest.skip("running as root (or with CAP_DAC_OVERRIDE): a mode-000 path is still readable")
+
+
+def test_unreadable_file(work: Path) -> None:
+    p = work / "secret.yaml"
+    p.write_text(GOOD.replace("gpu", "secret"))
+    _chmod_000(p)
+    try:
+        res = lint(".")
+        f = only(res, "secret.yaml", "KV906")
+        assert "Permission denied" in f.message
+        assert_rest_goes_on(res)
+        assert exit_code(res) == 2
+    finally:
+        p.chmod(0o644)
+
+
+def test_unreadable_folder(work: Path) -> None:
+    d = work / "locked"
+    d.mkdir()
+    (d / "x.yaml").write_text(GOOD)
+    _chmod_000(d)
+    try:
+        res = lint(".")
+        errors = [f for f in res.findings if f.rule == "KV906"]
+        assert [f.location.file for f in errors] == ["locked"]
+        assert "cannot read folder" in errors[0].message
+        assert_rest_goes_on(res)
+        assert exit_code(res) == 2
+    finally:
+        d.chmod(0o755)
+
+
+def test_fifo_does_not_hang(work: Path) -> None:
+    os.mkfifo(work / "pipe.yaml")
+    for args in ([".", "--jobs", "1"], ["pipe.yaml", "good.yaml"], ["*.yaml"]):
+        code, doc, _ = cli(work, *args, timeout=30)
+        assert code == 2, args
+        found = cli_findings(doc, "pipe.yaml")
+        assert [f["rule"] for f in found] == ["KV906"]
+        assert "not a regular file" in found[0]["message"]
+        assert_cli_rest_goes_on(doc)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_devices_named_explicitly(work: Path) -> None:
+    code, doc, _ = cli(work, "/dev/null", "/dev/zero", "good.yaml", timeout=30)
+    assert code == 2
+    for dev in ("/dev/null", "/dev/zero"):
+        found = cli_findings(doc, dev)
+        assert [f["rule"] for f in found] == ["KV906"] and "not a regular file" in found[0][
+            "message"
+        ]
+    assert_cli_rest_goes_on(doc)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
+def test_endless_stdin_is_cut_at_the_size_limit(work: Path) -> None:
+    with open("/dev/zero", "rb") as zero:
+        code, doc, _ = cli(
+            work, "--max-file-size", "100000", "-", "good.yaml", timeout=30, stdin=zero
+        )
+    assert code == 2
+    found = cli_findings(doc, "<stdin>")
+    assert [f["rule"] for f in found] == ["KV906"] and "over the 100000-byte limit" in found[0][
+        "message"
+    ]
+    assert_cli_rest_goes_on(doc)
+
+
+def test_socket_in_the_tree(work: Path) -> None:
+    import socket
+
+    path = work / "s.yaml"
+    if len(str(path)) > 100:
+        pytest.skip("path too long for a Unix socket")
+    sock = socket.socket(socket.AF_UNIX)
+    try:
+        sock.bind(str(path))
+        res = lint(".")
+        f = only(res, "s.yaml", "KV906")
+        assert "not a regular file" in f.message
+        assert_rest_goes_on(res)
+    finally:
+        sock.close()
+
+
+def test_missing_paths_and_empty_globs(work: Path) -> None:
+    res = lint("nope.yaml", "nothing/**/*.yaml", "good.yaml")
+    msgs = {(f.location.file, f.message) for f in res.findings if f.rule == "KV906"}
+    assert msgs == {
+        ("nope.yaml", "no such file or folder"),
+        ("nothing/**/*.yaml", "no file matches this pattern"),
+    }
+    assert_rest_goes_on(res)
+    assert exit_code(res) == 2
+
+
+# --------------------------------------------------------------------------- parallel parsing
+
+
+def test_hostile_files_in_worker_processes(work: Path) -> None:
+    """Over runner.PARALLEL_MIN_FILES files: parsed in worker processes, same report."""
+    from kvlint import runner
+
+    hostile = {
+        "bomb.yaml": billion_laughs(9).encode(),
+        "deep.yaml": _nested("flow-sequence", 5000).encode(),
+        "bad.yaml": b"a: [\n",
+        "bin.yaml": b"\x00\x01\x02",
+        "latin1.yaml": b"a: caf\xe9\n",
+        "dup.yaml": b"a: 1\na: 2\n",
+        "le.yaml": b"\xff\xfe" + GOOD.replace("gpu", "le").encode("utf-16-le"),
+    }
+    for name, data in hostile.items():
+        (work / name).write_bytes(data)
+    for i in range(runner.PARALLEL_MIN_FILES):
+        (work / f"vm-{i:03}.yaml").write_text(GOOD.replace("gpu", f"vm-{i}"))
+    serial = report.render("json", lint(".", jobs=1))
+    parallel = report.render("json", lint(".", jobs=2))
+    assert serial == parallel
+    doc = json.loads(serial)
+    rules = {f["file"]: f["rule"] for f in doc["findings"] if f["rule"].startswith("KV9")}
+    assert rules == {
+        "bomb.yaml": "KV905",
+        "deep.yaml": "KV905",
+        "bad.yaml": "KV901",
+        "bin.yaml": "KV906",
+        "latin1.yaml": "KV906",
+        "dup.yaml": "KV903",
+    }
+
+
+# --------------------------------------------------------------------------- known check bugs
+
+#: Hostile values that still break a check (reported to the owners of kvlint/effective.py and
+#: kvlint/checks/cluster.py; not fixed here). Strict xfails: each turns into a failure
+#: (XPASS) once its bug is fixed, and the marker can go.
+_HCO_META = {"name": "kubevirt-hyperconverged", "namespace": "openshift-cnv"}
+_DEEP_JSON = "[" * 100_000
+HOSTILE_VALUES: dict[str, list[dict[str, Any]]] = {
+    # effective._jsonpatch_ops: json.loads raises RecursionError, only ValueError is caught
+    "hco-jsonpatch-annotation-nested-100000-deep": [
+        {
+            **HCO_V1BETA1,
+            "metadata": {
+                **_HCO_META,
+                "annotations": {"kubevirt.kubevirt.io/jsonpatch": _DEEP_JSON},
+            },
+        },
+        VMI,
+    ],
+    # checks/cluster._nad_config: json.loads raises RecursionError, only JSONDecodeError is caught
+    "migration-network-config-nested-100000-deep": [
+        HCO_V1BETA1,
+        {**NAD, "spec": {"config": _DEEP_JSON}},
+        VMI,
+    ],
+    # effective.parse_quantity: Fraction() of a number over 4,300 digits raises ValueError
+    "bandwidth-with-5000-digits": [
+        {**HCO_V1BETA1, "spec": {"liveMigrationConfig": {"bandwidthPerMigration": "1" * 5000}}},
+        VMI,
+    ],
+    "guest-memory-with-5000-digits": [
+        {
+            **VMI,
+            "spec": {
+                **VMI["spec"],
+                "domain": {**VMI["spec"]["domain"], "memory": {"guest": "1" * 5000 + "Gi"}},
+            },
+        },
+    ],
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE_VALUES))
+def test_hostile_value_in_a_check(name: str) -> None:
+    # Each of these once raised inside a check (KV907); now a plain finding or nothing.
+    res = lint_text(yaml.safe_dump_all(HOSTILE_VALUES[name], sort_keys=False))
+    assert_sane(res)
+
+
+def test_quantity_with_a_huge_exponent_is_fast(work: Path) -> None:
+    # 1e99999999 once took minutes (Fraction(10) ** exponent).
+    hco = {**HCO_V1BETA1, "spec": {"liveMigrationConfig": {"bandwidthPerMigration": "1e99999999"}}}
+    (work / "hco.yaml").write_text(yaml.safe_dump(hco))
+    code, _, _ = cli(work, "hco.yaml", "good.yaml", timeout=30)
+    assert code in (0, 1, 2)
