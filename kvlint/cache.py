@@ -139,7 +139,9 @@ def _store(path: str, entries: dict[str, tuple[int, int, ParsedFile]]) -> None:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".context-", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump({"format": FORMAT, "version": __version__, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(
+                {"format": FORMAT, "version": __version__, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL
+            )
         os.replace(tmp, path)
     except OSError:
         pass  # a cache that cannot be written only costs time

@@ -91,22 +91,49 @@ def load_run_config(config_path: str | None, no_config: bool) -> Any:
 def common_options(fn: Any) -> Any:
     """Options shared by 'lint' and 'explain'."""
     options = [
-        click.option("--config", "config_path", type=click.Path(dir_okay=False),
-                     help="Configuration file (default: .kvlint.yaml found upward from the current folder)."),
+        click.option(
+            "--config",
+            "config_path",
+            type=click.Path(dir_okay=False),
+            help="Configuration file (default: .kvlint.yaml found upward from the current folder).",
+        ),
         click.option("--no-config", is_flag=True, help="Ignore any .kvlint.yaml."),
-        click.option("--platform", type=click.Choice(["hco", "kubevirt"]), default=None,
-                     help="Platform defaults (default: detected from the objects in view, else hco)."),
-        click.option("--kubevirt-version", "kv_version", metavar="VERSION", default=None,
-                     help="Target KubeVirt version for version-dependent rules (default 1.9)."),
-        click.option("--cluster-state", multiple=True, type=click.Path(),
-                     help="Objects for resolution only, e.g. the output of 'oc get storageclasses,"
-                          "storageprofiles,hyperconverged,kubevirt,migrationpolicies,namespaces,nodes -A -o yaml'. Repeatable."),
-        click.option("--context", "context", multiple=True, type=click.Path(file_okay=False),
-                     help="Folder whose manifests feed resolution only (default when PATHS are files: the git repository root). Repeatable."),
+        click.option(
+            "--platform",
+            type=click.Choice(["hco", "kubevirt"]),
+            default=None,
+            help="Platform defaults (default: detected from the objects in view, else hco).",
+        ),
+        click.option(
+            "--kubevirt-version",
+            "kv_version",
+            metavar="VERSION",
+            default=None,
+            help="Target KubeVirt version for version-dependent rules (default 1.9).",
+        ),
+        click.option(
+            "--cluster-state",
+            multiple=True,
+            type=click.Path(),
+            help="Objects for resolution only, e.g. the output of 'oc get storageclasses,"
+            "storageprofiles,hyperconverged,kubevirt,migrationpolicies,namespaces,nodes -A -o yaml'. Repeatable.",
+        ),
+        click.option(
+            "--context",
+            "context",
+            multiple=True,
+            type=click.Path(file_okay=False),
+            help="Folder whose manifests feed resolution only (default when PATHS are files: the git "
+            "repository root). Repeatable.",
+        ),
         click.option("--no-context", is_flag=True, help="Do not load any context folder."),
         click.option("--exclude", multiple=True, help="Path glob to skip. Repeatable."),
-        click.option("--max-file-size", type=int, default=None, help="Skip files larger than this many bytes (default 10 MiB)."),
-        click.option("-j", "--jobs", type=int, default=0, help="Processes that parse and check (default: one per available CPU)."),
+        click.option(
+            "--max-file-size", type=int, default=None, help="Skip files larger than this many bytes (default 10 MiB)."
+        ),
+        click.option(
+            "-j", "--jobs", type=int, default=0, help="Processes that parse and check (default: one per available CPU)."
+        ),
         click.option("--no-cache", is_flag=True, help="Do not use or write the cache of parsed context files."),
     ]
     for opt in reversed(options):
@@ -158,18 +185,35 @@ def build_run(
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
-    "-f", "--format", "formats", multiple=True, default=("text",), show_default=True,
-    help="Output format: text, json, sarif, junit or github. Repeat for several; FORMAT:FILE writes that format to FILE.",
+    "-f",
+    "--format",
+    "formats",
+    multiple=True,
+    default=("text",),
+    show_default=True,
+    help="Output format: text, json, sarif, junit or github. Repeat for several; FORMAT:FILE "
+    "writes that format to FILE.",
 )
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the (first) format to this file.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
-              help="Lowest severity that makes the exit code 1 (default: error, or failOn in .kvlint.yaml).")
-@click.option("--no-inline-suppressions", is_flag=True,
-              help="Ignore kvlint.io/ignore annotations and '# kvlint: ignore=' comments (audits).")
-@click.option("--baseline", type=click.Path(dir_okay=False, exists=True),
-              help="Accept the findings recorded in this baseline; fail only on new ones.")
-@click.option("--write-baseline", type=click.Path(dir_okay=False),
-              help="Record today's findings (fingerprints) in this file.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default=None,
+    help="Lowest severity that makes the exit code 1 (default: error, or failOn in .kvlint.yaml).",
+)
+@click.option(
+    "--no-inline-suppressions",
+    is_flag=True,
+    help="Ignore kvlint.io/ignore annotations and '# kvlint: ignore=' comments (audits).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Accept the findings recorded in this baseline; fail only on new ones.",
+)
+@click.option(
+    "--write-baseline", type=click.Path(dir_okay=False), help="Record today's findings (fingerprints) in this file."
+)
 @click.option("--color/--no-color", default=None, help="Colour text output (default: only on a terminal).")
 @click.option("--no-fix-hints", is_flag=True, help="Text output without fix hints.")
 @common_options
@@ -194,7 +238,9 @@ def lint(
     for spec in formats:
         fmt, dest = _split_format(spec)
         if fmt not in report.FORMATS:
-            raise click.BadParameter(f"unknown format {fmt!r} (one of {', '.join(report.FORMATS)})", param_hint="--format")
+            raise click.BadParameter(
+                f"unknown format {fmt!r} (one of {', '.join(report.FORMATS)})", param_hint="--format"
+            )
         outputs.append((fmt, dest))
     if output and outputs and outputs[0][1] is None:
         outputs[0] = (outputs[0][0], output)
@@ -218,7 +264,9 @@ def lint(
     for fmt, dest in outputs:
         options: dict[str, Any] = {}
         if fmt == "text":
-            use_color = color if color is not None else (dest is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+            use_color = (
+                color if color is not None else (dest is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+            )
             options = {"color": use_color, "show_fix": not no_fix_hints}
         text = report.render(fmt, result, **options)
         if dest is None:

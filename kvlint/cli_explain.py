@@ -62,7 +62,8 @@ def find(workloads: list[Workload], target: str) -> tuple[list[Workload], str | 
     if len(parts) == 3:
         kind = KIND_ALIASES.get(parts[0].lower(), parts[0])
         return [
-            w for w in workloads
+            w
+            for w in workloads
             if w.obj.kind == kind and (w.obj.namespace or "") == parts[1] and w.obj.name == parts[2]
         ], None
     if len(parts) == 2:
@@ -107,9 +108,16 @@ def explain_workload(ctx: Context, w: Workload) -> Explanation:
     verdict = "not migratable" if certain else ("unknown" if possible else "migratable")
     strategy, explicit = effective_eviction(ctx, w)
     return Explanation(
-        ctx, w, verdict, sorted(certain, key=_fkey), sorted(possible, key=_fkey),
-        sorted(others, key=_fkey), _volumes(ctx, w), effective(ctx.inv, ctx.cluster, w),
-        strategy, explicit,
+        ctx,
+        w,
+        verdict,
+        sorted(certain, key=_fkey),
+        sorted(possible, key=_fkey),
+        sorted(others, key=_fkey),
+        _volumes(ctx, w),
+        effective(ctx.inv, ctx.cluster, w),
+        strategy,
+        explicit,
     )
 
 
@@ -163,15 +171,15 @@ def _volumes(ctx: Context, w: Workload) -> list[dict[str, Any]]:
             shared = vol["hostDisk"].get("shared") is True
             entry["shared"] = shared
             entry["migration"] = (
-                "shared hostDisk: migrated in place" if shared
-                else "hostDisk not marked shared: blocks live migration"
+                "shared hostDisk: migrated in place" if shared else "hostDisk not marked shared: blocks live migration"
             )
         else:
             entry["source"] = next((s for s in LOCAL_SOURCES if s in vol), None) or next(
                 (k for k in vol if k != "name"), None
             )
             entry["migration"] = (
-                "local: copied to the target (block migration)" if name in local
+                "local: copied to the target (block migration)"
+                if name in local
                 else "not copied (read-only cdrom or virtiofs filesystem)"
             )
         out.append(entry)
@@ -201,12 +209,8 @@ def _on_drain(strategy: str | None, verdict: str) -> str:
 
 def _finding_dict(f: Finding) -> dict[str, Any]:
     d = f.as_dict()
-    d["related"] = [
-        {"file": r.file, "line": r.line, "column": r.column, "label": r.label} for r in f.related
-    ]
-    d["suppressed"] = (
-        None if f.suppressed is None else {"kind": f.suppressed[0], "reason": f.suppressed[1]}
-    )
+    d["related"] = [{"file": r.file, "line": r.line, "column": r.column, "label": r.label} for r in f.related]
+    d["suppressed"] = None if f.suppressed is None else {"kind": f.suppressed[0], "reason": f.suppressed[1]}
     return d
 
 
@@ -263,12 +267,9 @@ def document(x: Explanation) -> dict[str, Any]:
         "settingsNotes": list(x.eff.notes),
         "eviction": {
             **_setting_dict(x.eviction),
-            "source": ("set on the workload: " if x.eviction_explicit else "cluster: ")
-            + origin(x.eviction),
+            "source": ("set on the workload: " if x.eviction_explicit else "cluster: ") + origin(x.eviction),
             "explicit": x.eviction_explicit,
-            "onDrain": _on_drain(
-                x.eviction.value if isinstance(x.eviction.value, str) else None, x.verdict
-            ),
+            "onDrain": _on_drain(x.eviction.value if isinstance(x.eviction.value, str) else None, x.verdict),
         },
         "timeBudget": {**x.eff.budget.as_dict(), "summary": budget_summary(x.eff.budget)},
         "otherFindings": [_finding_dict(f) for f in x.others],
@@ -281,8 +282,7 @@ OUTCOME_TEXT = {
     "unknown": "unknown",
     "disabled": "no completion timeout (completionTimeoutPerGiB 0): never aborted for time",
     "unlimited": (
-        "no bandwidth limit (bandwidthPerMigration 0): a pass is limited only by the network, "
-        "which kvlint cannot know"
+        "no bandwidth limit (bandwidthPerMigration 0): a pass is limited only by the network, which kvlint cannot know"
     ),
     "fits": "one memory pass fits the acceptable completion time",
     "post-copy": "one pass does not fit: the migration switches to post-copy at the deadline",
@@ -362,11 +362,7 @@ def render_text(x: Explanation) -> str:
             continue
         if c["matched"]:
             state = f"matches with {c['vmiScore']}+{c['namespaceScore']}"
-            state += (
-                ", ties with the winner (KubeVirt takes the smallest name)"
-                if c["tie"]
-                else ", loses"
-            )
+            state += ", ties with the winner (KubeVirt takes the smallest name)" if c["tie"] else ", loses"
         else:
             state = "does not match"
         out.append(f"  {c['name']}: {state}" + (f" ({c['note']})" if c["note"] else ""))
@@ -377,15 +373,13 @@ def render_text(x: Explanation) -> str:
     out.append("Effective migration settings:")
     width = max((len(k) for k in d["settings"]), default=0)
     values = {
-        k: s["value"] if isinstance(s["value"], str) else json.dumps(s["value"])
-        for k, s in d["settings"].items()
+        k: s["value"] if isinstance(s["value"], str) else json.dumps(s["value"]) for k, s in d["settings"].items()
     }
     vwidth = max((len(v) for v in values.values()), default=0)
     for name, s in d["settings"].items():
         where = _loc_text(s)
         out.append(
-            f"  {name.ljust(width)}  {values[name].ljust(vwidth)}  {s['source']}"
-            + (f"  ({where})" if where else "")
+            f"  {name.ljust(width)}  {values[name].ljust(vwidth)}  {s['source']}" + (f"  ({where})" if where else "")
         )
     for note in d["settingsNotes"]:
         out.append(f"  note: {note}")
@@ -394,8 +388,7 @@ def render_text(x: Explanation) -> str:
     ev = d["eviction"]
     where = _loc_text(ev)
     out.append(
-        f"Eviction strategy: {ev['value']} ({ev['source']}"
-        + (f", {where}" if where else "") + f"): {ev['onDrain']}"
+        f"Eviction strategy: {ev['value']} ({ev['source']}" + (f", {where}" if where else "") + f"): {ev['onDrain']}"
     )
 
     out.append("")
@@ -404,9 +397,7 @@ def render_text(x: Explanation) -> str:
     if b.memory is not None:
         out.append(f"  memory {b.memory} from {b.memory_source}")
         if b.memory_bytes is not None:
-            out.append(
-                f"    = {b.memory_bytes} bytes, counts as {b.gb_count} GB (ceil(bytes / 10^9))"
-            )
+            out.append(f"    = {b.memory_bytes} bytes, counts as {b.gb_count} GB (ceil(bytes / 10^9))")
     if b.acceptable_seconds is not None:
         out.append(
             f"  acceptable completion time: {b.gb_count} x completionTimeoutPerGiB "
@@ -444,16 +435,34 @@ def render_text(x: Explanation) -> str:
 @click.command()
 @click.argument("target")
 @click.argument("paths", nargs=-1)
-@click.option("-f", "--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Output format (the JSON shape is in docs/explain.md).")
-@click.option("--platform", type=click.Choice(["hco", "kubevirt"]), default=None,
-              help="Platform defaults to apply (default: detected from the objects in view, "
-              "else hco).")
-@click.option("--kubevirt-version", "kv_version", metavar="VERSION", default=None,
-              help="Target KubeVirt version for version-dependent rules (default 1.9).")
-@click.option("--cluster-state", multiple=True, type=click.Path(),
-              help="Objects used for resolution only (e.g. 'oc get ... -o yaml' output). "
-              "Repeatable.")
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output format (the JSON shape is in docs/explain.md).",
+)
+@click.option(
+    "--platform",
+    type=click.Choice(["hco", "kubevirt"]),
+    default=None,
+    help="Platform defaults to apply (default: detected from the objects in view, else hco).",
+)
+@click.option(
+    "--kubevirt-version",
+    "kv_version",
+    metavar="VERSION",
+    default=None,
+    help="Target KubeVirt version for version-dependent rules (default 1.9).",
+)
+@click.option(
+    "--cluster-state",
+    multiple=True,
+    type=click.Path(),
+    help="Objects used for resolution only (e.g. 'oc get ... -o yaml' output). Repeatable.",
+)
 @click.option("--exclude", multiple=True, help="Path glob to skip. Repeatable.")
 def explain(
     target: str,
@@ -469,9 +478,7 @@ def explain(
     from kvlint.config import Config
     from kvlint.runner import lint_paths
 
-    config = Config(
-        platform=platform, kubevirt_version=_version_option(kv_version), exclude=list(exclude)
-    )
+    config = Config(platform=platform, kubevirt_version=_version_option(kv_version), exclude=list(exclude))
     result = lint_paths(paths or (".",), config, cluster_state)
     ctx = result.context
     inv = result.inventory
@@ -496,7 +503,8 @@ def explain(
             parts = target.split("/")
             ns = parts[-2] if len(parts) >= 2 else None
             shown = [
-                w for w in workloads
+                w
+                for w in workloads
                 if names & {w.obj.name, _key(w), _key(w).split("/", 1)[1]}
                 or (ns is not None and (w.obj.namespace or "") == ns)
             ][:10]

@@ -25,19 +25,32 @@ def _count(n: int, one: str, many: str) -> str:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--unsafe-fixes", is_flag=True,
-              help="Also apply fixes that change behaviour (bridge -> masquerade, ReadWriteMany "
-                   "claims, dropping forwarded ports).")
-@click.option("--diff", "--dry-run", "diff", is_flag=True,
-              help="Print the changes as a unified diff and write nothing.")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
-              help="Lowest severity of a remaining finding that makes the exit code 1 (default: "
-                   "error, or failOn in .kvlint.yaml).")
-@click.option("--no-inline-suppressions", is_flag=True,
-              help="Ignore kvlint.io/ignore annotations and '# kvlint: ignore=' comments "
-                   "(suppressed findings are never fixed).")
-@click.option("--baseline", type=click.Path(dir_okay=False, exists=True),
-              help="Accept the findings recorded in this baseline: they are not fixed.")
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="Also apply fixes that change behaviour (bridge -> masquerade, ReadWriteMany "
+    "claims, dropping forwarded ports).",
+)
+@click.option(
+    "--diff", "--dry-run", "diff", is_flag=True, help="Print the changes as a unified diff and write nothing."
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "info"]),
+    default=None,
+    help="Lowest severity of a remaining finding that makes the exit code 1 (default: "
+    "error, or failOn in .kvlint.yaml).",
+)
+@click.option(
+    "--no-inline-suppressions",
+    is_flag=True,
+    help="Ignore kvlint.io/ignore annotations and '# kvlint: ignore=' comments (suppressed findings are never fixed).",
+)
+@click.option(
+    "--baseline",
+    type=click.Path(dir_okay=False, exists=True),
+    help="Accept the findings recorded in this baseline: they are not fixed.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary.")
 @common_options
 def fix(
@@ -65,8 +78,9 @@ def fix(
     from kvlint.runner import lint_paths
 
     if source.STDIN in paths:
-        click.echo("kvlint: standard input cannot be fixed: name the files (or use "
-                   "'kvlint lint -' to only check it)", err=True)
+        click.echo(
+            "kvlint: standard input cannot be fixed: name the files (or use 'kvlint lint -' to only check it)", err=True
+        )
         sys.exit(EXIT_USAGE)
     config, opts = build_run(paths, **shared)
     opts.jobs = 1  # fixes need every object in full in this process
@@ -111,8 +125,11 @@ def fix(
                 click.echo(f"{_where(it.finding)}: {it.finding.rule} {verb}: {desc}", file=out)
             if fp.reemitted:
                 docs = _count(fp.reemitted, "document", "documents")
-                click.echo(f"{fp.display}: note: {docs} re-emitted whole (ruamel.yaml could not "
-                           "keep the rest of the lines as written)", file=out)
+                click.echo(
+                    f"{fp.display}: note: {docs} re-emitted whole (ruamel.yaml could not "
+                    "keep the rest of the lines as written)",
+                    file=out,
+                )
         for f, why in plan.refused:
             click.echo(f"{_where(f)}: {f.rule} not fixed: {why}", file=out)
     for msg in errors:
@@ -126,11 +143,10 @@ def fix(
     ]
     if open_findings:
         n = len(open_findings)
-        verb = ("would remain" if would else "remain" if n != 1 else "remains")
+        verb = "would remain" if would else "remain" if n != 1 else "remains"
         parts.append(f"{_count(n, 'finding', 'findings')} {verb} (run 'kvlint lint')")
     if plan.unsafe_available and not unsafe_fixes:
-        parts.append(f"{_count(len(plan.unsafe_available), 'unsafe fix', 'unsafe fixes')} "
-                     "available (--unsafe-fixes)")
+        parts.append(f"{_count(len(plan.unsafe_available), 'unsafe fix', 'unsafe fixes')} available (--unsafe-fixes)")
     click.echo("kvlint: " + "; ".join(parts), file=out)
 
     if result.input_errors or errors:

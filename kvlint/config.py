@@ -144,9 +144,7 @@ def _validate(path: str, data: dict[str, Any], pos: dict[Any, Any]) -> Config:
     if a is not None:
         cfg.default_storage_class = a.defaultStorageClass
         for name, sets in a.storageClasses.items():
-            cfg.storage_classes[name] = tuple(
-                ClaimSet(tuple(s.accessModes), s.volumeMode) for s in sets
-            )
+            cfg.storage_classes[name] = tuple(ClaimSet(tuple(s.accessModes), s.volumeMode) for s in sets)
         cfg.claims = {k: tuple(v) for k, v in a.claims.items()}
         cfg.assumed_objects = list(a.objects)
     return cfg

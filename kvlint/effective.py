@@ -80,7 +80,6 @@ from kvlint.inventory import (
     as_dict,
     enumerate_dicts,
     get,
-    name_of,
     path_str,
 )
 from kvlint.parse import Path
@@ -339,8 +338,7 @@ def problem(f: Field, value: Any, hco: bool) -> tuple[str, str] | None:
     # quantity
     if hco and not isinstance(value, str):
         return "type", (
-            f"must be a string quantity such as '64Mi' (HCO's field is a string), not "
-            f"{describe_value(value)}"
+            f"must be a string quantity such as '64Mi' (HCO's field is a string), not {describe_value(value)}"
         )
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         return "type", f"must be a quantity (integer or string), not {describe_value(value)}"
@@ -481,10 +479,7 @@ def defaults(cluster: Cluster) -> dict[str, Setting]:
                     f"{', ' + extra if extra else ''})"
                 )
             else:
-                note = (
-                    f"default (hco: not exposed by HCO, KubeVirt {vtext} default"
-                    f"{'; ' + extra if extra else ''})"
-                )
+                note = f"default (hco: not exposed by HCO, KubeVirt {vtext} default{'; ' + extra if extra else ''})"
         if assumed_platform:
             note += "; platform assumed"
         out[f.name] = Setting(value, None, (), assumed=assumed, note=note)
@@ -507,10 +502,7 @@ def _apply_block(
         if f is None or version < f.since or (hco and not hco_has_field(key, version)):
             if f is not None:
                 owner = "HCO" if hco else "KubeVirt"
-                notes.append(
-                    f"{where} is not applied: not a field of {owner} for KubeVirt "
-                    f"v{version[0]}.{version[1]}"
-                )
+                notes.append(f"{where} is not applied: not a field of {owner} for KubeVirt v{version[0]}.{version[1]}")
             continue
         if value is None:
             continue
@@ -558,12 +550,16 @@ def _apply_jsonpatch(out: dict[str, Setting], hco: K8sObject, version: tuple[int
                 continue
             if val is None:
                 out[key] = Setting(
-                    KUBEVIRT_DEFAULTS[key], hco, ann_path,
+                    KUBEVIRT_DEFAULTS[key],
+                    hco,
+                    ann_path,
                     note="removed by the HCO jsonpatch annotation: KubeVirt default",
                 )
             elif problem(f, val, False) is None:
                 out[key] = Setting(
-                    val, hco, ann_path,
+                    val,
+                    hco,
+                    ann_path,
                     note=f"HCO jsonpatch annotation (unsupported) on {MIGRATIONS_POINTER}/{key}",
                 )
 
@@ -585,9 +581,7 @@ def resolve_disruption(out: dict[str, Setting]) -> None:
     out["allowWorkloadDisruption"] = Setting(apc.value, apc.source, apc.path, apc.assumed, note=why)
 
 
-def object_settings(
-    cluster: Cluster, obj: K8sObject | None, note: str = ""
-) -> tuple[dict[str, Setting], list[str]]:
+def object_settings(cluster: Cluster, obj: K8sObject | None, note: str = "") -> tuple[dict[str, Setting], list[str]]:
     """Defaults plus the migration configuration of one cluster CR (a HyperConverged, read
     at its apiVersion's location and jsonpatch annotation, or a KubeVirt CR), as if it were
     the cluster's; ``allowWorkloadDisruption`` resolved."""
@@ -618,9 +612,13 @@ def cluster_object(cluster: Cluster) -> tuple[K8sObject | None, str, str]:
         if kv is not None and kv.context_only:
             return kv, "as rendered by HCO (cluster state)", ""
         if kv is not None and isinstance(get(kv.data, *KUBEVIRT_CONFIG_PATH), dict):
-            return None, "", (
-                f"{kv.display()} spec.configuration.migrations is not applied: HCO overwrites "
-                "the KubeVirt CR, and no HyperConverged is in view (HCO defaults assumed)"
+            return (
+                None,
+                "",
+                (
+                    f"{kv.display()} spec.configuration.migrations is not applied: HCO overwrites "
+                    "the KubeVirt CR, and no HyperConverged is in view (HCO defaults assumed)"
+                ),
             )
         return None, "", ""
     return cluster.kubevirt, "", ""
@@ -660,7 +658,9 @@ def apply_policy(
     ):
         apc = out["allowPostCopy"]
         out["allowWorkloadDisruption"] = Setting(
-            apc.value, policy, ("spec", "allowPostCopy"),
+            apc.value,
+            policy,
+            ("spec", "allowPostCopy"),
             note="the policy sets allowPostCopy without allowWorkloadDisruption, which follows it",
         )
     return out
@@ -752,10 +752,7 @@ def time_budget(inv: Inventory, w: Workload, settings: dict[str, Setting]) -> Ti
     b.bandwidth_mib = mebibytes_per_second(bq)
     if b.bandwidth_mib:
         b.pass_seconds = Fraction(b.memory_bytes, b.bandwidth_mib * MIB)
-    b.notes.append(
-        "one pass is a lower bound: a running guest dirties memory, so pre-copy needs "
-        "more than one pass"
-    )
+    b.notes.append("one pass is a lower bound: a running guest dirties memory, so pre-copy needs more than one pass")
     if per_gib == 0:
         b.outcome = "disabled"
         return b

@@ -185,7 +185,12 @@ class Run:
         input_errors = any(f.severity == "error" for f in findings)
         findings.extend(self.ctx.findings)
         extra = suppress.apply(
-            findings, self.files, self.inv, self.config, baseline, baseline_path,
+            findings,
+            self.files,
+            self.inv,
+            self.config,
+            baseline,
+            baseline_path,
             unused_meta_fix=self.rules[suppress.UNUSED_RULE].fix,
         )
         findings.extend(apply_levels(extra, self.config))

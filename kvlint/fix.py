@@ -522,9 +522,7 @@ def _plain_selector(f: Finding, doc: Any) -> list[Edit] | None:
                     return None
                 if not isinstance(expr.get("key"), str):
                     return None
-                sources.append(
-                    (expr["key"], sel_path + ("matchExpressions", i, "values", 0), vals[0], None)
-                )
+                sources.append((expr["key"], sel_path + ("matchExpressions", i, "values", 0), vals[0], None))
         else:
             sources.append((k, sel_path + (str(k),), v, sel))
     seen: dict[str, str] = {}
@@ -770,8 +768,11 @@ def _prepare_rwx(f: Finding, result: Result) -> None:
     doc_index, vpath = node
     w = next(
         (
-            w for w in ctx.inv.workloads
-            if not w.obj.context_only and w.obj.ref() == f.object and w.obj.doc.index == doc_index
+            w
+            for w in ctx.inv.workloads
+            if not w.obj.context_only
+            and w.obj.ref() == f.object
+            and w.obj.doc.index == doc_index
             and w.obj.file == f.location.file
         ),
         None,
@@ -848,8 +849,8 @@ def _request_rwx(f: Finding, doc: Any) -> list[Edit] | None:
         return None
     current = claim.get("volumeMode")
     # spec.pvc is copied verbatim, where no volumeMode means Filesystem already.
-    set_mode = mode is not None and current != mode and not (
-        block == "pvc" and current is None and mode == "Filesystem"
+    set_mode = (
+        mode is not None and current != mode and not (block == "pvc" and current is None and mode == "Filesystem")
     )
     touched: tuple[Path, ...] = (claim_path + ("accessModes",),)
     if set_mode:
@@ -1549,8 +1550,17 @@ def plan(
         if outcome.new_text != text:
             out.files.append(
                 FilePlan(
-                    display, real, text, outcome.new_text, data, bom, st,
-                    outcome.applied, outcome.refused, outcome.reemitted, outcome.touched,
+                    display,
+                    real,
+                    text,
+                    outcome.new_text,
+                    data,
+                    bom,
+                    st,
+                    outcome.applied,
+                    outcome.refused,
+                    outcome.reemitted,
+                    outcome.touched,
                 )
             )
     # A finding refused for one reason may be listed once per edit: keep the first reason.

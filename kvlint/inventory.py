@@ -158,10 +158,10 @@ class K8sObject:
                 key, _, value = line.partition(":")
                 if key.strip() == "path" and value.strip():
                     return value.strip()
-        for key in ("internal.config.kubernetes.io/path", "config.kubernetes.io/path"):
-            value = ann.get(key)
-            if isinstance(value, str) and value:
-                return value
+        for ann_key in ("internal.config.kubernetes.io/path", "config.kubernetes.io/path"):
+            path = ann.get(ann_key)
+            if isinstance(path, str) and path:
+                return path
         return None
 
     def annotations(self) -> dict[str, Any]:
@@ -397,9 +397,7 @@ def parse_version(text: str) -> tuple[int, int]:
 DEFAULT_VERSION = (1, 9)
 
 
-def cluster_facts(
-    inv: Inventory, platform: str | None = None, version: tuple[int, int] | None = None
-) -> Cluster:
+def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[int, int] | None = None) -> Cluster:
     """Derive platform, defaults and cluster settings from the objects in view."""
     hcos = sorted(inv.kind("HyperConverged"), key=lambda o: (o.context_only, o.file, o.name))
     kvs = [
@@ -425,9 +423,7 @@ def cluster_facts(
 
     # Default pod interface binding.
     if plat == "hco":
-        default_iface = Setting(
-            "masquerade", hco, ("spec",), assumed=hco is None, note="HCO forces masquerade"
-        )
+        default_iface = Setting("masquerade", hco, ("spec",), assumed=hco is None, note="HCO forces masquerade")
     elif kv is not None and isinstance(net.get("defaultNetworkInterface"), str):
         default_iface = Setting(
             net["defaultNetworkInterface"], kv, kvconf_path + ("network", "defaultNetworkInterface")
@@ -492,8 +488,7 @@ def cluster_facts(
 
     binding_conf = as_dict(net.get("binding"))
     bindings_value: dict[str, bool] = {
-        name: isinstance(spec, dict) and spec.get("migration") is not None
-        for name, spec in binding_conf.items()
+        name: isinstance(spec, dict) and spec.get("migration") is not None for name, spec in binding_conf.items()
     }
     if plat == "hco":
         bindings_value.setdefault("l2bridge", True)

@@ -22,6 +22,7 @@ with the same inventory in view.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import pickle
 from collections.abc import Sequence
@@ -61,9 +62,7 @@ def _worker(conn: Any, files: list[source.SourceFile], config: Config, max_size:
             own = [d for d in out.documents if is_workload_doc(d.data)]
             share.support.extend(d for d in out.documents if not is_workload_doc(d.data))
             share.stubs.extend(stub_document(d) for d in own)
-            share.files.append(
-                ParsedFile(out.path, [], out.problems, out.comments, out.doc_lines, out.lines)
-            )
+            share.files.append(ParsedFile(out.path, [], out.problems, out.comments, out.doc_lines, out.lines))
             out.documents = own
             out.problems = []
         conn.send_bytes(pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL))
@@ -75,10 +74,8 @@ def _worker(conn: Any, files: list[source.SourceFile], config: Config, max_size:
         found = run.phase(1) + run.phase(2)
         conn.send_bytes(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
     except BaseException as e:  # noqa: BLE001 - report, never hang the parent
-        try:
+        with contextlib.suppress(Exception):
             conn.send_bytes(pickle.dumps(e))
-        except Exception:  # noqa: BLE001
-            pass
     finally:
         conn.close()
 
@@ -129,9 +126,7 @@ def lint_parallel(
                 pf.documents = []
         support = [d for d in support if d.path not in kinfo.patches]
         stubs = [d for d in stubs if d.path not in kinfo.patches]
-        context_docs = [
-            d for pf in context_files if pf.path not in kinfo.patches for d in pf.documents
-        ] + extra_context
+        context_docs = [d for pf in context_files if pf.path not in kinfo.patches for d in pf.documents] + extra_context
 
         run = Run(meta, config, context_docs, kinfo.namespaces, stubs)
         first = run.phase(1)
@@ -151,4 +146,3 @@ def lint_parallel(
             proc.join(timeout=5)
             if proc.is_alive():  # pragma: no cover - a worker that failed to exit
                 proc.kill()
-

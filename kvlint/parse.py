@@ -182,9 +182,7 @@ class _Converter:
         #: Key nodes already reported (an aliased mapping is converted once per alias).
         self.flagged: set[int] = set()
 
-    def convert(
-        self, node: Any, path: Path, kpos: tuple[int, int], depth: int, aliased: bool = False
-    ) -> Any:
+    def convert(self, node: Any, path: Path, kpos: tuple[int, int], depth: int, aliased: bool = False) -> Any:
         budget = self.budget
         budget[0] -= 1
         budget[2] -= len(path)
@@ -210,10 +208,7 @@ class _Converter:
         if depth > MAX_DEPTH:
             raise _TooDeep(sm.line + 1, sm.column + 1)
         if isinstance(node, yaml.SequenceNode):
-            return [
-                self.convert(child, path + (i,), (0, 0), depth + 1, aliased)
-                for i, child in enumerate(node.value)
-            ]
+            return [self.convert(child, path + (i,), (0, 0), depth + 1, aliased) for i, child in enumerate(node.value)]
         if isinstance(node, yaml.MappingNode):
             return self.mapping(node, path, depth, aliased)
         return None  # pragma: no cover - libyaml has no other node kinds
@@ -242,26 +237,20 @@ class _Converter:
         if id(node) in self.flagged:
             return
         self.flagged.add(id(node))
-        self.problems.append(
-            InputProblem(rule, message, node.start_mark.line + 1, node.start_mark.column + 1)
-        )
+        self.problems.append(InputProblem(rule, message, node.start_mark.line + 1, node.start_mark.column + 1))
 
     def key_text(self, node: Any) -> str | None:
         if isinstance(node, yaml.ScalarNode):
             if node.tag == "tag:yaml.org,2002:null":
                 # sigs.k8s.io/yaml (kubectl) fails with "unsupported map key of type: <nil>".
-                self.report(
-                    node, "KV904", "a mapping key is null; Kubernetes only accepts string keys"
-                )
+                self.report(node, "KV904", "a mapping key is null; Kubernetes only accepts string keys")
                 return None
             value = node.value
             k = self.keys.get(value)
             if k is None:
                 k = self.keys[value] = value
             return k
-        self.report(
-            node, "KV904", "a mapping key is a collection; Kubernetes only accepts string keys"
-        )
+        self.report(node, "KV904", "a mapping key is a collection; Kubernetes only accepts string keys")
         return None
 
     def merge_pairs(self, merges: list[Any]) -> list[tuple[Any, Any]]:
@@ -270,9 +259,7 @@ class _Converter:
         pairs: list[tuple[Any, Any]] = []
         done: set[int] = set()
         stack = [
-            src
-            for m in reversed(merges)
-            for src in reversed(m.value if isinstance(m, yaml.SequenceNode) else [m])
+            src for m in reversed(merges) for src in reversed(m.value if isinstance(m, yaml.SequenceNode) else [m])
         ]
         while stack:
             src = stack.pop()
@@ -430,21 +417,22 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                             if k is None:
                                 k = keys[raw] = raw
                             if k in c:
-                                problems.append(InputProblem(
-                                    "KV903",
-                                    f"duplicate key {k!r}: the API server's strict decoding rejects it "
-                                    "(only the last value would be read)",
-                                    sm.line + 1, sm.column + 1,
-                                ))
+                                problems.append(
+                                    InputProblem(
+                                        "KV903",
+                                        f"duplicate key {k!r}: the API server's strict decoding rejects it "
+                                        "(only the last value would be read)",
+                                        sm.line + 1,
+                                        sm.column + 1,
+                                    )
+                                )
                             top[3] = k
                             top[4] = sm.line + 1
                             top[5] = sm.column + 1
                             continue
                         em = event.end_mark
                         value = event.value
-                        if event.tag is not None or not event.implicit[0] or (
-                            not value or value[0] in _RESOLVERS
-                        ):
+                        if event.tag is not None or not event.implicit[0] or (not value or value[0] in _RESOLVERS):
                             value = _scalar_value(event)
                         cells -= len(top[1]) + 1
                         if cells < 0:
@@ -452,10 +440,17 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                         if type(c) is dict:
                             k = top[3]
                             c[k] = value
-                            plist.append((top[1] + (k,), (top[4], top[5], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)))
+                            plist.append(
+                                (
+                                    top[1] + (k,),
+                                    (top[4], top[5], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1),
+                                )
+                            )
                             top[3] = None
                         else:
-                            plist.append((top[1] + (len(c),), (0, 0, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)))
+                            plist.append(
+                                (top[1] + (len(c),), (0, 0, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
+                            )
                             c.append(value)
                     else:
                         em = event.end_mark
@@ -537,9 +532,7 @@ def looks_templated(text: str) -> tuple[int, int] | None:
         m = _TEMPLATE_RE.search(line)
         if m is not None:
             hash_at = line.find("#")
-            if hash_at < 0 or hash_at > m.start() or (
-                hash_at > 0 and line[hash_at - 1] not in " \t"
-            ):
+            if hash_at < 0 or hash_at > m.start() or (hash_at > 0 and line[hash_at - 1] not in " \t"):
                 return lineno, m.start() + 1
         if _BLOCK_START_RE.search(line.rstrip()):
             block_indent = indent
@@ -634,8 +627,7 @@ def parse_text(path: str, text: str) -> ParsedFile:
                 result.problems.append(
                     InputProblem(
                         "KV905",
-                        f"document {index + 1} is nested more than {MAX_DEPTH} levels deep; "
-                        "it was not read",
+                        f"document {index + 1} is nested more than {MAX_DEPTH} levels deep; it was not read",
                         e.line,
                         e.column,
                     )
@@ -666,9 +658,7 @@ def parse_text(path: str, text: str) -> ParsedFile:
             result.problems.append(InputProblem("KV901", f"invalid YAML: {problem}", line, col))
     except RecursionError:
         result.documents.clear()
-        result.problems.append(
-            InputProblem("KV905", "the file is nested too deeply to be read", 1, 1)
-        )
+        result.problems.append(InputProblem("KV905", "the file is nested too deeply to be read", 1, 1))
     finally:
         if loader is not None:
             loader.dispose()

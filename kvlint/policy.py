@@ -91,9 +91,7 @@ def _kube_str(v: Any) -> str:
     return str(v)
 
 
-def score(
-    policy: K8sObject, vmi_labels: dict[str, Any] | None, ns_labels: dict[str, str]
-) -> PolicyScore:
+def score(policy: K8sObject, vmi_labels: dict[str, Any] | None, ns_labels: dict[str, str]) -> PolicyScore:
     selectors = get(policy.data, "spec", "selectors")
     if not isinstance(selectors, dict):
         return PolicyScore(policy, False, note="spec.selectors is missing")
@@ -102,9 +100,7 @@ def score(
     if vmi_sel is not None and vmi_labels is not None:
         n = _count(vmi_sel, vmi_labels)
         if n is None:
-            return PolicyScore(
-                policy, False, note="virtualMachineInstanceSelector does not match the VMI labels"
-            )
+            return PolicyScore(policy, False, note="virtualMachineInstanceSelector does not match the VMI labels")
         result.vmi_score = n
     elif vmi_sel and vmi_labels is None:
         result.note = NO_LABELS_NOTE
@@ -112,9 +108,7 @@ def score(
     if ns_sel is not None and vmi_labels is not None:
         n = _count(ns_sel, ns_labels)
         if n is None:
-            return PolicyScore(
-                policy, False, note="namespaceSelector does not match the namespace labels"
-            )
+            return PolicyScore(policy, False, note="namespaceSelector does not match the namespace labels")
         result.ns_score = n
     elif ns_sel and vmi_labels is None and not result.note:
         result.note = NO_LABELS_NOTE
@@ -137,9 +131,7 @@ def vmi_labels(w: Workload) -> dict[str, Any] | None:
     return w.template_labels or None
 
 
-def match(
-    inv: Inventory, w: Workload, candidates: Sequence[K8sObject] | None = None
-) -> PolicyMatch:
+def match(inv: Inventory, w: Workload, candidates: Sequence[K8sObject] | None = None) -> PolicyMatch:
     """The policy KubeVirt would choose for ``w``'s VMI, among ``candidates`` (default: every
     policy in view; pass a narrower list to leave out policies the API server would reject)."""
     policies_in_view = list(candidates) if candidates is not None else policies(inv)
@@ -161,7 +153,5 @@ def match(
     )
     if uses_ns and not ns_in_view:
         ns = w.obj.ns or "(unset)"
-        out.assumptions.append(
-            f"Namespace {ns} is not in view: only its kubernetes.io/metadata.name label is known"
-        )
+        out.assumptions.append(f"Namespace {ns} is not in view: only its kubernetes.io/metadata.name label is known")
     return out

@@ -99,7 +99,10 @@ def git_root(start: str = ".") -> str | None:
     try:
         out = subprocess.run(
             ["git", "-C", start, "rev-parse", "--show-toplevel"],
-            capture_output=True, text=True, timeout=10, check=False,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -112,7 +115,9 @@ def _git_files(root: str) -> list[str] | None:
     try:
         out = subprocess.run(
             ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True, timeout=60, check=False,
+            capture_output=True,
+            timeout=60,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError):
         return None
@@ -196,8 +201,15 @@ def lint_paths(
         from kvlint.parallel import lint_parallel
 
         return lint_parallel(
-            files, config, min(jobs, len(files)), opts.max_size, context_files, extra_context,
-            errors, baseline, opts.baseline,
+            files,
+            config,
+            min(jobs, len(files)),
+            opts.max_size,
+            context_files,
+            extra_context,
+            errors,
+            baseline,
+            opts.baseline,
         )
 
     parsed, perrors = parse_sources(files, opts.max_size, 1)
@@ -208,8 +220,13 @@ def lint_paths(
             pf.documents = []
     context_docs = [d for pf in context_files for d in pf.documents] + extra_context
     return run(
-        parsed + state_problems, config, context_docs, errors,
-        baseline=baseline, baseline_path=opts.baseline, namespaces=kinfo.namespaces,
+        parsed + state_problems,
+        config,
+        context_docs,
+        errors,
+        baseline=baseline,
+        baseline_path=opts.baseline,
+        namespaces=kinfo.namespaces,
     )
 
 

@@ -450,14 +450,10 @@ def close_match(word: str, options: tuple[str, ...] | list[str]) -> str | None:
         ol = o.lower()
         if ol == low:
             return o
-        if abs(len(ol) - len(low)) > max(2, len(low) // 4) and not (
-            len(low) >= 5 and ol.startswith(low)
-        ):
+        if abs(len(ol) - len(low)) > max(2, len(low) // 4) and not (len(low) >= 5 and ol.startswith(low)):
             continue
         d = _distance(low, ol)
-        if d <= max(2, len(low) // 4) and d < len(low) // 2 + 1 or (
-            len(low) >= 5 and ol.startswith(low)
-        ):
+        if d <= max(2, len(low) // 4) and d < len(low) // 2 + 1 or (len(low) >= 5 and ol.startswith(low)):
             cand = (d, i, o)
             if best is None or cand < best:
                 best = cand
@@ -548,11 +544,7 @@ def _walk(node: _Node, value: Any, link: Any, errs: list[SchemaError]) -> None:
     ``(parent_link, key)`` (``()`` at the root), turned into a tuple only on error."""
     t = type(value)
     types = node.types
-    if (
-        types is not None
-        and t not in types
-        and not (node.int_float and t is float and value.is_integer())
-    ):
+    if types is not None and t not in types and not (node.int_float and t is float and value.is_integer()):
         _add(errs, _type_error(node, value, _materialize(link)))
         return
     for r in node.refs:

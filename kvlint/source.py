@@ -230,8 +230,7 @@ def read(src: SourceFile, max_size: int = DEFAULT_MAX_FILE_SIZE) -> Text:
                 return Text(
                     src.display,
                     None,
-                    f"file is {st.st_size} bytes, over the {max_size}-byte limit "
-                    "(raise it with --max-file-size)",
+                    f"file is {st.st_size} bytes, over the {max_size}-byte limit (raise it with --max-file-size)",
                 )
             with open(src.real, "rb") as fh:
                 data = fh.read(max_size + 1)

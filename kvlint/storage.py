@@ -98,11 +98,7 @@ def default_class(inv: Inventory, virt: bool) -> tuple[K8sObject | None, str]:
     """CDI's choice of default class among the StorageClasses in view, and which annotation."""
     annotations = ([DEFAULT_VIRT_CLASS_ANN] if virt else []) + [DEFAULT_CLASS_ANN]
     for ann in annotations:
-        marked = [
-            sc
-            for sc in inv.kind("StorageClass")
-            if str(sc.annotations().get(ann, "")).lower() == "true"
-        ]
+        marked = [sc for sc in inv.kind("StorageClass") if str(sc.annotations().get(ann, "")).lower() == "true"]
         if marked:
             # Newest creationTimestamp wins, then the smallest name.
             newest = max(_timestamp(s) for s in marked)
@@ -126,9 +122,7 @@ class Resolver:
             if get(dvt, "metadata", "name") == name and w.dvt_path is not None:
                 spec_path = w.dvt_path + (i, "spec")
                 acc.source_kind = "template"
-                acc.steps.append(
-                    Step(f"dataVolumeTemplate {name!r} of {w.obj.display()}", w.obj, w.dvt_path + (i,))
-                )
+                acc.steps.append(Step(f"dataVolumeTemplate {name!r} of {w.obj.display()}", w.obj, w.dvt_path + (i,)))
                 self._dv_spec(acc, w.obj, spec_path, as_dict(dvt.get("spec")))
                 return acc
         dv = self.inv.lookup("DataVolume", ns, name)
@@ -148,12 +142,12 @@ class Resolver:
         if assumed:
             acc.source_kind = "assumption"
             acc.modes = assumed
-            acc.steps.append(Step(f"assumed access modes for claim {key!r} from {self.config.source or 'the configuration'}"))
+            acc.steps.append(
+                Step(f"assumed access modes for claim {key!r} from {self.config.source or 'the configuration'}")
+            )
             return acc
         where = f"namespace {ns!r}" if ns else "the same (unset) namespace"
-        acc.unknown = (
-            f"no PersistentVolumeClaim or DataVolume named {name!r} in {where} is in view"
-        )
+        acc.unknown = f"no PersistentVolumeClaim or DataVolume named {name!r} in {where} is in view"
         return acc
 
     def _pvc(self, acc: Access, pvc: K8sObject) -> None:
@@ -168,7 +162,11 @@ class Resolver:
             return
         if str(pvc.labels().get(APPLY_PROFILE_LABEL, "")).lower() == "true":
             acc.steps.append(
-                Step(f"no accessModes; label {APPLY_PROFILE_LABEL} lets CDI render them from the StorageProfile", pvc, ("metadata", "labels"))
+                Step(
+                    f"no accessModes; label {APPLY_PROFILE_LABEL} lets CDI render them from the StorageProfile",
+                    pvc,
+                    ("metadata", "labels"),
+                )
             )
             self._storage(acc, pvc, ("spec",), spec, content_kubevirt=True)
             return
@@ -183,7 +181,9 @@ class Resolver:
         if isinstance(pvc, dict) and isinstance(storage, dict):
             acc.invalid = "both spec.pvc and spec.storage are set; CDI rejects the DataVolume"
         elif not isinstance(pvc, dict) and not isinstance(storage, dict):
-            acc.invalid = "neither spec.pvc nor spec.storage is set; CDI rejects the DataVolume (Missing Data volume PVC)"
+            acc.invalid = (
+                "neither spec.pvc nor spec.storage is set; CDI rejects the DataVolume (Missing Data volume PVC)"
+            )
         if acc.invalid:
             acc.unknown = acc.invalid
             return
@@ -191,7 +191,10 @@ class Resolver:
             modes = _modes(pvc.get("accessModes"))
             p = spec_path + ("pvc", "accessModes")
             if not modes:
-                acc.invalid = "spec.pvc has no accessModes; CDI requires exactly one (spec.pvc is copied verbatim, without StorageProfile defaults)"
+                acc.invalid = (
+                    "spec.pvc has no accessModes; CDI requires exactly one (spec.pvc is copied "
+                    "verbatim, without StorageProfile defaults)"
+                )
                 acc.unknown = acc.invalid
                 return
             acc.modes = modes
@@ -229,7 +232,9 @@ class Resolver:
             acc.modes = modes
             acc.volume_mode = vmode or "Filesystem"
             acc.decided_by = (obj, path + ("accessModes",))
-            acc.steps.append(Step(f"{path_str(path)}.accessModes = [{', '.join(modes)}] (explicit)", obj, path + ("accessModes",)))
+            acc.steps.append(
+                Step(f"{path_str(path)}.accessModes = [{', '.join(modes)}] (explicit)", obj, path + ("accessModes",))
+            )
             return
         sets, origin = self._class_sets(acc, obj, path, storage, content_kubevirt)
         if sets is None:
@@ -289,11 +294,22 @@ class Resolver:
             sc, ann = default_class(self.inv, content_kubevirt)
             if sc is not None:
                 sc_name = sc.name
-                acc.steps.append(Step(f"no storageClassName: default class {sc.name} (annotation {ann})", sc, ("metadata", "annotations", ann)))
+                acc.steps.append(
+                    Step(
+                        f"no storageClassName: default class {sc.name} (annotation {ann})",
+                        sc,
+                        ("metadata", "annotations", ann),
+                    )
+                )
             elif self.config.default_storage_class:
                 sc_name = self.config.default_storage_class
                 sc = self.inv.lookup("StorageClass", "", sc_name)
-                acc.steps.append(Step(f"no storageClassName: assumed default class {sc_name} ({self.config.source or 'configuration'})"))
+                acc.steps.append(
+                    Step(
+                        f"no storageClassName: assumed default class {sc_name} "
+                        f"({self.config.source or 'configuration'})"
+                    )
+                )
             else:
                 acc.unknown = (
                     "the claim names no storageClassName and no StorageClass in view is annotated "
@@ -305,15 +321,21 @@ class Resolver:
         if profile is not None:
             spec_sets = _claim_sets(get(profile.data, "spec", "claimPropertySets"))
             if spec_sets:
-                acc.steps.append(Step(f"{profile.display()} spec.claimPropertySets", profile, ("spec", "claimPropertySets")))
+                acc.steps.append(
+                    Step(f"{profile.display()} spec.claimPropertySets", profile, ("spec", "claimPropertySets"))
+                )
                 return spec_sets, (profile, ("spec", "claimPropertySets"), f"{sc_name} (spec)")
             status_sets = _claim_sets(get(profile.data, "status", "claimPropertySets"))
             if status_sets:
-                acc.steps.append(Step(f"{profile.display()} status.claimPropertySets", profile, ("status", "claimPropertySets")))
+                acc.steps.append(
+                    Step(f"{profile.display()} status.claimPropertySets", profile, ("status", "claimPropertySets"))
+                )
                 return status_sets, (profile, ("status", "claimPropertySets"), f"{sc_name} (status)")
         assumed = self.config.storage_classes.get(sc_name)
         if assumed:
-            acc.steps.append(Step(f"assumed claimPropertySets of class {sc_name} from {self.config.source or 'the configuration'}"))
+            acc.steps.append(
+                Step(f"assumed claimPropertySets of class {sc_name} from {self.config.source or 'the configuration'}")
+            )
             return list(assumed), (None, (), f"{sc_name} (assumed)")
         if sc is not None:
             provisioner = sc.data.get("provisioner")
@@ -332,7 +354,11 @@ class Resolver:
                             ("provisioner",),
                         )
                     )
-                    return [ClaimSet((m,), v) for m, v in pairs], (sc, ("provisioner",), f"{sc_name} (CDI table for {key})")
+                    return [ClaimSet((m,), v) for m, v in pairs], (
+                        sc,
+                        ("provisioner",),
+                        f"{sc_name} (CDI table for {key})",
+                    )
                 why = (
                     "CDI does not support it"
                     if caps.is_unsupported(provisioner)

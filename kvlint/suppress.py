@@ -91,7 +91,9 @@ def _comments(pf: ParsedFile) -> list[_Comment]:
 def _config_matches(e: IgnoreEntry, f: Finding) -> bool:
     if f.rule not in e.rules and "ALL" not in e.rules:
         return False
-    if e.path and not (fnmatch.fnmatch(f.location.file, e.path) or f.location.file.startswith(e.path.rstrip("/") + "/")):
+    if e.path and not (
+        fnmatch.fnmatch(f.location.file, e.path) or f.location.file.startswith(e.path.rstrip("/") + "/")
+    ):
         return False
     obj = f.object
     if e.namespace and not (obj and fnmatch.fnmatch(obj.namespace or "", e.namespace)):
@@ -172,9 +174,9 @@ def apply(
     for f in findings:
         if f.rule.startswith("KV9") and f.rule not in ("KV903", "KV904"):
             continue  # input and internal errors cannot be suppressed inline
-        obj = f.object
-        if obj is not None:
-            ann = annotations.get((f.location.file, obj.kind, obj.namespace or "", obj.name))
+        ref = f.object
+        if ref is not None:
+            ann = annotations.get((f.location.file, ref.kind, ref.namespace or "", ref.name))
             if ann is not None and (f.rule in ann.rules or "ALL" in ann.rules):
                 ann.used.add(f.rule if f.rule in ann.rules else "ALL")
                 f.suppressed = ("annotation", ann.reason)
@@ -218,8 +220,7 @@ def apply(
         for rid in sorted(ann.rules - ann.used):
             unused(
                 ann.obj.loc(("metadata", "annotations", IGNORE_ANN)),
-                f"annotation {IGNORE_ANN} suppresses {rid}, but {rid} reports nothing on "
-                f"{ann.obj.display()}",
+                f"annotation {IGNORE_ANN} suppresses {rid}, but {rid} reports nothing on {ann.obj.display()}",
                 ann.obj,
             )
     for cs in comments.values():
@@ -240,6 +241,7 @@ def apply(
             if fp not in used_baseline:
                 unused(
                     Location(baseline_path, line, 1, line, 1),
-                    f"baseline entry {fp[:12]} no longer matches a finding: it was fixed (refresh the baseline with --write-baseline)",
+                    f"baseline entry {fp[:12]} no longer matches a finding: it was fixed "
+                    "(refresh the baseline with --write-baseline)",
                 )
     return extra

@@ -20,9 +20,7 @@ def config_from(data: dict[str, Any] | None) -> Config:
     if "kubevirtVersion" in data:
         cfg.kubevirt_version = parse_version(str(data["kubevirtVersion"]))
     for name, sets in (data.get("storageClasses") or {}).items():
-        cfg.storage_classes[name] = tuple(
-            ClaimSet(tuple(s.get("accessModes", ())), s.get("volumeMode")) for s in sets
-        )
+        cfg.storage_classes[name] = tuple(ClaimSet(tuple(s.get("accessModes", ())), s.get("volumeMode")) for s in sets)
     for name, modes in (data.get("claims") or {}).items():
         cfg.claims[name] = tuple(modes)
     if "defaultStorageClass" in data:

@@ -20,7 +20,12 @@ def run(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.Co
     if EXE is None:
         pytest.fail("the kvlint console script is not installed (pip install -e .)")
     return subprocess.run(
-        [EXE, *args], input=stdin, capture_output=True, text=True, cwd=cwd, timeout=120,
+        [EXE, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
         env={**os.environ, "NO_COLOR": "1"},
     )
 

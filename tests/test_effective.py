@@ -90,9 +90,7 @@ def test_parse_quantity_is_exact(text: Any, exact: Fraction) -> None:
     assert parse_quantity(text) == exact
 
 
-@pytest.mark.parametrize(
-    "text", ["64MBps", "1Gbps", "64 Mi", "64mi", "Mi", "", "1e", "1.5.2", True, 1.5]
-)
+@pytest.mark.parametrize("text", ["64MBps", "1Gbps", "64 Mi", "64mi", "Mi", "", "1e", "1.5.2", True, 1.5])
 def test_parse_quantity_rejects(text: Any) -> None:
     assert parse_quantity(text) is None
 
@@ -396,9 +394,7 @@ def test_policy_that_does_not_match_is_ignored() -> None:
 
 
 def test_time_budget_arithmetic() -> None:
-    hco = HCO_V1BETA1.replace(
-        "spec: {}", "spec:\n  liveMigrationConfig:\n    bandwidthPerMigration: 32Mi"
-    )
+    hco = HCO_V1BETA1.replace("spec: {}", "spec:\n  liveMigrationConfig:\n    bandwidthPerMigration: 32Mi")
     b = eff(hco, VM).budget
     assert (b.memory_bytes, b.gb_count, b.acceptable_seconds, b.bandwidth_mib) == (
         17179869184,

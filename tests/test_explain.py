@@ -36,7 +36,11 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
     if EXE is None:
         pytest.fail("the kvlint console script is not installed (pip install -e .)")
     return subprocess.run(
-        [EXE, "explain", *args], capture_output=True, text=True, cwd=cwd, timeout=120,
+        [EXE, "explain", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
         env={**os.environ, "NO_COLOR": "1"},
     )
 
@@ -181,8 +185,7 @@ def test_time_budget_abort_in_json(tmp_path: Path) -> None:
 
 def test_platform_option_changes_defaults(tmp_path: Path) -> None:
     (tmp_path / "vm.yaml").write_text(AMBIGUOUS.split("---")[0], encoding="utf-8")
-    p = run("--format", "json", "--platform", "kubevirt", "--kubevirt-version", "1.8", "app",
-            cwd=tmp_path)
+    p = run("--format", "json", "--platform", "kubevirt", "--kubevirt-version", "1.8", "app", cwd=tmp_path)
     assert p.returncode == 0, p.stderr
     doc = json.loads(p.stdout)
     assert doc["platform"] == {"name": "kubevirt", "source": "configured", "kubevirtVersion": "1.8"}

@@ -133,9 +133,7 @@ def test_comments_quoting_and_indentation_survive(tmp_path: Path) -> None:
     assert res.exit_code in (0, 1), res.output
     got = target.read_text(encoding="utf-8")
     want = (
-        FOUR_SPACES.replace(
-            '        kubevirt.io/allow-pod-bridge-network-live-migration: ""\n', ""
-        )
+        FOUR_SPACES.replace('        kubevirt.io/allow-pod-bridge-network-live-migration: ""\n', "")
         .replace("        backup: yes\n", '        backup: "yes"\n')
         .replace(
             '            labels: {app: web, tier: "front"}\n',
@@ -272,9 +270,7 @@ def test_symlinked_file_is_fixed_through_the_link(tmp_path: Path) -> None:
     assert real.read_text(encoding="utf-8") == VM_LABEL_FIXED
 
 
-def test_file_changed_before_the_write_is_left_alone(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_file_changed_before_the_write_is_left_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "vm.yaml"
     target.write_text(VM_LABEL, encoding="utf-8")
     edited = VM_LABEL + "# edited by someone else meanwhile\n"
@@ -344,11 +340,12 @@ def test_exit_code_zero_when_everything_was_fixed(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- safety net
 
 
-def _finding(
-    rule: str, doc: int, path: tuple[Any, ...], kind: str = "VirtualMachine", **data: Any
-) -> Finding:
+def _finding(rule: str, doc: int, path: tuple[Any, ...], kind: str = "VirtualMachine", **data: Any) -> Finding:
     f = Finding(
-        rule=rule, severity="error", message="test", fix="",
+        rule=rule,
+        severity="error",
+        message="test",
+        fix="",
         location=Location("t.yaml", 1, 1, 1, 1),
         object=ObjectRef("kubevirt.io/v1", kind, "apps", "web"),
         data=dict(data),

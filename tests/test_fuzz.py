@@ -168,9 +168,7 @@ HCO = {
             "allowPostCopy": False,
         },
         "permittedHostDevices": {
-            "mediatedDevices": [
-                {"mdevNameSelector": "GRID T4-1Q", "resourceName": "nvidia.com/GRID_T4-1Q"}
-            ]
+            "mediatedDevices": [{"mdevNameSelector": "GRID T4-1Q", "resourceName": "nvidia.com/GRID_T4-1Q"}]
         },
         "featureGates": {"decentralizedLiveMigration": False},
     },
@@ -319,9 +317,7 @@ def mutated(draw: st.DrawFn, doc: dict[str, Any]) -> Any:
     for _ in range(draw(st.integers(1, 6))):
         paths = _paths(out)
         # Mostly below the root: a document that is no longer an object is less interesting.
-        path = draw(
-            st.sampled_from(paths[1:] if len(paths) > 1 and draw(st.integers(0, 9)) else paths)
-        )
+        path = draw(st.sampled_from(paths[1:] if len(paths) > 1 and draw(st.integers(0, 9)) else paths))
         node = _get(out, path)
         op = draw(st.sampled_from(OPS))
         if op == "drop" and path:
@@ -453,9 +449,7 @@ def exit_code(result: Result, fail_on: str = "error") -> int:
 
 def check(text: str) -> None:
     result = lint_text(text)
-    internal = [
-        f.message for f in result.findings if f.rule == "KV907"
-    ]
+    internal = [f.message for f in result.findings if f.rule == "KV907"]
     assert not internal, internal
 
     out = report.render("json", result)
@@ -488,8 +482,7 @@ def check(text: str) -> None:
     code = exit_code(result)
     assert code in (0, 1, 2)
     input_error = any(
-        (f.rule in INPUT_RULE_SEVERITY_ERRORS or f.rule == "KV907") and f.severity == "error"
-        for f in result.findings
+        (f.rule in INPUT_RULE_SEVERITY_ERRORS or f.rule == "KV907") and f.severity == "error" for f in result.findings
     )
     assert (code == 2) == input_error, (code, [f.rule for f in result.findings])
     for fail_on in ("warning", "info"):

@@ -49,7 +49,11 @@ def test_kustomize_namespace_is_applied(tmp_path: Path) -> None:
 
 
 def test_patch_files_are_not_linted_as_objects(tmp_path: Path) -> None:
-    write(tmp_path, "kustomization.yaml", "resources: [vm.yaml]\npatches:\n- path: patch.yaml\npatchesStrategicMerge: [smp.yaml]\n")
+    write(
+        tmp_path,
+        "kustomization.yaml",
+        "resources: [vm.yaml]\npatches:\n- path: patch.yaml\npatchesStrategicMerge: [smp.yaml]\n",
+    )
     write(tmp_path, "vm.yaml", VM.format(ns=", namespace: a").replace("claimName: data", "claimName: data"))
     patch = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: app}\nspec:\n  template:\n    spec:\n      domain: {devices: {interfaces: [{name: default, bridge: {}}]}}\n"
     write(tmp_path, "patch.yaml", patch)
@@ -111,7 +115,8 @@ def test_piped_input_names_the_rendered_source(monkeypatch) -> None:  # type: ig
     )
     helm = "---\n# Source: chart/templates/vm.yaml\n" + vmi
     kust = "---\n" + vmi.replace(
-        "metadata: {name: a}", "metadata:\n  name: b\n  annotations:\n    config.kubernetes.io/origin: |\n      path: base/vmi.yaml"
+        "metadata: {name: a}",
+        "metadata:\n  name: b\n  annotations:\n    config.kubernetes.io/origin: |\n      path: base/vmi.yaml",
     )
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO((helm + kust).encode())))
     res = lint_paths(["-"], Config())

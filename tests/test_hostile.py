@@ -64,9 +64,7 @@ def work(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def lint(*paths: str, max_size: int = source.DEFAULT_MAX_FILE_SIZE, jobs: int = 1) -> Result:
-    return lint_paths(
-        list(paths), Config(), options=Options(max_size=max_size, jobs=jobs, cache=False)
-    )
+    return lint_paths(list(paths), Config(), options=Options(max_size=max_size, jobs=jobs, cache=False))
 
 
 def exit_code(result: Result) -> int:
@@ -77,18 +75,12 @@ def exit_code(result: Result) -> int:
 
 
 def of(result: Result, file: str, rule: str | None = None) -> list[Any]:
-    return [
-        f for f in result.findings if f.location.file == file and (rule is None or f.rule == rule)
-    ]
+    return [f for f in result.findings if f.location.file == file and (rule is None or f.rule == rule)]
 
 
 def assert_sane(result: Result) -> None:
     """No internal error, and the report formats render."""
-    internal = [
-        f"{f.location.file}:{f.location.line} {f.message}"
-        for f in result.findings
-        if f.rule == "KV907"
-    ]
+    internal = [f"{f.location.file}:{f.location.line} {f.message}" for f in result.findings if f.rule == "KV907"]
     assert not internal, internal
     doc = json.loads(report.render("json", result))
     assert doc["version"] == 1
@@ -109,9 +101,7 @@ def only(result: Result, file: str, rule: str) -> Any:
     return found[0]
 
 
-def cli(
-    cwd: Path, *args: str, timeout: float = 60, stdin: Any = subprocess.DEVNULL
-) -> tuple[int, dict[str, Any], str]:
+def cli(cwd: Path, *args: str, timeout: float = 60, stdin: Any = subprocess.DEVNULL) -> tuple[int, dict[str, Any], str]:
     """Run the console script: (exit code, JSON report, stderr)."""
     if EXE is None:
         pytest.fail("the kvlint console script is not installed (pip install -e .)")
@@ -141,9 +131,7 @@ def assert_cli_rest_goes_on(doc: dict[str, Any]) -> None:
 
 
 def test_invalid_yaml(work: Path) -> None:
-    (work / "bad.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n labels: {}\n"
-    )
+    (work / "bad.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: x\n labels: {}\n")
     res = lint(".")
     f = only(res, "bad.yaml", "KV901")
     assert f.location.line == 5 and f.severity == "error"
@@ -156,9 +144,7 @@ def test_invalid_yaml(work: Path) -> None:
 
 
 def test_unclosed_flow_collection_and_quote(work: Path) -> None:
-    (work / "bracket.yaml").write_text(
-        "apiVersion: v1\nkind: Namespace\nmetadata: {name: vm, labels: [a\n"
-    )
+    (work / "bracket.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: vm, labels: [a\n")
     (work / "quote.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: 'x\n")
     res = lint(".")
     assert only(res, "bracket.yaml", "KV901").location.line == 4
@@ -167,9 +153,7 @@ def test_unclosed_flow_collection_and_quote(work: Path) -> None:
 
 
 def test_tab_indentation(work: Path) -> None:
-    (work / "tabs.yaml").write_text(
-        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n\tname: x\n"
-    )
+    (work / "tabs.yaml").write_text("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n\tname: x\n")
     res = lint(".")
     f = only(res, "tabs.yaml", "KV901")
     assert (f.location.line, f.location.column) == (4, 1)
@@ -255,21 +239,17 @@ def test_alias_bomb(work: Path) -> None:
         ),
         # Each level doubles: 2**60 nodes if expanded.
         pytest.param(
-            "a0: &a0 {k: v}\n"
-            + "".join(f"a{i}: &a{i} {{x: *a{i - 1}, y: *a{i - 1}}}\n" for i in range(1, 60)),
+            "a0: &a0 {k: v}\n" + "".join(f"a{i}: &a{i} {{x: *a{i - 1}, y: *a{i - 1}}}\n" for i in range(1, 60)),
             id="doubling-chain",
         ),
         # Merge keys chained 3,000 times (each map merges the previous one).
         pytest.param(
-            "a0: &a0 {k0: 0}\n"
-            + "".join(f"a{i}: &a{i} {{<<: *a{i - 1}, k{i}: {i}}}\n" for i in range(1, 3000)),
+            "a0: &a0 {k0: 0}\n" + "".join(f"a{i}: &a{i} {{<<: *a{i - 1}, k{i}: {i}}}\n" for i in range(1, 3000)),
             id="merge-chain",
         ),
         pytest.param(
             "a0: &a0 {k0: 0}\n"
-            + "".join(
-                f"a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}], k{i}: {i}}}\n" for i in range(1, 3000)
-            ),
+            + "".join(f"a{i}: &a{i} {{<<: [*a{i - 1}, *a{i - 1}], k{i}: {i}}}\n" for i in range(1, 3000)),
             id="merge-doubling-chain",
         ),
         # A mapping that contains itself.
@@ -317,9 +297,7 @@ def _nested(style: str, depth: int) -> str:
     "style",
     ["flow-sequence", "flow-mapping", "block-mapping", "block-sequence", "block-sequence-indented"],
 )
-def test_documents_nested_5000_levels(
-    work: Path, style: str, loader: Any, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_documents_nested_5000_levels(work: Path, style: str, loader: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     if loader is None:
         pytest.skip("PyYAML without libyaml")
     monkeypatch.setattr(parse, "_Loader", loader)
@@ -395,9 +373,7 @@ def test_file_over_the_size_limit(work: Path) -> None:
     assert code == 2
     big = cli_findings(doc, "big.yaml")
     assert [f["rule"] for f in big] == ["KV906"]
-    assert (
-        "over the 1000-byte limit" in big[0]["message"] and "--max-file-size" in big[0]["message"]
-    )
+    assert "over the 1000-byte limit" in big[0]["message"] and "--max-file-size" in big[0]["message"]
     assert_cli_rest_goes_on(doc)
 
 
@@ -414,9 +390,7 @@ def test_binary_file(work: Path) -> None:
 
 
 def test_invalid_utf8(work: Path) -> None:
-    (work / "latin1.yaml").write_bytes(
-        b'apiVersion: v1\nkind: Namespace\nmetadata: {name: "caf\xe9"}\n'
-    )
+    (work / "latin1.yaml").write_bytes(b'apiVersion: v1\nkind: Namespace\nmetadata: {name: "caf\xe9"}\n')
     res = lint(".")
     f = only(res, "latin1.yaml", "KV906")
     assert "invalid UTF-8" in f.message and "(line 3)" in f.message
@@ -437,9 +411,7 @@ def test_invalid_utf8(work: Path) -> None:
 def test_unicode_with_byte_order_mark_lints_normally(work: Path, codec: str, bom: bytes) -> None:
     (work / "wide.yaml").write_bytes(bom + GOOD.replace("gpu", "wide").encode(codec))
     res = lint(".")
-    assert [(f.rule, f.location.line) for f in of(res, "wide.yaml") if f.severity == "error"] == [
-        ("KV301", GOOD_LINE)
-    ]
+    assert [(f.rule, f.location.line) for f in of(res, "wide.yaml") if f.severity == "error"] == [("KV301", GOOD_LINE)]
     assert_rest_goes_on(res)
     assert exit_code(res) == 1
 
@@ -558,9 +530,7 @@ def test_null_and_complex_keys(work: Path, key: str, col: int, what: str) -> Non
     bad = of(res, "keys.yaml", "KV904")
     assert [(f.location.line, f.location.column) for f in bad] == [(7, col)]
     assert what in bad[0].message
-    host_line = (
-        text.splitlines().index("      hostDevices: [{name: acc, deviceName: example.com/ACC}]") + 1
-    )
+    host_line = text.splitlines().index("      hostDevices: [{name: acc, deviceName: example.com/ACC}]") + 1
     assert [f.location.line for f in of(res, "keys.yaml", "KV301")] == [host_line]
     assert_rest_goes_on(res)
     assert exit_code(res) == 2
@@ -1096,8 +1066,7 @@ def bundle(doc: Any, original: dict[str, Any]) -> str:
     others = [
         d
         for d in CONTEXT
-        if d is not original
-        and not (original["kind"] == "HyperConverged" and d["kind"] == "HyperConverged")
+        if d is not original and not (original["kind"] == "HyperConverged" and d["kind"] == "HyperConverged")
     ]
     return yaml.safe_dump_all([doc, *others], sort_keys=False)
 
@@ -1252,9 +1221,7 @@ def test_symlinks_leaving_the_scanned_root_are_not_followed(work: Path) -> None:
 def test_follow_symlinks_reads_what_links_point_to(work: Path) -> None:
     root = _outside(work)
     if EXE is not None:
-        help_text = subprocess.run(
-            [EXE, "lint", "--help"], capture_output=True, text=True, timeout=60
-        ).stdout
+        help_text = subprocess.run([EXE, "lint", "--help"], capture_output=True, text=True, timeout=60).stdout
     else:  # pragma: no cover
         help_text = ""
     if "--follow-symlinks" in help_text:
@@ -1326,23 +1293,17 @@ def test_devices_named_explicitly(work: Path) -> None:
     assert code == 2
     for dev in ("/dev/null", "/dev/zero"):
         found = cli_findings(doc, dev)
-        assert [f["rule"] for f in found] == ["KV906"] and "not a regular file" in found[0][
-            "message"
-        ]
+        assert [f["rule"] for f in found] == ["KV906"] and "not a regular file" in found[0]["message"]
     assert_cli_rest_goes_on(doc)
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="no /dev/zero")
 def test_endless_stdin_is_cut_at_the_size_limit(work: Path) -> None:
     with open("/dev/zero", "rb") as zero:
-        code, doc, _ = cli(
-            work, "--max-file-size", "100000", "-", "good.yaml", timeout=30, stdin=zero
-        )
+        code, doc, _ = cli(work, "--max-file-size", "100000", "-", "good.yaml", timeout=30, stdin=zero)
     assert code == 2
     found = cli_findings(doc, "<stdin>")
-    assert [f["rule"] for f in found] == ["KV906"] and "over the 100000-byte limit" in found[0][
-        "message"
-    ]
+    assert [f["rule"] for f in found] == ["KV906"] and "over the 100000-byte limit" in found[0]["message"]
     assert_cli_rest_goes_on(doc)
 
 

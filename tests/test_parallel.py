@@ -42,7 +42,9 @@ def test_examples_tree_replicated_same_findings(tmp_path: Path) -> None:
         "metadata: {name: m, namespace: db}\nspec: {vmiName: db-2}\n"
     )
     vm = tmp_path / "copy2" / "apps" / "db" / "vm-db-2.yaml"
-    vm.write_text(vm.read_text().replace("  name: db-2\n", '  name: db-2\n  annotations:\n    kvlint.io/ignore: "KV311,KV999"\n'))
+    vm.write_text(
+        vm.read_text().replace("  name: db-2\n", '  name: db-2\n  annotations:\n    kvlint.io/ignore: "KV311,KV999"\n')
+    )
     serial, parallel = both([str(tmp_path)])
     assert "KV603" in serial and "suppressed" in serial and "KV908" in serial
     assert serial == parallel

@@ -14,7 +14,9 @@ def test_positions_are_one_based_and_keys_point_at_the_key() -> None:
 
 
 def test_yaml_11_scalars_like_kubectl() -> None:
-    data = parse_text("f.yaml", "a: yes\nb: on\nc: 010\nd: 0x1F\ne: '1'\nf: ~\ng: 1.5\nh: 2026-01-01\n").documents[0].data
+    data = (
+        parse_text("f.yaml", "a: yes\nb: on\nc: 010\nd: 0x1F\ne: '1'\nf: ~\ng: 1.5\nh: 2026-01-01\n").documents[0].data
+    )
     assert data == {"a": True, "b": True, "c": 8, "d": 31, "e": "1", "f": None, "g": 1.5, "h": "2026-01-01"}
 
 
@@ -41,7 +43,7 @@ def test_multi_document_and_empty_documents() -> None:
 
 def test_alias_bomb_is_bounded() -> None:
     text = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
-    for prev, name in zip("abcdefgh", "bcdefghi"):
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
         text += f"{name}: &{name} [{', '.join(['*' + prev] * 10)}]\n"
     pf = parse_text("f.yaml", text)
     assert not pf.documents

@@ -20,8 +20,13 @@ def inventory(text: str) -> Inventory:
     return build(pf.documents)
 
 
-def policy(name: str, vmi: dict[str, str] | None = None, ns: dict[str, str] | None = None,
-           selectors: bool = True, api_version: str = pm.API_VERSION) -> str:
+def policy(
+    name: str,
+    vmi: dict[str, str] | None = None,
+    ns: dict[str, str] | None = None,
+    selectors: bool = True,
+    api_version: str = pm.API_VERSION,
+) -> str:
     lines = [
         f"apiVersion: {api_version}",
         "kind: MigrationPolicy",
@@ -45,8 +50,9 @@ def _flow(labels: dict[str, str]) -> str:
     return "{" + ", ".join(f'{k}: "{v}"' for k, v in labels.items()) + "}"
 
 
-def vm(name: str = "pg", namespace: str = "apps", labels: dict[str, str] | None = None,
-       empty_labels: bool = False) -> str:
+def vm(
+    name: str = "pg", namespace: str = "apps", labels: dict[str, str] | None = None, empty_labels: bool = False
+) -> str:
     meta = ""
     if labels is not None:
         meta = f"    metadata:\n      labels: {_flow(labels)}\n"
@@ -60,10 +66,7 @@ def vm(name: str = "pg", namespace: str = "apps", labels: dict[str, str] | None 
 
 
 def namespace(name: str, labels: dict[str, str]) -> str:
-    return (
-        f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
-        f"  labels: {_flow(labels)}\n---\n"
-    )
+    return f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n  labels: {_flow(labels)}\n---\n"
 
 
 def workload(inv: Inventory, name: str = "pg") -> Workload:
@@ -203,9 +206,7 @@ def test_empty_selectors_match_everything_with_score_zero() -> None:
 
 
 def test_catch_all_loses_to_any_real_match() -> None:
-    m = pick(
-        policy("aaa-catch-all") + policy("zzz-db", vmi={"app": "db"}) + vm(labels={"app": "db"})
-    )
+    m = pick(policy("aaa-catch-all") + policy("zzz-db", vmi={"app": "db"}) + vm(labels={"app": "db"}))
     assert winner(m) == "zzz-db"
 
 
@@ -271,9 +272,7 @@ def test_only_v1alpha1_named_policies_take_part() -> None:
 
 
 def test_candidates_narrow_the_choice() -> None:
-    inv = inventory(
-        policy("a", vmi={"app": "db"}) + policy("b", vmi={"app": "db"}) + vm(labels={"app": "db"})
-    )
+    inv = inventory(policy("a", vmi={"app": "db"}) + policy("b", vmi={"app": "db"}) + vm(labels={"app": "db"}))
     b = [p for p in pm.policies(inv) if p.name == "b"]
     m = pm.match(inv, workload(inv), b)
     assert winner(m) == "b" and m.ties == []

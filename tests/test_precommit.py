@@ -53,10 +53,14 @@ spec:
 def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
     }
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=check, timeout=600)
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=check, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +93,11 @@ def test_precommit_blocks_bad_commit_and_passes_good_one(tmp_path: Path, hook_re
     def commit(msg: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             ["git", "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-m", msg],
-            cwd=repo, capture_output=True, text=True, env=env, timeout=900,
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
         )
 
     (repo / "vm.yaml").write_text(VM.format(claim="data"))

@@ -56,9 +56,7 @@ def validate(doc: dict[str, Any]) -> None:
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     errors = sorted(cls(schema).iter_errors(doc), key=lambda e: list(e.absolute_path))
-    assert not errors, "\n".join(
-        f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:10]
-    )
+    assert not errors, "\n".join(f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in errors[:10])
 
 
 def hand_finding(**kw: Any) -> Finding:
@@ -150,9 +148,7 @@ def test_sarif_results_point_at_the_real_nodes(examples: Result) -> None:
         logical = res["locations"][0]["logicalLocations"][0]
         assert f.object is not None
         assert logical["name"] == f.object.name
-        assert (
-            logical["fullyQualifiedName"] == f"{f.object.kind}/{f.object.namespace}/{f.object.name}"
-        )
+        assert logical["fullyQualifiedName"] == f"{f.object.kind}/{f.object.namespace}/{f.object.name}"
         assert res["properties"]["object"] == f.object.as_dict()
         assert "suppressions" not in res
 
@@ -165,8 +161,7 @@ def test_sarif_region_of_a_block_node_ends_on_its_last_line(examples: Result) ->
         r
         for r in run["results"]
         if r["ruleId"] == "KV101"
-        and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        == "examples/apps/db/vm-db-2.yaml"
+        and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "examples/apps/db/vm-db-2.yaml"
     ]
     region = res["locations"][0]["physicalLocation"]["region"]
     assert region == {"startLine": 36, "startColumn": 9, "endLine": 37}
@@ -178,15 +173,10 @@ def test_sarif_related_location_in_another_file(examples: Result) -> None:
         r
         for r in run["results"]
         if r["ruleId"] == "KV101"
-        and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
-        == "examples/apps/db/vm-db-2.yaml"
+        and r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "examples/apps/db/vm-db-2.yaml"
     ]
     related = res["relatedLocations"]
-    pvc = [
-        r
-        for r in related
-        if r["physicalLocation"]["artifactLocation"]["uri"] == "examples/apps/db/pvc.yaml"
-    ]
+    pvc = [r for r in related if r["physicalLocation"]["artifactLocation"]["uri"] == "examples/apps/db/pvc.yaml"]
     assert pvc, related
     assert pvc[0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
     assert pvc[0]["physicalLocation"]["region"]["startLine"] > 1
@@ -204,9 +194,7 @@ def test_sarif_empty_run_still_has_results(tmp_path: Path, monkeypatch: pytest.M
     validate(doc)
 
 
-def test_sarif_fingerprints_survive_inserted_lines(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sarif_fingerprints_survive_inserted_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
     monkeypatch.chdir(tmp_path)
 
@@ -218,9 +206,7 @@ def test_sarif_fingerprints_survive_inserted_lines(
             phys = r["locations"][0]["physicalLocation"]
             key = (r["ruleId"], phys["artifactLocation"]["uri"], r["message"]["text"])
             prints[key] = r["partialFingerprints"]["kvlint/v1"]
-            lines.setdefault(phys["artifactLocation"]["uri"], []).append(
-                phys["region"]["startLine"]
-            )
+            lines.setdefault(phys["artifactLocation"]["uri"], []).append(phys["region"]["startLine"])
         return prints, lines
 
     before, lines_before = snapshot()
@@ -239,9 +225,7 @@ def test_sarif_fingerprints_survive_inserted_lines(
     assert len(set(before.values())) == len(before)
 
 
-def test_sarif_parse_error_is_a_notification(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sarif_parse_error_is_a_notification(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.yaml").write_text(
         "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: {name: vm, labels: [a\n"
@@ -296,9 +280,7 @@ def test_sarif_internal_error_without_file_is_only_a_notification() -> None:
         ("baseline", "external"),
     ],
 )
-def test_sarif_suppressed_findings_stay_as_suppressed_results(
-    examples: Result, kind: str, sarif_kind: str
-) -> None:
+def test_sarif_suppressed_findings_stay_as_suppressed_results(examples: Result, kind: str, sarif_kind: str) -> None:
     target = examples.findings[0]
     target.suppressed = (kind, "accepted: migrated by hand")
     doc = sarif_doc(examples)
@@ -370,9 +352,7 @@ def test_sarif_fixes_hook() -> None:
     }
 
 
-def test_sarif_uris_relative_to_root_and_outside(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_sarif_uris_relative_to_root_and_outside(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "repo" / "sub dir").mkdir(parents=True)
     inside = hand_finding(location=Location("repo/sub dir/vm.yaml", 5, 3, 5, 9))
@@ -480,9 +460,7 @@ def test_github_examples(examples: Result) -> None:
     assert len(lines) == len(examples.findings)
     for f, line in zip(examples.findings, lines, strict=True):
         kind = {"error": "error", "warning": "warning", "info": "notice"}[f.severity]
-        assert line.startswith(
-            f"::{kind} file={f.location.file},line={f.location.line},col={f.location.column},"
-        )
+        assert line.startswith(f"::{kind} file={f.location.file},line={f.location.line},col={f.location.column},")
         assert "\n" not in line and f",title={f.rule} " in line
 
 
@@ -512,6 +490,5 @@ def test_cli_sarif_to_file_and_text_to_stdout(tmp_path: Path) -> None:
     validate(doc)
     results = run_of(doc)["results"]
     assert results and all(
-        r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
-        for r in results
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%" for r in results
     )

@@ -44,7 +44,11 @@ def rules_of(tmp: Path, *paths: str, config: Config | None = None) -> list[tuple
 
 def test_pvc_in_another_file(tmp_path: Path) -> None:
     write(tmp_path, "vms/vm.yaml", vm("persistentVolumeClaim: {claimName: data}"))
-    write(tmp_path, "storage/pvc.yaml", "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: apps}\nspec: {accessModes: [ReadWriteOnce]}\n")
+    write(
+        tmp_path,
+        "storage/pvc.yaml",
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: apps}\nspec: {accessModes: [ReadWriteOnce]}\n",
+    )
     res = lint_paths([str(tmp_path)], Config())
     hits = [f for f in res.findings if f.rule == "KV101"]
     assert len(hits) == 1
@@ -62,22 +66,30 @@ def test_pvc_not_in_view_is_a_warning_naming_what_is_missing(tmp_path: Path) -> 
 
 
 def test_storage_profile_in_a_cluster_folder(tmp_path: Path) -> None:
-    write(tmp_path, "cluster/profile.yaml", """\
+    write(
+        tmp_path,
+        "cluster/profile.yaml",
+        """\
 apiVersion: cdi.kubevirt.io/v1beta1
 kind: StorageProfile
 metadata: {name: fast}
 spec:
   claimPropertySets:
   - {accessModes: [ReadWriteMany], volumeMode: Block}
-""")
-    write(tmp_path, "apps/dv.yaml", """\
+""",
+    )
+    write(
+        tmp_path,
+        "apps/dv.yaml",
+        """\
 apiVersion: cdi.kubevirt.io/v1beta1
 kind: DataVolume
 metadata: {name: data, namespace: apps}
 spec:
   storage: {storageClassName: fast, resources: {requests: {storage: 1Gi}}}
   source: {blank: {}}
-""")
+""",
+    )
     write(tmp_path, "apps/vm.yaml", vm("dataVolume: {name: data}"))
     assert ("KV101", "error") not in rules_of(tmp_path)
     assert ("KV102", "warning") not in rules_of(tmp_path)
@@ -104,8 +116,16 @@ status:
 
 
 def test_same_pvc_name_in_two_namespaces(tmp_path: Path) -> None:
-    write(tmp_path, "a.yaml", "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: one}\nspec: {accessModes: [ReadWriteOnce]}\n")
-    write(tmp_path, "b.yaml", "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: two}\nspec: {accessModes: [ReadWriteMany]}\n")
+    write(
+        tmp_path,
+        "a.yaml",
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: one}\nspec: {accessModes: [ReadWriteOnce]}\n",
+    )
+    write(
+        tmp_path,
+        "b.yaml",
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: two}\nspec: {accessModes: [ReadWriteMany]}\n",
+    )
     write(tmp_path, "vm1.yaml", vm("persistentVolumeClaim: {claimName: data}", ns="one"))
     write(tmp_path, "vm2.yaml", vm("persistentVolumeClaim: {claimName: data}", ns="two"))
     res = lint_paths([str(tmp_path)], Config())
@@ -189,11 +209,12 @@ def test_unknown_class_and_assumption_from_config() -> None:
 
 
 def test_unknown_provisioner_is_unknown_not_an_error() -> None:
-    text = "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: x}\nprovisioner: example.com/csi\n---\n" + vm(
-        "dataVolume: {name: root}"
-    ).replace(
-        "spec:\n  template:",
-        "spec:\n  dataVolumeTemplates:\n  - metadata: {name: root}\n    spec:\n      storage: {storageClassName: x}\n  template:",
+    text = (
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: x}\nprovisioner: example.com/csi\n---\n"
+        + vm("dataVolume: {name: root}").replace(
+            "spec:\n  template:",
+            "spec:\n  dataVolumeTemplates:\n  - metadata: {name: root}\n    spec:\n      storage: {storageClassName: x}\n  template:",
+        )
     )
     hits = found(text, "KV102")
     assert len(hits) == 1 and "example.com/csi" in hits[0].message
@@ -202,7 +223,10 @@ def test_unknown_provisioner_is_unknown_not_an_error() -> None:
 
 def test_cluster_state_feeds_resolution_only(tmp_path: Path) -> None:
     write(tmp_path, "repo/vm.yaml", vm("persistentVolumeClaim: {claimName: data}"))
-    state = write(tmp_path, "state.yaml", """\
+    state = write(
+        tmp_path,
+        "state.yaml",
+        """\
 apiVersion: v1
 kind: List
 items:
@@ -214,7 +238,8 @@ items:
   kind: VirtualMachineInstance
   metadata: {name: other, namespace: apps}
   spec: {domain: {devices: {hostDevices: [{name: x, deviceName: y}]}}}
-""")
+""",
+    )
     res = lint_paths([str(tmp_path / "repo")], Config(), cluster_state=[str(state)])
     assert {f.rule for f in res.findings} >= {"KV101"}
     assert all(f.location.file.endswith("repo/vm.yaml") for f in res.findings)

@@ -72,9 +72,7 @@ def test_good_manifests_pass(name: str) -> None:
 
 
 @pytest.mark.parametrize(("case", "doc", "path", "keyword"), BAD, ids=[b[0] for b in BAD])
-def test_bad_manifests_fail_at_the_deepest_path(
-    case: str, doc: dict[str, Any], path: str, keyword: str
-) -> None:
+def test_bad_manifests_fail_at_the_deepest_path(case: str, doc: dict[str, Any], path: str, keyword: str) -> None:
     agree(doc, case)
     want = tuple(int(p) if p.isdigit() else p for p in path.split("/")) if path else ()
     errs = ours(doc)
@@ -87,8 +85,27 @@ def test_bad_manifests_fail_at_the_deepest_path(
 
 
 _ODD_VALUES: list[Any] = [
-    True, False, None, 0, -1, 7, 2.5, 3.0, "", "x", "true", "7", "LiveMigrate", "64Mi",
-    "1Gbps", [], ["a"], [1], {}, {"k": "v"}, {"k": True},
+    True,
+    False,
+    None,
+    0,
+    -1,
+    7,
+    2.5,
+    3.0,
+    "",
+    "x",
+    "true",
+    "7",
+    "LiveMigrate",
+    "64Mi",
+    "1Gbps",
+    [],
+    ["a"],
+    [1],
+    {},
+    {"k": "v"},
+    {"k": True},
 ]
 
 
@@ -119,9 +136,14 @@ def _mutations(seed: int, count: int) -> list[tuple[str, tuple[str, str], dict[s
             action = rnd.random()
             if action < 0.6:
                 parent[target[-1]] = copy.deepcopy(rnd.choice(_ODD_VALUES))
-            elif action < 0.8 and isinstance(parent, dict) and target[-1] not in (
-                "apiVersion",
-                "kind",
+            elif (
+                action < 0.8
+                and isinstance(parent, dict)
+                and target[-1]
+                not in (
+                    "apiVersion",
+                    "kind",
+                )
             ):
                 del parent[target[-1]]
             elif isinstance(parent, dict):
@@ -135,9 +157,7 @@ MUTATIONS = _mutations(20240611, 600)
 
 
 @pytest.mark.parametrize(("what", "key", "doc"), MUTATIONS, ids=[m[0] for m in MUTATIONS])
-def test_random_mutations_agree_with_jsonschema(
-    what: str, key: tuple[str, str], doc: dict[str, Any]
-) -> None:
+def test_random_mutations_agree_with_jsonschema(what: str, key: tuple[str, str], doc: dict[str, Any]) -> None:
     agree(doc, what, key)
 
 
@@ -264,11 +284,7 @@ def test_messages_speak_the_users_language() -> None:
 
 def _hits(text: str, prefix: str = "KV8") -> list[tuple[str, int, int]]:
     res = lint_text(textwrap.dedent(text), Config(), path="x.yaml")
-    return sorted(
-        (f.rule, f.location.line, f.location.column)
-        for f in res.findings
-        if f.rule.startswith(prefix)
-    )
+    return sorted((f.rule, f.location.line, f.location.column) for f in res.findings if f.rule.startswith(prefix))
 
 
 def test_positions_point_at_the_node_at_fault() -> None:
@@ -390,9 +406,7 @@ def test_no_double_reports_with_kv106_and_kv208() -> None:
           networks: [{name: default, pod: {}}]
         """
     res = lint_text(textwrap.dedent(text), Config())
-    rules = sorted(
-        f.rule for f in res.findings if f.rule in ("KV106", "KV208") or f.rule.startswith("KV8")
-    )
+    rules = sorted(f.rule for f in res.findings if f.rule in ("KV106", "KV208") or f.rule.startswith("KV8"))
     assert rules == ["KV106", "KV208", "KV208"]
 
 
@@ -405,9 +419,7 @@ def _known_invalid_files() -> list[str]:
     out = []
     for key in sorted(KNOWN_INVALID):
         if key.endswith("*"):
-            out.extend(
-                sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.glob(key[:-1] + "*.yaml"))
-            )
+            out.extend(sorted(p.relative_to(CORPUS).as_posix() for p in CORPUS.glob(key[:-1] + "*.yaml")))
         elif (CORPUS / key).is_file():
             out.append(key)
     return out

@@ -59,9 +59,7 @@ def _load(path: Path) -> Any:
 
 INDEX = _load(SCHEMA_DIR / "index.json")
 SCHEMAS = {p.name: _load(p) for p in _schema_files()}
-REGISTRY: Registry = Registry().with_resources(
-    (s["$id"], Resource.from_contents(s)) for s in SCHEMAS.values()
-)
+REGISTRY: Registry = Registry().with_resources((s["$id"], Resource.from_contents(s)) for s in SCHEMAS.values())
 _VALIDATORS: dict[str, Draft202012Validator] = {}
 
 
@@ -573,9 +571,7 @@ def test_good_manifest_passes(name: str) -> None:
     assert not errs, "\n".join(fmt(e) for e in errs)
 
 
-def _mutate(
-    doc: dict[str, Any], path: str, value: Any = None, *, delete: bool = False
-) -> dict[str, Any]:
+def _mutate(doc: dict[str, Any], path: str, value: Any = None, *, delete: bool = False) -> dict[str, Any]:
     """Deep copy ``doc`` and set (or delete) the value at a '/'-separated path."""
     out = copy.deepcopy(doc)
     parts = [int(p) if p.isdigit() else p for p in path.split("/")]
@@ -748,9 +744,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "vm-pvc-claimname-case",
-        _mutate(
-            VM, f"{TS}/volumes/0", {"name": "root", "persistentVolumeClaim": {"claimname": "x"}}
-        ),
+        _mutate(VM, f"{TS}/volumes/0", {"name": "root", "persistentVolumeClaim": {"claimname": "x"}}),
         f"{TS}/volumes/0/persistentVolumeClaim",
         "additionalProperties",
     ),
@@ -775,11 +769,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
                 "nodeAffinity": {
                     "requiredDuringSchedulingIgnoredDuringExecution": {
                         "nodeSelectorTerms": [
-                            {
-                                "matchExpressions": [
-                                    {"key": "cpus", "operator": "gt", "values": ["8"]}
-                                ]
-                            }
+                            {"matchExpressions": [{"key": "cpus", "operator": "gt", "values": ["8"]}]}
                         ]
                     }
                 }
@@ -876,9 +866,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "kv-featuregates-map",
-        _mutate(
-            KUBEVIRT, "spec/configuration/developerConfiguration/featureGates", {"Snapshot": True}
-        ),
+        _mutate(KUBEVIRT, "spec/configuration/developerConfiguration/featureGates", {"Snapshot": True}),
         "spec/configuration/developerConfiguration/featureGates",
         "type",
     ),
@@ -909,9 +897,7 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
     # ---- MigrationPolicy
     (
         "mp-selector-matchlabels",
-        _mutate(
-            POLICY, "spec/selectors/namespaceSelector", {"matchLabels": {"hpc-workloads": "True"}}
-        ),
+        _mutate(POLICY, "spec/selectors/namespaceSelector", {"matchLabels": {"hpc-workloads": "True"}}),
         "spec/selectors/namespaceSelector/matchLabels",
         "type",
     ),
@@ -1160,15 +1146,11 @@ BAD: list[tuple[str, dict[str, Any], str, str]] = [
 
 
 @pytest.mark.parametrize(("case", "doc", "path", "keyword"), BAD, ids=[b[0] for b in BAD])
-def test_bad_manifest_fails_at_path(
-    case: str, doc: dict[str, Any], path: str, keyword: str
-) -> None:
+def test_bad_manifest_fails_at_path(case: str, doc: dict[str, Any], path: str, keyword: str) -> None:
     errs = errors_of(doc)
     want = path.split("/") if path else []
     hits = [e for e in errs if [str(p) for p in e.absolute_path] == want and e.validator == keyword]
-    assert hits, f"{case}: expected a {keyword!r} error at /{path}; got:\n" + "\n".join(
-        fmt(e) for e in errs
-    )
+    assert hits, f"{case}: expected a {keyword!r} error at /{path}; got:\n" + "\n".join(fmt(e) for e in errs)
 
 
 def test_quantity_pattern_examples() -> None:
@@ -1183,19 +1165,14 @@ def test_quantity_pattern_examples() -> None:
 
 #: Upstream corpus objects that fail on purpose, with the reason. Keyed by path relative to the
 #: corpus root, or by a path prefix ending in "*".
-_KV = (
-    "kubevirt__kubevirt/staging__src__kubevirt.io__api__apitesting__testdata__HEAD__kubevirt.io.v1."
-)
+_KV = "kubevirt__kubevirt/staging__src__kubevirt.io__api__apitesting__testdata__HEAD__kubevirt.io.v1."
 _CDI = "kubevirt__containerized-data-importer/"
 _HCO = "kubevirt__hyperconverged-cluster-operator/docs__cluster-configuration.md__"
 _UG = "kubevirt__user-guide/docs__"
 _BLOG = "kubevirt__kubevirt.github.io/_posts__"
 _MP = _UG + "cluster_admin__migration_policies.md__"
 _NO_DEVICES = "doc fragment: domain without the required devices"
-_FUZZ = (
-    "API round-trip fuzz fixture: every field set, with placeholder enum values "
-    "and out-of-range ints"
-)
+_FUZZ = "API round-trip fuzz fixture: every field set, with placeholder enum values and out-of-range ints"
 _SELECTOR_BOOL = "MigrationPolicy selector value `true` unquoted: selectors are map[string]string"
 # fmt: off
 KNOWN_INVALID: dict[str, str] = {
@@ -1367,9 +1344,5 @@ def test_corpus_api_fixtures_have_no_unknown_fields(
         pytest.skip("no apitesting fixtures in the corpus")
     for path in fixtures:
         doc = _plain(yaml.safe_load(path.read_text(encoding="utf-8")))
-        structural = [
-            fmt(e)
-            for e in errors_of(doc)
-            if e.validator not in ("enum", "minimum", "maximum", "pattern")
-        ]
+        structural = [fmt(e) for e in errors_of(doc) if e.validator not in ("enum", "minimum", "maximum", "pattern")]
         assert not structural, f"{path.name}:\n" + "\n".join(structural)

@@ -85,9 +85,7 @@ def test_returns_fresh_lists() -> None:
 def test_longhorn_mapper() -> None:
     assert sc.provisioner_key("driver.longhorn.io", {}) == "driver.longhorn.io"
     assert caps("driver.longhorn.io", migratable="true") == [(RWX, BLOCK), (RWO, BLOCK)]
-    assert sc.provisioner_key("driver.longhorn.io", {"migratable": "true"}) == (
-        "driver.longhorn.io/migratable"
-    )
+    assert sc.provisioner_key("driver.longhorn.io", {"migratable": "true"}) == ("driver.longhorn.io/migratable")
     # Only the exact string "true" selects migratable.
     assert caps("driver.longhorn.io", migratable="True") == [(RWO, BLOCK)]
     assert caps("driver.longhorn.io", migratable="false") == [(RWO, BLOCK)]
@@ -142,22 +140,12 @@ def test_ebs_and_gke_mappers() -> None:
 def test_portworx_mappers() -> None:
     nfs_opts = {"sharedv4_mount_options": "vers=3.0,nolock"}
     assert sc.provisioner_key("pxd.portworx.com", nfs_opts) == "pxd.portworx.com/nfs"
-    assert sc.provisioner_key("kubernetes.io/portworx-volume", nfs_opts) == (
-        "kubernetes.io/portworx-volume/nfs"
-    )
-    assert sc.provisioner_key("pxd.portworx.com", {"sharedv4_mount_options": "vers=3.0"}) == (
-        "pxd.portworx.com"
-    )
-    assert sc.provisioner_key("pxd.portworx.com", {"backend": "pure_block"}) == (
-        "pxd.portworx.com/pure_block"
-    )
-    assert sc.provisioner_key("pxd.portworx.com", {"backend": "pure_fa_file"}) == (
-        "pxd.portworx.com/pure_fa_file"
-    )
+    assert sc.provisioner_key("kubernetes.io/portworx-volume", nfs_opts) == ("kubernetes.io/portworx-volume/nfs")
+    assert sc.provisioner_key("pxd.portworx.com", {"sharedv4_mount_options": "vers=3.0"}) == ("pxd.portworx.com")
+    assert sc.provisioner_key("pxd.portworx.com", {"backend": "pure_block"}) == ("pxd.portworx.com/pure_block")
+    assert sc.provisioner_key("pxd.portworx.com", {"backend": "pure_fa_file"}) == ("pxd.portworx.com/pure_fa_file")
     # A present `backend` parameter turns off the sharedv4 check.
-    assert sc.provisioner_key("pxd.portworx.com", {"backend": "other", **nfs_opts}) == (
-        "pxd.portworx.com"
-    )
+    assert sc.provisioner_key("pxd.portworx.com", {"backend": "other", **nfs_opts}) == ("pxd.portworx.com")
 
 
 def test_fstype_and_protocol_mappers() -> None:
@@ -169,15 +157,11 @@ def test_fstype_and_protocol_mappers() -> None:
         (RWO, FS),
     ]
     ps_nfs = {"csi.storage.k8s.io/fstype": "NFS"}
-    assert sc.provisioner_key("csi-powerstore.dellemc.com", ps_nfs) == (
-        "csi-powerstore.dellemc.com/nfs"
-    )
+    assert sc.provisioner_key("csi-powerstore.dellemc.com", ps_nfs) == ("csi-powerstore.dellemc.com/nfs")
     # Dell PowerStore needs exactly "nfs", not a substring.
     ps_nfs4 = {"csi.storage.k8s.io/fstype": "nfs4"}
     assert sc.provisioner_key("csi-powerstore.dellemc.com", ps_nfs4) == "csi-powerstore.dellemc.com"
-    assert sc.provisioner_key("csi-unity.dellemc.com", {"protocol": "NFS"}) == (
-        "csi-unity.dellemc.com/nfs"
-    )
+    assert sc.provisioner_key("csi-unity.dellemc.com", {"protocol": "NFS"}) == ("csi-unity.dellemc.com/nfs")
     # Huawei is case-sensitive.
     assert sc.provisioner_key("csi.huawei.com", {"protocol": "NFS"}) == "csi.huawei.com"
     assert sc.provisioner_key("csi.huawei.com", {"protocol": "nfs"}) == "csi.huawei.com/nfs"
@@ -279,13 +263,9 @@ def test_malformed_data_is_rejected() -> None:
         sc._parse(
             {
                 **base,
-                "keyMappers": {
-                    "a": {"rules": [{"when": {"parameter": "p"}, "key": "a"}], "default": "a"}
-                },
+                "keyMappers": {"a": {"rules": [{"when": {"parameter": "p"}, "key": "a"}], "default": "a"}},
             }
         )
-    ok = sc._parse(
-        {**base, "keyMappers": {"a": {"parameter": "p", "values": {"": "b"}, "default": "a"}}}
-    )
+    ok = sc._parse({**base, "keyMappers": {"a": {"parameter": "p", "values": {"": "b"}, "default": "a"}}})
     assert ok.key_mappers["a"].apply({}) == "b"
     assert ok.key_mappers["a"].apply({"p": "z"}) == "a"

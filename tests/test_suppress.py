@@ -68,7 +68,9 @@ def test_document_comment_covers_only_its_document(tmp_path: Path) -> None:
 
 def test_no_inline_suppressions(tmp_path: Path) -> None:
     ann = '\n  annotations:\n    kvlint.io/ignore: "KV301"'
-    res = lint(tmp_path, VMI.format(annotations=ann, trailing="  # kvlint: ignore=KV301"), Config(inline_suppressions=False))
+    res = lint(
+        tmp_path, VMI.format(annotations=ann, trailing="  # kvlint: ignore=KV301"), Config(inline_suppressions=False)
+    )
     assert states(res)["KV301"] is None
 
 
@@ -93,6 +95,10 @@ def test_baseline_roundtrip_and_fixed_entries(tmp_path: Path) -> None:
     assert all(f.suppressed == ("baseline", "in the baseline") for f in again.findings if f.rule != "KV908")
     assert not [f for f in again.findings if f.rule == "KV908"]
     # The problem is fixed: the entry is reported as fixed.
-    fixed = lint(tmp_path, text.replace("      hostDevices:\n      - {name: acc, deviceName: example.com/ACC}\n", ""), baseline=str(bl))
+    fixed = lint(
+        tmp_path,
+        text.replace("      hostDevices:\n      - {name: acc, deviceName: example.com/ACC}\n", ""),
+        baseline=str(bl),
+    )
     stale = [f for f in fixed.findings if f.rule == "KV908"]
     assert stale and all(f.location.file == str(bl) for f in stale)

@@ -37,8 +37,8 @@ JSONPATCH_FIX = (
     "patch annotation on the HyperConverged (it raises the alert "
     "KubevirtHyperconvergedClusterOperatorUSModification):\n"
     "  metadata:\n    annotations:\n      kubevirt.kubevirt.io/jsonpatch: "
-    "'[{\"op\": \"add\", \"path\": \"/spec/configuration/migrations/<field>\", "
-    "\"value\": <value>}]'"
+    '\'[{"op": "add", "path": "/spec/configuration/migrations/<field>", '
+    '"value": <value>}]\''
 )
 
 
@@ -69,15 +69,15 @@ def _suggest(key: str, candidates: list[str]) -> str | None:
     return hits[0]
 
 
-def _block_findings(
-    ctx: Context, obj: K8sObject, base: Path, block: Any, hco: bool
-) -> Iterator[Finding]:
+def _block_findings(ctx: Context, obj: K8sObject, base: Path, block: Any, hco: bool) -> Iterator[Finding]:
     """Validate every field of one liveMigrationConfig / migrations block."""
     where = path_str(base)
     if not isinstance(block, dict):
         if block is not None:
             yield ctx.finding(
-                "KV404", obj, base,
+                "KV404",
+                obj,
+                base,
                 f"{where} must be a mapping of migration settings, not "
                 f"{eff.describe_value(block)}: the API server rejects the object",
             )
@@ -90,7 +90,9 @@ def _block_findings(
         f = eff.FIELDS.get(key)
         if hco and f is not None and not f.hco:
             yield ctx.finding(
-                "KV403", obj, path,
+                "KV403",
+                obj,
+                path,
                 f"{where}.{key} is a KubeVirt CR setting (spec.configuration.migrations.{key}) "
                 f"that HCO does not expose: {STRICT}, and HCO would not pass it on anyway "
                 "(it owns the KubeVirt CR, where the field stays at KubeVirt's default)",
@@ -119,10 +121,7 @@ def _block_findings(
                 if guess and hco and not eff.FIELDS[guess].hco:
                     mean += " (a KubeVirt CR field that HCO does not expose, see KV403)"
                 msg = f"{where}.{key} is not a migration setting: {STRICT}.{mean}"
-                fix = (
-                    f"rename it to {guess}" if guess
-                    else f"remove it; the known fields are: {', '.join(known)}"
-                )
+                fix = f"rename it to {guess}" if guess else f"remove it; the known fields are: {', '.join(known)}"
             yield ctx.finding("KV402", obj, path, msg, fix=fix)
             continue
         assert f is not None
@@ -146,15 +145,11 @@ def _problem_message(f: eff.Field, kind: str, text: str, where: str, hco: bool) 
             + ("; HCO could not parse it either and its reconciliation would fail" if hco else "")
         )
     if kind == "range":
-        return (
-            f"{name}: {text}; the CRD allows 1..2000000 ms (QEMU's maximum downtime), so the "
-            "API server rejects it"
-        )
+        return f"{name}: {text}; the CRD allows 1..2000000 ms (QEMU's maximum downtime), so the API server rejects it"
     # negative
     if f.kind == "uint32":
         effect = (
-            f"the field is a uint32 in {'HCO' if hco else 'KubeVirt'}'s Go types: the operator "
-            "cannot decode the object"
+            f"the field is a uint32 in {'HCO' if hco else 'KubeVirt'}'s Go types: the operator cannot decode the object"
         )
     elif f.name == "completionTimeoutPerGiB":
         effect = (
@@ -203,13 +198,14 @@ def _risks(ctx: Context, obj: K8sObject, settings: dict[str, Setting]) -> Iterat
     outbound = settings["parallelOutboundMigrationsPerNode"]
     per_cluster = settings["parallelMigrationsPerCluster"]
     if (_set_by(outbound, obj) or _set_by(per_cluster, obj)) and (
-        isinstance(outbound.value, int) and isinstance(per_cluster.value, int)
-        and outbound.value > per_cluster.value
+        isinstance(outbound.value, int) and isinstance(per_cluster.value, int) and outbound.value > per_cluster.value
     ):
         at = outbound if _set_by(outbound, obj) else per_cluster
         other = per_cluster if at is outbound else outbound
         yield ctx.finding(
-            "KV409", obj, at.path,
+            "KV409",
+            obj,
+            at.path,
             f"parallelOutboundMigrationsPerNode {outbound.value} ({eff.origin(outbound)}) is "
             f"greater than parallelMigrationsPerCluster {per_cluster.value} "
             f"({eff.origin(per_cluster)}): the per-node limit can never be reached, at most "
@@ -222,12 +218,11 @@ def _risks(ctx: Context, obj: K8sObject, settings: dict[str, Setting]) -> Iterat
     awd = settings["allowWorkloadDisruption"]
     if _set_by(apc, obj) and apc.value is True:
         vfio = _vfio_in_view(ctx)
-        in_view = (
-            "; VMs in view with VFIO devices, which never switch to post-copy: " + "; ".join(vfio)
-            if vfio else ""
-        )
+        in_view = "; VMs in view with VFIO devices, which never switch to post-copy: " + "; ".join(vfio) if vfio else ""
         yield ctx.finding(
-            "KV410", obj, apc.path,
+            "KV410",
+            obj,
+            apc.path,
             "allowPostCopy is true: a migration that exceeds its completion time is switched to "
             "post-copy, where the VM already runs on the target while its memory is still "
             "pulled from the source; if the migration network or either node fails during "
@@ -236,12 +231,11 @@ def _risks(ctx: Context, obj: K8sObject, settings: dict[str, Setting]) -> Iterat
             "GPUs, SR-IOV interfaces)" + in_view,
         )
         if ctx.cluster.version >= (1, 5) and awd.value is False:
-            why = (
-                "set explicitly" if _set_by(awd, obj) and awd.source is not None
-                else eff.origin(awd)
-            )
+            why = "set explicitly" if _set_by(awd, obj) and awd.source is not None else eff.origin(awd)
             yield ctx.finding(
-                "KV411", obj, awd.path if _set_by(awd, obj) else apc.path,
+                "KV411",
+                obj,
+                awd.path if _set_by(awd, obj) else apc.path,
                 f"allowPostCopy is true but allowWorkloadDisruption is false ({why}): at the "
                 "completion timeout KubeVirt only switches to post-copy when "
                 "allowWorkloadDisruption is on, so it aborts the migration instead and "
@@ -279,10 +273,7 @@ def _nad_config(nad: K8sObject) -> str | None:
     try:
         conf = json.loads(raw)
     except json.JSONDecodeError as e:
-        return (
-            f"has a spec.config that is not valid JSON ({e.msg} at line {e.lineno} "
-            f"column {e.colno})"
-        )
+        return f"has a spec.config that is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
     except RecursionError:
         return "has a spec.config nested too deeply to be read as JSON"
     if not isinstance(conf, dict):
@@ -312,10 +303,7 @@ def _network(ctx: Context, obj: K8sObject, s: Setting) -> Iterator[Finding]:
     if not isinstance(name, str) or not name:
         return
     ns = obj.namespace
-    nads = [
-        o for o in ctx.inv.kind(NAD_KIND)
-        if o.group == NAD_GROUP and o.name == name
-    ]
+    nads = [o for o in ctx.inv.kind(NAD_KIND) if o.group == NAD_GROUP and o.name == name]
     here = [o for o in nads if ns is None or o.namespace in (ns, None)]
     here.sort(key=lambda o: (o.context_only, o.namespace is None))
     if here:
@@ -323,7 +311,9 @@ def _network(ctx: Context, obj: K8sObject, s: Setting) -> Iterator[Finding]:
         why = _nad_config(nad)
         if why is not None:
             yield ctx.finding(
-                "KV416", obj, s.path,
+                "KV416",
+                obj,
+                s.path,
                 f"the migration network {name!r}: {nad.display()} {why}; virt-handler attaches "
                 f"it as {name}@migration0 on every node",
                 related=[nad.loc(("spec", "config"), label=f"{nad.display()} spec.config")],
@@ -334,7 +324,9 @@ def _network(ctx: Context, obj: K8sObject, s: Setting) -> Iterator[Finding]:
     if nads:
         others = sorted({o.namespace or "(unset)" for o in nads})
         yield ctx.finding(
-            "KV415", obj, s.path,
+            "KV415",
+            obj,
+            s.path,
             f"the migration network {name!r} names a NetworkAttachmentDefinition that is in "
             f"namespace(s) {', '.join(others)}, not in {install}, where {obj.display()} (and so "
             f"KubeVirt) is installed: virt-handler pods carry the annotation "
@@ -344,7 +336,9 @@ def _network(ctx: Context, obj: K8sObject, s: Setting) -> Iterator[Finding]:
         )
         return
     yield ctx.finding(
-        "KV414", obj, s.path,
+        "KV414",
+        obj,
+        s.path,
         f"the migration network {name!r} names a NetworkAttachmentDefinition "
         f"({NAD_GROUP}/v1) that is not in view in namespace {install}: kvlint cannot check that "
         "it exists there (virt-handler pods do not start without it) or that it is a "
@@ -360,8 +354,20 @@ def _network(ctx: Context, obj: K8sObject, s: Setting) -> Iterator[Finding]:
 # -- the checks ----------------------------------------------------------------------
 
 CLUSTER_RULES = (
-    "KV401", "KV402", "KV403", "KV404", "KV405", "KV406", "KV407", "KV409", "KV410", "KV411",
-    "KV412", "KV414", "KV415", "KV416",
+    "KV401",
+    "KV402",
+    "KV403",
+    "KV404",
+    "KV405",
+    "KV406",
+    "KV407",
+    "KV409",
+    "KV410",
+    "KV411",
+    "KV412",
+    "KV414",
+    "KV415",
+    "KV416",
 )
 
 
@@ -373,14 +379,12 @@ def hyperconverged(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     valid = eff.hco_config_path(obj)
     misplaced: list[tuple[Path, str]] = [
         (
-            ("spec", "liveMigrationConfig")
-            if v1
-            else ("spec", "virtualization", "liveMigrationConfig"),
+            ("spec", "liveMigrationConfig") if v1 else ("spec", "virtualization", "liveMigrationConfig"),
             (
                 "spec.liveMigrationConfig is the hco.kubevirt.io/v1beta1 location; in "
                 "hco.kubevirt.io/v1 the settings live under spec.virtualization.liveMigrationConfig"
-                if v1 else
-                "spec.virtualization.liveMigrationConfig is the hco.kubevirt.io/v1 location; in "
+                if v1
+                else "spec.virtualization.liveMigrationConfig is the hco.kubevirt.io/v1 location; in "
                 "hco.kubevirt.io/v1beta1 the settings live under spec.liveMigrationConfig"
             ),
         ),
@@ -393,7 +397,9 @@ def hyperconverged(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     for path, text in misplaced:
         if obj.has(path):
             yield ctx.finding(
-                "KV401", obj, path,
+                "KV401",
+                obj,
+                path,
                 f"{text}: {STRICT}, so none of these settings apply",
                 fix=f"move the block to {path_str(valid)} (apiVersion {obj.api_version})",
             )
@@ -425,7 +431,9 @@ def kubevirt_cr(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     for path, text in misplaced:
         if obj.has(path):
             yield ctx.finding(
-                "KV401", obj, path,
+                "KV401",
+                obj,
+                path,
                 f"{text}: {STRICT}, so none of these settings apply",
                 fix=f"move the block to {path_str(valid)}",
             )
@@ -445,16 +453,17 @@ def kubevirt_cr(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
             )
             unexposed = [k for k in block if k in eff.FIELDS and not eff.FIELDS[k].hco]
             extra = (
-                f"; {', '.join(unexposed)} cannot be set through HCO at all and return to "
-                "KubeVirt's defaults"
-                if unexposed else ""
+                f"; {', '.join(unexposed)} cannot be set through HCO at all and return to KubeVirt's defaults"
+                if unexposed
+                else ""
             )
             yield ctx.finding(
-                "KV413", obj, valid,
+                "KV413",
+                obj,
+                valid,
                 f"{obj.display()} sets spec.configuration.migrations on an HCO cluster "
                 f"(platform {ctx.cluster.platform_source}): HCO owns the KubeVirt CR and "
-                f"rewrites this block from {source}, so these edits are reverted"
-                + extra,
+                f"rewrites this block from {source}, so these edits are reverted" + extra,
             )
         return
     settings, _ = eff.object_settings(ctx.cluster, obj)
@@ -472,16 +481,21 @@ def _downtime_gate(ctx: Context, obj: K8sObject, path: Path) -> Iterator[Finding
     related = [obj.loc(gates_path, label="feature gates")] if obj.has(gates_path) else []
     if "MigrationDowntimeTuning" in gates:
         yield ctx.finding(
-            "KV408", obj, path,
+            "KV408",
+            obj,
+            path,
             "maxDowntimeMs is set with only the MigrationDowntimeTuning feature gate: KubeVirt "
             "main accepts that, but v1.9.0's admission requires MigrationStallDetection "
             "('maxDowntimeMs cannot be modified without enabling the MigrationStallDetection "
             "feature gate')",
-            severity="warning", related=related,
+            severity="warning",
+            related=related,
         )
         return
     yield ctx.finding(
-        "KV408", obj, path,
+        "KV408",
+        obj,
+        path,
         "maxDowntimeMs cannot be modified without enabling the MigrationStallDetection or "
         "MigrationDowntimeTuning feature gate: virt-operator's admission rejects the KubeVirt CR "
         "(the error names spec.configuration.migrationConfiguration.maxDowntimeMs)",
@@ -523,8 +537,10 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
     else:
         how = (
             "gets a very large max downtime (it has VFIO devices: "
-            + ", ".join(b.vfio) + "; post-copy never starts for them)"
-            if b.vfio else "is paused (dom.Suspend)"
+            + ", ".join(b.vfio)
+            + "; post-copy never starts for them)"
+            if b.vfio
+            else "is paused (dom.Suspend)"
         )
         if b.outcome == "pause":
             sev = "warning"
@@ -543,10 +559,7 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
     assumed = [x for x in (per_gib, awd) if x.assumed]
     if sev == "error" and assumed:
         sev = "warning"
-        msg += (
-            " (rests on assumed platform defaults; put the HyperConverged or KubeVirt CR in "
-            "view)"
-        )
+        msg += " (rests on assumed platform defaults; put the HyperConverged or KubeVirt CR in view)"
     msg += f". Settings: {sources}. One pass is a lower bound (a running guest dirties memory)"
     if b.block_migration:
         msg += (
@@ -559,8 +572,15 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
         related += _loc(setting, f"{label} {setting.value} ({eff.origin(setting)})")
     path = b.memory_path or w.sp("domain")
     yield ctx.finding(
-        "KV417", w.obj, path, msg, severity=sev, related=related,
-        acceptable_seconds=acc, pass_seconds=float(b.pass_seconds or 0), outcome=b.outcome,
+        "KV417",
+        w.obj,
+        path,
+        msg,
+        severity=sev,
+        related=related,
+        acceptable_seconds=acc,
+        pass_seconds=float(b.pass_seconds or 0),
+        outcome=b.outcome,
     )
 
 
@@ -572,7 +592,9 @@ def selinux_level(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     path = eff.KUBEVIRT_CONFIG_PATH + ("matchSELinuxLevelOnMigration",)
     if get(obj.data, *path) is False:
         yield ctx.finding(
-            "KV418", obj, path,
+            "KV418",
+            obj,
+            path,
             "matchSELinuxLevelOnMigration is false: the migration target's launcher pod gets an "
             "SELinux level chosen by the container runtime instead of the source's, and shared "
             "(RWX) volumes whose storage does not relabel per pod become unreadable on the "

@@ -48,14 +48,18 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
     base = w.sp("domain", "devices", "gpus")
     if ctx.cluster.version < (1, 9):
         yield ctx.finding(
-            "KV302", w.obj, base + (gpu_list[0][0],),
+            "KV302",
+            w.obj,
+            base + (gpu_list[0][0],),
             "VMI uses a PCI host devices: any GPU blocks live migration before KubeVirt v1.9",
             blocks=True,
         )
         return
     if len(gpu_list) > 1:
         yield ctx.finding(
-            "KV302", w.obj, base + (gpu_list[1][0],),
+            "KV302",
+            w.obj,
+            base + (gpu_list[1][0],),
             f"{len(gpu_list)} GPUs are assigned: VMI specifies too many GPUs (at most one "
             "mediated vGPU can be live-migrated)",
             blocks=True,
@@ -67,15 +71,20 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
     name = gpu.get("name")
     if gates.value is None:
         yield ctx.finding(
-            "KV302", w.obj, path,
+            "KV302",
+            w.obj,
+            path,
             f"GPU {name!r}: live migration of a GPU needs the VGPULiveMigration feature gate, and "
             "no KubeVirt CR is in view to tell whether it is on (off by default)",
-            severity="warning", blocks=True,
+            severity="warning",
+            blocks=True,
         )
         return
     if "VGPULiveMigration" not in gates.value:
         yield ctx.finding(
-            "KV302", w.obj, path,
+            "KV302",
+            w.obj,
+            path,
             f"GPU {name!r}: VMI specifies a GPU but feature gate VGPULiveMigration is not enabled",
             related=[gates.source.loc(gates.path, label="feature gates")] if gates.source else [],
             blocks=True,
@@ -85,13 +94,17 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
     mdevs = ctx.cluster.mediated_devices.value
     if not isinstance(device, str):
         yield ctx.finding(
-            "KV302", w.obj, path,
+            "KV302",
+            w.obj,
+            path,
             f"GPU {name!r} is a DRA GPU (claimName): VMI specifies non-migratable GPU device",
             blocks=True,
         )
     elif mdevs is not None and device not in mdevs:
         yield ctx.finding(
-            "KV302", w.obj, path + ("deviceName",),
+            "KV302",
+            w.obj,
+            path + ("deviceName",),
             f"GPU {name!r} ({device}) is not a permitted mediated device "
             "(permittedHostDevices.mediatedDevices): VMI specifies non-migratable GPU device",
             blocks=True,
@@ -110,11 +123,17 @@ def launch_security(ctx: Context, w: Workload) -> Iterator[Finding]:
             yield ctx.finding("KV305", w.obj, path, "VMI uses Secure Execution (s390x launchSecurity)", blocks=True)
         return
     if isinstance(ls.get("sev"), dict):
-        yield ctx.finding("KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated", blocks=True)
+        yield ctx.finding(
+            "KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated", blocks=True
+        )
     if isinstance(ls.get("snp"), dict) and ctx.cluster.version >= (1, 7):
-        yield ctx.finding("KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV", blocks=True)
+        yield ctx.finding(
+            "KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV", blocks=True
+        )
     if isinstance(ls.get("tdx"), dict) and ctx.cluster.version >= (1, 7):
-        yield ctx.finding("KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated", blocks=True)
+        yield ctx.finding(
+            "KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated", blocks=True
+        )
 
 
 @workload("KV306", "KV307")
@@ -125,13 +144,18 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
     if isinstance(hp, dict) and ctx.cluster.version >= (1, 3):
         enabled = hp.get("enabled")
         if enabled is True:
-            yield ctx.finding("KV306", w.obj, fpath + ("hypervPassthrough", "enabled"), "VMI uses hyperv passthrough", blocks=True)
+            yield ctx.finding(
+                "KV306", w.obj, fpath + ("hypervPassthrough", "enabled"), "VMI uses hyperv passthrough", blocks=True
+            )
         elif enabled is None:
             yield ctx.finding(
-                "KV306", w.obj, fpath + ("hypervPassthrough",),
+                "KV306",
+                w.obj,
+                fpath + ("hypervPassthrough",),
                 "hypervPassthrough is set without 'enabled'; KubeVirt reads the flag without a "
                 "nil check, so the outcome is undefined",
-                severity="warning", blocks=True,
+                severity="warning",
+                blocks=True,
                 fix="write 'hypervPassthrough: {enabled: false}' or remove it (true blocks live migration)",
             )
     reen = get(features, "hyperv", "reenlightenment")
@@ -144,15 +168,22 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
         if nodes:
             sev, extra = "error", "no Node in view exposes the label " + TSC_LABEL
         else:
-            sev, extra = "warning", (
-                "it migrates only if nodes expose the TSC frequency (label " + TSC_LABEL
-                + "), which kvlint cannot see offline"
+            sev, extra = (
+                "warning",
+                (
+                    "it migrates only if nodes expose the TSC frequency (label "
+                    + TSC_LABEL
+                    + "), which kvlint cannot see offline"
+                ),
             )
         yield ctx.finding(
-            "KV307", w.obj, fpath + ("hyperv", "reenlightenment", "enabled"),
+            "KV307",
+            w.obj,
+            fpath + ("hyperv", "reenlightenment", "enabled"),
             "Hyper-V reenlightenment is on: HyperV Reenlightenment VMIs cannot migrate when TSC "
             f"Frequency is not exposed on the cluster; {extra}",
-            severity=sev, blocks=True,
+            severity=sev,
+            blocks=True,
         )
 
 
@@ -173,7 +204,9 @@ def cpu_model(ctx: Context, w: Workload) -> Iterator[Finding]:
     path = w.sp("domain", "cpu", "model")
     if model == "host-passthrough" and explicit:
         yield ctx.finding(
-            "KV309", w.obj, path,
+            "KV309",
+            w.obj,
+            path,
             "cpu.model is host-passthrough: KubeVirt adds no CPU-model node selector to the "
             "migration target, so the VM may land on a host with a different CPU and fail "
             "inside libvirt/QEMU (or crash the guest)",
@@ -185,7 +218,9 @@ def cpu_model(ctx: Context, w: Workload) -> Iterator[Finding]:
         models = [n for n in nodes if any(k.startswith(HOST_MODEL_LABEL) for k in n)]
         if len(models) < 2:
             yield ctx.finding(
-                "KV308", w.obj, path if explicit else w.sp("domain"),
+                "KV308",
+                w.obj,
+                path if explicit else w.sp("domain"),
                 f"the VMI uses the host-model CPU ({'explicit' if explicit else 'KubeVirt default'}), "
                 f"but only {len(models)} Node(s) in view carry a {HOST_MODEL_LABEL}* label: there "
                 "is no second node to migrate to (the node does not allow migration with host-model)",
@@ -202,10 +237,12 @@ def dedicated_cpu(ctx: Context, w: Workload) -> Iterator[Finding]:
     v = ctx.cluster.version
     if cpu.get("isolateEmulatorThread") is True and (0, 59) <= v < (1, 1):
         yield ctx.finding(
-            "KV310", w.obj, path,
-            "VMI uses dedicated CPUs and emulator thread isolation, which blocks live migration "
-            "in KubeVirt v0.59–v1.0",
-            severity="error", blocks=True,
+            "KV310",
+            w.obj,
+            path,
+            "VMI uses dedicated CPUs and emulator thread isolation, which blocks live migration in KubeVirt v0.59–v1.0",
+            severity="error",
+            blocks=True,
             fix="upgrade to KubeVirt v1.1 or later, or drop isolateEmulatorThread",
         )
         return
@@ -213,15 +250,20 @@ def dedicated_cpu(ctx: Context, w: Workload) -> Iterator[Finding]:
     cpumanager = [n for n in nodes if str(n.get(CPUMANAGER_LABEL, "")).lower() == "true"]
     if nodes and len(cpumanager) < 2:
         yield ctx.finding(
-            "KV310", w.obj, path,
+            "KV310",
+            w.obj,
+            path,
             f"dedicatedCpuPlacement pins vCPUs: the migration target needs another node labelled "
             f"{CPUMANAGER_LABEL}=true with free dedicated CPUs, and only {len(cpumanager)} Node(s) in "
             "view carry it",
-            severity="warning", blocks=True,
+            severity="warning",
+            blocks=True,
         )
     else:
         yield ctx.finding(
-            "KV310", w.obj, path,
+            "KV310",
+            w.obj,
+            path,
             "dedicatedCpuPlacement pins vCPUs: the migration target must be another node labelled "
             f"{CPUMANAGER_LABEL}=true with enough free dedicated CPUs, or the migration stays pending",
         )
@@ -239,12 +281,20 @@ def _single_host_terms(aff: Any) -> list[tuple[tuple[Any, ...], str]]:
         for key in ("matchExpressions", "matchFields"):
             for ei, expr in enumerate_dicts(term.get(key)):
                 k = expr.get("key")
-                if (key == "matchExpressions" and k == HOSTNAME) or (key == "matchFields" and k == "metadata.name"):
-                    if expr.get("operator") == "In":
-                        vals = {v for v in as_list(expr.get("values")) if isinstance(v, str)}
-                        hosts = vals if hosts is None else hosts & vals
-                        where = ("nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
-                                 "nodeSelectorTerms", ti, key, ei)
+                on_host = (key == "matchExpressions" and k == HOSTNAME) or (
+                    key == "matchFields" and k == "metadata.name"
+                )
+                if on_host and expr.get("operator") == "In":
+                    vals = {v for v in as_list(expr.get("values")) if isinstance(v, str)}
+                    hosts = vals if hosts is None else hosts & vals
+                    where = (
+                        "nodeAffinity",
+                        "requiredDuringSchedulingIgnoredDuringExecution",
+                        "nodeSelectorTerms",
+                        ti,
+                        key,
+                        ei,
+                    )
         hosts_per_term.append((hosts, where))
     # Terms are ORed: pinned only if every term pins to hosts, and together they allow one.
     if term_list and all(h is not None for h, _ in hosts_per_term):
@@ -259,7 +309,9 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
     sel = w.spec.get("nodeSelector")
     if isinstance(sel, dict) and isinstance(sel.get(HOSTNAME), str):
         yield ctx.finding(
-            "KV311", w.obj, w.sp("nodeSelector", HOSTNAME),
+            "KV311",
+            w.obj,
+            w.sp("nodeSelector", HOSTNAME),
             f"nodeSelector pins the VM to node {sel[HOSTNAME]!r}: the migration target pod "
             "inherits the selector and may never run on the source node, so every migration "
             "stays unschedulable and fails",
@@ -269,7 +321,9 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
         return
     for rel, host in _single_host_terms(w.spec.get("affinity")):
         yield ctx.finding(
-            "KV311", w.obj, w.sp("affinity", *rel),
+            "KV311",
+            w.obj,
+            w.sp("affinity", *rel),
             f"required node affinity allows only node {host!r}: the migration target pod inherits "
             "it and can never be scheduled away from the source node",
             blocks=True,
@@ -301,7 +355,9 @@ def cpu_node_labels(ctx: Context, w: Workload) -> Iterator[Finding]:
         carriers = sum(1 for n in nodes if str(n.get(label, "")).lower() == "true")
         if carriers < 2:
             yield ctx.finding(
-                "KV312", w.obj, path,
+                "KV312",
+                w.obj,
+                path,
                 f"the launcher pod requires the node label {label}=true, and only {carriers} "
                 f"of the {len(nodes)} Node(s) in view carry it: there is no second node the "
                 "migration target could be scheduled on",

@@ -108,11 +108,13 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     ns = obj.ns or "<namespace>"
 
     yield ctx.finding(
-        "KV605", obj, ("kind",),
+        "KV605",
+        obj,
+        ("kind",),
         f"{obj.display()} is a one-shot action committed as a manifest: a GitOps tool (Argo CD, "
         "Flux) re-applies it on every sync, which starts a new migration once the old object is "
         "gone, or prunes/shows it OutOfSync once it completes; its spec can never be changed "
-        "(\"update of Migration object's spec is restricted\")",
+        '("update of Migration object\'s spec is restricted")',
         fix="trigger migrations imperatively instead of committing them:\n"
         f"  virtctl migrate {_vmi_name(obj) or '<vm>'} -n {ns}\n"
         "or from a Job (or an Argo CD hook with hook-delete-policy) that runs virtctl migrate, "
@@ -129,7 +131,7 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
         if raw is None or raw == "":
             msg = (
                 "vmiName is missing: KubeVirt's admission rejects the migration with "
-                "\"vmiName is missing\" (spec.vmiName)"
+                '"vmiName is missing" (spec.vmiName)'
             )
         else:
             msg = (
@@ -144,9 +146,11 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
 
     if spec.get("priority") is not None:
         yield ctx.finding(
-            "KV602", obj, ("spec", "priority"),
+            "KV602",
+            obj,
+            ("spec", "priority"),
             f"spec.priority is set ({spec.get('priority')!r}): KubeVirt's admission rejects it "
-            f"with \"{PRIORITY_MESSAGE}\" (reported on spec.migrationPriority); the priority "
+            f'with "{PRIORITY_MESSAGE}" (reported on spec.migrationPriority); the priority '
             "queue is for evacuation and descheduler migrations only",
             fix="remove spec.priority:\n  spec:\n    vmiName: " + (_vmi_name(obj) or "<vm-name>"),
         )
@@ -154,7 +158,9 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     vmi_name = _vmi_name(obj)
     if vmi_name is not None and target(ctx, obj) is None:
         yield ctx.finding(
-            "KV604", obj, ("spec", "vmiName"),
+            "KV604",
+            obj,
+            ("spec", "vmiName"),
             f"no VirtualMachineInstance or VirtualMachine named {vmi_name!r} in namespace "
             f"{obj.ns or '(unset)'} is in view, so kvlint cannot tell whether it can migrate. "
             "KubeVirt looks the VMI up in the migration's own namespace and rejects the "
@@ -171,7 +177,9 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
         sid, rid = send.get("migrationID"), recv.get("migrationID")
         if sid is not None and rid is not None and sid != rid:
             yield ctx.finding(
-                "KV606", obj, ("spec", "receive", "migrationID"),
+                "KV606",
+                obj,
+                ("spec", "receive", "migrationID"),
                 f"sendTo migrationID {sid} does not match receive migrationID {rid}: KubeVirt's "
                 "admission rejects the migration (both sides of a decentralized migration must "
                 "use the same ID)",
@@ -188,7 +196,9 @@ def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     gate_missing = gates.value is not None and DECENTRALIZED_GATE not in gates.value
     if fields and kv is not None and gate_missing:
         yield ctx.finding(
-            "KV607", obj, ("spec", fields[0]),
+            "KV607",
+            obj,
+            ("spec", fields[0]),
             f"spec.{' and spec.'.join(fields)} {'make' if len(fields) > 1 else 'makes'} this a "
             "decentralized (cross-cluster) migration, "
             f"which needs the feature gate {DECENTRALIZED_GATE}, but {kv.display()} does not "
@@ -228,23 +238,17 @@ def migration_target(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
                 return
             found = rest
             reasoned = [f for f in found if f in reasoned]
-            exemption = (
-                f" ({DISKS_REASON} alone is allowed for a decentralized migration with "
-                "spec.sendTo/receive)"
-            )
+            exemption = f" ({DISKS_REASON} alone is allowed for a decentralized migration with spec.sendTo/receive)"
     if reasoned:
         first = reasoned[0]
         verdict = (
             "KubeVirt's admission rejects it: \"Cannot migrate VMI, Reason: "
-            f"{first.reason}, Message: …\" (KubeVirt reports only the first failing reason)"
+            f'{first.reason}, Message: …" (KubeVirt reports only the first failing reason)'
         )
     else:
         verdict = "KubeVirt admits it, but the migration cannot complete"
     if certain:
-        msg = (
-            f"the migration targets {who}, which cannot live-migrate: {verdict}{exemption}. "
-            "Blockers: "
-        )
+        msg = f"the migration targets {who}, which cannot live-migrate: {verdict}{exemption}. Blockers: "
         sev = "error"
     else:
         msg = (
@@ -253,7 +257,9 @@ def migration_target(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
         )
         sev = "warning"
     yield ctx.finding(
-        "KV603", obj, ("spec", "vmiName"),
+        "KV603",
+        obj,
+        ("spec", "vmiName"),
         msg + _describe(found),
         severity=sev,
         related=related,

@@ -19,8 +19,7 @@ MIGRATION_PORTS = (49152, 49153)
 _IANA_NAME = re.compile(r"^(?=.*[a-z])[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
 
 MASQUERADE_FIX = (
-    "connect the pod network with masquerade instead:\n"
-    "  interfaces:\n  - name: default\n    masquerade: {}"
+    "connect the pod network with masquerade instead:\n  interfaces:\n  - name: default\n    masquerade: {}"
 )
 
 
@@ -81,7 +80,9 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             sev = "warning" if default.assumed else "error"
             related = []
             if default.source is not None:
-                related.append(default.source.loc(default.path, label=f"default interface set by {default.source.display()}"))
+                related.append(
+                    default.source.loc(default.path, label=f"default interface set by {default.source.display()}")
+                )
             yield ctx.finding(
                 "KV206",
                 w.obj,
@@ -248,7 +249,9 @@ def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding
                 f"interface {name!r} uses bridge on the pod network, but the KubeVirt CR sets "
                 "permitBridgeInterfaceOnPodNetwork: false: Bridge on pod network configuration "
                 "is not enabled under kubevirt-config",
-                related=[permit.source.loc(permit.path, label="permitBridgeInterfaceOnPodNetwork")] if permit.source else [],
+                related=[permit.source.loc(permit.path, label="permitBridgeInterfaceOnPodNetwork")]
+                if permit.source
+                else [],
                 fix=MASQUERADE_FIX,
             )
         if not on_pod:
@@ -259,10 +262,14 @@ def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding
             pname = port.get("name")
             if isinstance(pname, str) and pname:
                 if pname in seen:
-                    yield ctx.finding("KV208", w.obj, ppath + ("name",), f"interface {name!r}: Duplicate name of the port: {pname}")
+                    yield ctx.finding(
+                        "KV208", w.obj, ppath + ("name",), f"interface {name!r}: Duplicate name of the port: {pname}"
+                    )
                 seen.add(pname)
                 if len(pname) > 15 or not _IANA_NAME.match(pname) or "--" in pname:
-                    yield ctx.finding("KV208", w.obj, ppath + ("name",), f"interface {name!r}: Invalid name of the port: {pname}")
+                    yield ctx.finding(
+                        "KV208", w.obj, ppath + ("name",), f"interface {name!r}: Invalid name of the port: {pname}"
+                    )
             number = port.get("port")
             if number is None or number == 0:
                 yield ctx.finding("KV208", w.obj, ppath, f"interface {name!r}: Port field is mandatory.")

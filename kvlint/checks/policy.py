@@ -168,25 +168,38 @@ def _workloads_in_view(ctx: Context) -> list[Workload]:
 
 @objects(
     ("MigrationPolicy",),
-    "KV501", "KV502", "KV503", "KV504", "KV505", "KV506",
-    "KV507", "KV508", "KV509", "KV510", "KV515",
+    "KV501",
+    "KV502",
+    "KV503",
+    "KV504",
+    "KV505",
+    "KV506",
+    "KV507",
+    "KV508",
+    "KV509",
+    "KV510",
+    "KV515",
 )
 def policy_structure(ctx: Context, p: K8sObject) -> Iterator[Finding]:
     if not is_kubevirt_policy(p):
         return
     if p.api_version != API_VERSION:
         yield ctx.finding(
-            "KV501", p, ("apiVersion",),
+            "KV501",
+            p,
+            ("apiVersion",),
             f"MigrationPolicy has apiVersion {p.api_version!r}: KubeVirt serves MigrationPolicy "
             f"only as {API_VERSION}, so the API server rejects this object (no matches for kind "
-            "\"MigrationPolicy\" in that version) and the policy never exists",
+            '"MigrationPolicy" in that version) and the policy never exists',
             fix=f"apiVersion: {API_VERSION}",
         )
     spec = p.data.get("spec")
     if not isinstance(spec, dict):
         where: Path = ("spec",) if "spec" in p.data else ("kind",)
         yield ctx.finding(
-            "KV502", p, where,
+            "KV502",
+            p,
+            where,
             "MigrationPolicy has no spec: the CRD requires spec and spec.selectors, so the API "
             "server rejects it" + (f" (spec is {_kind_of(spec)})" if "spec" in p.data else ""),
             fix="spec:\n  selectors:\n    virtualMachineInstanceSelector:\n      workload-type: db",
@@ -211,8 +224,11 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
                 "      workload-type: db\n    # or selectors: {} to match every VMI (catch-all)"
             )
         yield ctx.finding(
-            "KV502", p, ("spec", "selectors") if "selectors" in spec else ("spec",),
-            "spec.selectors is missing" + (" (null)" if "selectors" in spec else "")
+            "KV502",
+            p,
+            ("spec", "selectors") if "selectors" in spec else ("spec",),
+            "spec.selectors is missing"
+            + (" (null)" if "selectors" in spec else "")
             + ": the CRD requires it, so the API server rejects the policy; a policy without "
             "selectors would match no VMI at all" + hint,
             fix=fix,
@@ -220,7 +236,9 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
         return
     if not isinstance(selectors, dict):
         yield ctx.finding(
-            "KV502", p, ("spec", "selectors"),
+            "KV502",
+            p,
+            ("spec", "selectors"),
             f"spec.selectors is {_kind_of(selectors)}, not a mapping: the API server rejects the "
             "policy (selectors has the fields namespaceSelector and "
             "virtualMachineInstanceSelector)",
@@ -237,11 +255,12 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
             catch_all = False
             parsed = _parse_selector_text(sel) if isinstance(sel, str) else {}
             yield ctx.finding(
-                "KV503", p, base,
+                "KV503",
+                p,
+                base,
                 f"spec.selectors.{key} is {_kind_of(sel)}: it must be a plain map of label key to "
                 "string value (map[string]string), so the API server rejects the policy",
-                fix=f"spec:\n  selectors:\n    {key}:\n"
-                + _yaml_map(parsed or {"workload-type": "db"}, 6),
+                fix=f"spec:\n  selectors:\n    {key}:\n" + _yaml_map(parsed or {"workload-type": "db"}, 6),
             )
             continue
         if sel:
@@ -261,12 +280,12 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
                         plain[str(e.get("key"))] = vals[0]
                     else:
                         shown_vals = vals if vals is not None else ""
-                        unexpressible.append(
-                            f"{e.get('key')} {e.get('operator')} {shown_vals}".strip()
-                        )
+                        unexpressible.append(f"{e.get('key')} {e.get('operator')} {shown_vals}".strip())
             elif not isinstance(lv, str):
                 yield ctx.finding(
-                    "KV504", p, base + (lk,),
+                    "KV504",
+                    p,
+                    base + (lk,),
                     f"label value of {lk!r} in spec.selectors.{key} is read as {_kind_of(lv)}, "
                     "not a string (YAML 1.1 reads unquoted true/yes/on/numbers as non-strings): "
                     "the API server rejects the policy, since selector values must be strings",
@@ -287,7 +306,9 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
             )
             where = "matchLabels" if "matchLabels" in sel else "matchExpressions"
             yield ctx.finding(
-                "KV503", p, base + (where,),
+                "KV503",
+                p,
+                base + (where,),
                 f"spec.selectors.{key} is written as a Kubernetes LabelSelector ({where}), but "
                 "it is a plain map of label key to value: the API server rejects the policy "
                 f"({where} is read as a label whose value is not a string)" + note,
@@ -295,13 +316,11 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
             )
     unknown = [k for k in selectors if k not in SELECTOR_KEYS]
     if catch_all and p.api_version == API_VERSION:
-        pruned = (
-            f" once the API server prunes the unknown key(s) {', '.join(unknown)} (KV509)"
-            if unknown
-            else ""
-        )
+        pruned = f" once the API server prunes the unknown key(s) {', '.join(unknown)} (KV509)" if unknown else ""
         yield ctx.finding(
-            "KV510", p, ("spec", "selectors"),
+            "KV510",
+            p,
+            ("spec", "selectors"),
             f"the selectors are empty{pruned}, so this policy matches every VMI in every "
             "namespace (with score 0): every VM that no more specific policy matches gets its "
             "settings" + _settings_summary(p),
@@ -345,9 +364,7 @@ def _nested(keys: list[str], value: Any) -> str:
     return "\n".join(lines) + " " + _yaml_scalar(value)
 
 
-def _unknown(
-    ctx: Context, p: K8sObject, path: Path, known: tuple[str, ...] | list[str], where: str
-) -> Finding:
+def _unknown(ctx: Context, p: K8sObject, path: Path, known: tuple[str, ...] | list[str], where: str) -> Finding:
     key = str(path[-1])
     value = get(p.data, *path)
     target: list[str] | None = None
@@ -370,7 +387,9 @@ def _unknown(
         else f"remove it; {where} has only: {', '.join(known)}"
     )
     return ctx.finding(
-        "KV509", p, path,
+        "KV509",
+        p,
+        path,
         f"{where}.{key} is not a MigrationPolicy field: the API server prunes unknown fields "
         f"silently, so the policy is stored without it and it never applies{hint}",
         fix=fix,
@@ -391,13 +410,15 @@ def _field_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
         since = POLICY_FIELDS[key]
         if version < since:
             yield ctx.finding(
-                "KV508", p, path,
+                "KV508",
+                p,
+                path,
                 f"spec.{key} is not part of MigrationPolicy in KubeVirt {vtext} (target version; "
                 f"the field exists from v{since[0]}.{since[1]}): the API server prunes it, so the "
                 "policy is stored and applied without it",
                 fix=f"upgrade KubeVirt to v{since[0]}.{since[1]} or later, or remove spec.{key}; "
                 "if the cluster already runs a newer KubeVirt, set it:\n"
-                f"  kubevirtVersion: \"{since[0]}.{since[1]}\""
+                f'  kubevirtVersion: "{since[0]}.{since[1]}"'
                 "   # .kvlint.yaml, or --kubevirt-version",
             )
     yield from _value_checks(ctx, p, spec)
@@ -406,7 +427,9 @@ def _field_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
     exp = as_dict(spec.get("experimental"))
     if exp.get("stallDetector") is not None and exp.get("downtimeTuning") is not None:
         yield ctx.finding(
-            "KV515", p, ("spec", "experimental", "downtimeTuning"),
+            "KV515",
+            p,
+            ("spec", "experimental", "downtimeTuning"),
             "spec.experimental sets both stallDetector and downtimeTuning: KubeVirt's admission "
             "rejects the policy, the two switchover strategies are mutually exclusive",
             fix="keep one of them:\n  spec:\n    experimental:\n      stallDetector: {}\n"
@@ -421,10 +444,7 @@ def _cluster_only(ctx: Context, p: K8sObject, key: str, value: Any) -> Finding:
     hco = ctx.cluster.hco
     if ctx.cluster.platform == "hco" and hco_exposed:
         if hco is not None and hco.api_version.endswith("/v1"):
-            block = (
-                "  spec:\n    virtualization:\n      liveMigrationConfig:\n"
-                f"        {key}: {shown}"
-            )
+            block = f"  spec:\n    virtualization:\n      liveMigrationConfig:\n        {key}: {shown}"
         else:
             block = f"  spec:\n    liveMigrationConfig:\n      {key}: {shown}"
         fix = (
@@ -445,7 +465,9 @@ def _cluster_only(ctx: Context, p: K8sObject, key: str, value: Any) -> Finding:
             f"        {key}: {shown}"
         )
     return ctx.finding(
-        "KV507", p, ("spec", key),
+        "KV507",
+        p,
+        ("spec", key),
         f"spec.{key} cannot be set per MigrationPolicy (only allowAutoConverge, "
         "bandwidthPerMigration, completionTimeoutPerGiB, allowPostCopy, allowWorkloadDisruption, "
         "maxDowntimeMs and experimental can): it is a cluster-wide migration setting, the API "
@@ -519,9 +541,10 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
     base: Path = ("spec", "experimental")
     if not isinstance(exp, dict):
         yield ctx.finding(
-            "KV506", p, base,
-            f"spec.experimental is {_kind_of(exp)}, not a mapping: the API server rejects the "
-            "policy",
+            "KV506",
+            p,
+            base,
+            f"spec.experimental is {_kind_of(exp)}, not a mapping: the API server rejects the policy",
             fix="spec:\n  experimental:\n    compression: zstd",
         )
         return
@@ -536,9 +559,10 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
         if isinstance(expected, dict):
             if not isinstance(value, dict):
                 yield ctx.finding(
-                    "KV506", p, path,
-                    f"spec.experimental.{key} is {_kind_of(value)}, not a mapping: the API "
-                    "server rejects the policy",
+                    "KV506",
+                    p,
+                    path,
+                    f"spec.experimental.{key} is {_kind_of(value)}, not a mapping: the API server rejects the policy",
                     fix=f"spec:\n  experimental:\n    {key}: {{}}",
                 )
                 continue
@@ -551,7 +575,9 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
                 why = _bad_value(sub_value, sub_expected) if sub_value is not None else None
                 if why:
                     yield ctx.finding(
-                        "KV506", p, path + (sub,),
+                        "KV506",
+                        p,
+                        path + (sub,),
                         f"spec.experimental.{key}.{sub} is {_kind_of(sub_value)}; it must be "
                         f"{why}: the API server rejects the policy",
                         fix=f"write {sub} as {why}",
@@ -560,9 +586,10 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
         why = _bad_value(value, expected)
         if why:
             yield ctx.finding(
-                "KV506", p, path,
-                f"spec.experimental.{key} is {_kind_of(value)}; it must be {why}: the API "
-                "server rejects the policy",
+                "KV506",
+                p,
+                path,
+                f"spec.experimental.{key} is {_kind_of(value)}; it must be {why}: the API server rejects the policy",
                 fix=f"spec:\n  experimental:\n    {key}: {expected[0] if expected else ''}",
             )
 
@@ -575,7 +602,9 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
         if isinstance(v, str):
             if QUANTITY_RE.match(v) is None:
                 yield ctx.finding(
-                    "KV506", p, path,
+                    "KV506",
+                    p,
+                    path,
                     f"bandwidthPerMigration {v!r} is not a Kubernetes quantity (a number with an "
                     "optional suffix Ki, Mi, Gi, … or k, M, G, …; no spaces, no 'B' or '/s'): the "
                     "API server rejects the policy",
@@ -585,18 +614,21 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 negative = _quantity_sign(v) < 0
         elif isinstance(v, bool) or not isinstance(v, (int, float)):
             yield ctx.finding(
-                "KV506", p, path,
-                f"bandwidthPerMigration is {_kind_of(v)}, not a quantity: the API server rejects "
-                "the policy",
+                "KV506",
+                p,
+                path,
+                f"bandwidthPerMigration is {_kind_of(v)}, not a quantity: the API server rejects the policy",
                 fix="spec:\n  bandwidthPerMigration: 64Mi   # bytes per second; 0 = unlimited",
             )
         else:
             negative = v < 0
         if negative:
             yield ctx.finding(
-                "KV505", p, path,
+                "KV505",
+                p,
+                path,
                 f"bandwidthPerMigration {v} is negative: KubeVirt's admission rejects the policy "
-                "with \"must not be negative\" (spec.bandwidthPerMigration)",
+                'with "must not be negative" (spec.bandwidthPerMigration)',
                 fix="spec:\n  bandwidthPerMigration: 64Mi   # a positive limit, or 0 for unlimited",
             )
     if "completionTimeoutPerGiB" in spec:
@@ -604,19 +636,21 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
         path = ("spec", "completionTimeoutPerGiB")
         if isinstance(v, bool) or not isinstance(v, int):
             yield ctx.finding(
-                "KV506", p, path,
+                "KV506",
+                p,
+                path,
                 f"completionTimeoutPerGiB is {_kind_of(v) if not isinstance(v, str) else repr(v)}, "
                 "not an integer (seconds per GiB): the API server rejects the policy",
-                fix="spec:\n  completionTimeoutPerGiB: 150"
-                "   # an unquoted integer; 0 disables the timeout",
+                fix="spec:\n  completionTimeoutPerGiB: 150   # an unquoted integer; 0 disables the timeout",
             )
         elif v < 0:
             yield ctx.finding(
-                "KV505", p, path,
+                "KV505",
+                p,
+                path,
                 f"completionTimeoutPerGiB {v} is negative: KubeVirt's admission rejects the policy "
-                "with \"must not be negative\" (spec.completionTimeoutPerGiB)",
-                fix="spec:\n  completionTimeoutPerGiB: 150"
-                "   # seconds per GiB; 0 disables the timeout",
+                'with "must not be negative" (spec.completionTimeoutPerGiB)',
+                fix="spec:\n  completionTimeoutPerGiB: 150   # seconds per GiB; 0 disables the timeout",
             )
     for key in BOOL_FIELDS:
         if ctx.cluster.version < POLICY_FIELDS[key]:
@@ -624,7 +658,9 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
         if key in spec and not isinstance(spec[key], bool):
             v = spec[key]
             yield ctx.finding(
-                "KV506", p, ("spec", key),
+                "KV506",
+                p,
+                ("spec", key),
                 f"{key} is {repr(v) if isinstance(v, str) else _kind_of(v)}, not a boolean: the "
                 "API server rejects the policy",
                 fix=f"spec:\n  {key}: true   # unquoted true or false",
@@ -634,7 +670,9 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
         lo, hi = MAX_DOWNTIME_RANGE
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
             yield ctx.finding(
-                "KV506", p, ("spec", "maxDowntimeMs"),
+                "KV506",
+                p,
+                ("spec", "maxDowntimeMs"),
                 f"maxDowntimeMs is {repr(v) if isinstance(v, str) else _kind_of(v)}: the CRD "
                 f"accepts an integer from {lo} to {hi} (milliseconds), so the API server rejects "
                 "the policy",
@@ -720,7 +758,9 @@ def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
         else:
             outcome = f"the winner is {_name(winner.policy)}"
         yield ctx.finding(
-            "KV513", w.obj, where,
+            "KV513",
+            w.obj,
+            where,
             f"{w.obj.display()} has no labels in {_template_where(w)}: KubeVirt's "
             "countMatchingLabels skips the selectors for a VMI without labels, so "
             f"{'these MigrationPolicies match' if many else 'MigrationPolicy'} {names} "
@@ -729,8 +769,7 @@ def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
             "evaluated instead and do not match: either way the outcome hinges on this quirk, "
             "not on labels you wrote.)",
             related=[_policy_loc(s.policy) for s in quirky],
-            fix="give the VM template at least one label, so the policies' selectors are "
-            "evaluated:\n" + _labels_fix(w),
+            fix="give the VM template at least one label, so the policies' selectors are evaluated:\n" + _labels_fix(w),
             policies=[_name(s.policy) for s in quirky],
             winner=_name(winner.policy),
         )
@@ -739,12 +778,11 @@ def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
         return
     assumed = ""
     if m.assumptions and any(s.note.startswith("namespaceSelector") for s in m.ranked):
-        assumed = (
-            " Assumed: " + "; ".join(m.assumptions)
-            + " (add the Namespace manifest or --cluster-state)."
-        )
+        assumed = " Assumed: " + "; ".join(m.assumptions) + " (add the Namespace manifest or --cluster-state)."
     yield ctx.finding(
-        "KV511", w.obj, where,
+        "KV511",
+        w.obj,
+        where,
         f"{len(tied)} MigrationPolicies match {w.obj.display()} with the same score (total "
         f"{winner.total}, VMI labels {winner.vmi_score}): {_policy_names(tied)}. KubeVirt picks "
         f"{_name(winner.policy)} only because its name sorts first; renaming or adding a policy "
@@ -789,7 +827,9 @@ def namespace_assumption(ctx: Context, p: K8sObject) -> Iterator[Finding]:
     for ns, names in sorted(_ns_assumptions(ctx, p).items()):
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
         yield ctx.finding(
-            "KV514", p, ("spec", "selectors", "namespaceSelector"),
+            "KV514",
+            p,
+            ("spec", "selectors", "namespaceSelector"),
             f"namespaceSelector {_sel_text(ns_sel)} is evaluated against the labels of Namespace "
             f"{ns}, which is not in view: kvlint assumes it carries only "
             f"{pm.METADATA_NAME}={ns}, so it counts {shown} in it as not matched by this "
@@ -819,12 +859,12 @@ def policy_matches_nothing(ctx: Context, p: K8sObject) -> Iterator[Finding]:
             reasons.append(f"{w.obj.display()}: {s.note}")
     more = len(workloads) - len(reasons)
     assumed = (
-        " — assuming the Namespaces not in view carry no other labels (see KV514)"
-        if _ns_assumptions(ctx, p)
-        else ""
+        " — assuming the Namespaces not in view carry no other labels (see KV514)" if _ns_assumptions(ctx, p) else ""
     )
     yield ctx.finding(
-        "KV512", p, ("spec", "selectors"),
+        "KV512",
+        p,
+        ("spec", "selectors"),
         f"MigrationPolicy {_name(p)} ({_selector_desc(p)}) matches none of the {len(workloads)} "
         f"VM(s)/VMI(s) in view ({'; '.join(reasons)}{f' and {more} more' if more else ''})"
         f"{assumed}: check the label keys and values against the VM templates' metadata.labels",

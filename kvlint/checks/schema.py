@@ -336,11 +336,7 @@ def _spot(obj: K8sObject, path: Path) -> tuple[str, int, int]:
 def _owned_elsewhere(obj: K8sObject, schema_av: str, e: sv.SchemaError, own: _Owners) -> bool:
     """True when another rule reports this problem (no double reports)."""
     path = e.path
-    if (
-        own.kv5
-        and obj.kind == "MigrationPolicy"
-        and (_under(path, ("spec",)) or (path == () and e.value == "spec"))
-    ):
+    if own.kv5 and obj.kind == "MigrationPolicy" and (_under(path, ("spec",)) or (path == () and e.value == "spec")):
         return True
     prefix = _MIGRATION_BLOCKS.get(f"{schema_av}/{obj.kind}") if own.kv4 else None
     # Inside the block; the misplaced or unknown block key itself stays ours (unless reported).
@@ -375,9 +371,7 @@ def _fits(node: Any, value: Any) -> bool:
     return types is None or type(value) in types
 
 
-def _misplaced(
-    root: Any, obj: K8sObject, schema_av: str, e: sv.SchemaError
-) -> tuple[str, str, list[Path]] | None:
+def _misplaced(root: Any, obj: K8sObject, schema_av: str, e: sv.SchemaError) -> tuple[str, str, list[Path]] | None:
     """(message, fix, target paths) when the unknown key of ``e`` is declared a few levels
     off (up, down or in a sibling), or belongs to the other HyperConverged version's layout."""
     path = e.path
@@ -416,8 +410,7 @@ def _misplaced(
                     f"spec.{key} is the {other} layout; in {schema_av} its settings sit "
                     "directly under spec (for example spec.liveMigrationConfig, "
                     "spec.evictionStrategy), so the whole block is unknown here" + _DROPPED,
-                    f"either set apiVersion: {other}, or move the fields of spec.{key} "
-                    "directly under spec",
+                    f"either set apiVersion: {other}, or move the fields of spec.{key} directly under spec",
                     [],
                 )
             if targets:
@@ -451,8 +444,7 @@ def _misplaced(
 
 
 _DROPPED = (
-    "; the API server rejects the object under strict field validation or drops the field, "
-    "so it never takes effect"
+    "; the API server rejects the object under strict field validation or drops the field, so it never takes effect"
 )
 
 
@@ -494,7 +486,7 @@ def _fix_for(e: sv.SchemaError) -> str | None:
         key = e.path[-1] if e.path and isinstance(e.path[-1], str) else None
         if "string" in names and isinstance(e.value, bool):
             example = f'{key}: "yes"' if key else '"yes"'
-            return f"quote the value exactly as written, e.g. {example} or \"true\""
+            return f'quote the value exactly as written, e.g. {example} or "true"'
         if "string" in names and isinstance(e.value, (int, float)):
             return f'quote the value: {key + ": " if key else ""}"{e.value}"'
         if isinstance(e.value, str) and "remove the quotes" in e.message:
@@ -512,10 +504,7 @@ def _fix_for(e: sv.SchemaError) -> str | None:
         return f"use a value {'of at least' if kw == 'minimum' else 'of at most'} {bound}"
     if kw == "pattern":
         if "quantity" in e.message:
-            return (
-                "write a quantity with a binary or decimal suffix: 512Mi, 1Gi, 2G, 500m "
-                '(no "B", no space)'
-            )
+            return 'write a quantity with a binary or decimal suffix: 512Mi, 1Gi, 2G, 500m (no "B", no space)'
         if "duration" in e.message:
             return "write a Go duration: 1m0s, 90s, 48h, 300ms"
         return None
@@ -526,11 +515,7 @@ def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding
     out = list(_kind_findings(ctx, obj))
     out.extend(_deprecation_findings(ctx, obj))
     if own.spots and out:
-        out = [
-            f
-            for f in out
-            if (f.location.file, f.location.line, f.location.column) not in own.spots
-        ]
+        out = [f for f in out if (f.location.file, f.location.line, f.location.column) not in own.spots]
     got = _schema_errors(obj)
     if not got or not got[0]:
         return out
@@ -553,20 +538,12 @@ def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding
             else:
                 message += _UNKNOWN_TAIL
         kept.append((e, rule, message, fix))
-    typos = {
-        (e.path[:-1], e.suggestion) for e, rule, _, _ in kept if rule == "KV801" and e.suggestion
-    }
+    typos = {(e.path[:-1], e.suggestion) for e, rule, _, _ in kept if rule == "KV801" and e.suggestion}
     for e, rule, message, fix in kept:
-        if rule == "KV805" and (
-            (e.path, e.value) in typos or any(_under(t, e.path + (e.value,)) for t in moved_to)
-        ):
+        if rule == "KV805" and ((e.path, e.value) in typos or any(_under(t, e.path + (e.value,)) for t in moved_to)):
             # Missing only because it is misspelled (KV801) or misplaced (KV804) here.
             continue
-        out.append(
-            ctx.finding(
-                rule, obj, e.path, message, fix=fix, keyword=e.keyword, suggestion=e.suggestion
-            )
-        )
+        out.append(ctx.finding(rule, obj, e.path, message, fix=fix, keyword=e.keyword, suggestion=e.suggestion))
     return out
 
 
@@ -585,8 +562,7 @@ def schema_problems(ctx: Context) -> Iterator[Finding]:
                     "KV907",
                     obj,
                     (),
-                    f"internal error in check schema_problems: {type(exc).__name__}: {exc}; "
-                    "other rules still ran",
+                    f"internal error in check schema_problems: {type(exc).__name__}: {exc}; other rules still ran",
                 )
             ]
         yield from found

@@ -42,11 +42,7 @@ def claim_name(volume: dict[str, object]) -> tuple[str, str] | None:
 
 
 def _fs_names(w: Workload) -> set[str]:
-    return {
-        f["name"]
-        for _, f in enumerate_dicts(w.devices().get("filesystems"))
-        if isinstance(f.get("name"), str)
-    }
+    return {f["name"] for _, f in enumerate_dicts(w.devices().get("filesystems")) if isinstance(f.get("name"), str)}
 
 
 def _describe(acc: Access) -> str:
@@ -101,16 +97,22 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
             if virtiofs:
                 msg += "; a virtiofs PVC needs RWX like any other PVC"
             yield ctx.finding(
-                "KV101", w.obj, path, msg, fix=_rwx_fix(acc), related=related,
-                blocks=True, chain=chain, volume=vname,
+                "KV101",
+                w.obj,
+                path,
+                msg,
+                fix=_rwx_fix(acc),
+                related=related,
+                blocks=True,
+                chain=chain,
+                volume=vname,
             )
         elif acc.shared is None and not (acc.invalid and acc.source_kind in ("template", "DataVolume")):
             yield ctx.finding(
                 "KV102",
                 w.obj,
                 path,
-                f"cannot tell whether {what} is shared: {acc.unknown}; KubeVirt needs "
-                "ReadWriteMany to live-migrate",
+                f"cannot tell whether {what} is shared: {acc.unknown}; KubeVirt needs ReadWriteMany to live-migrate",
                 blocks=True,
                 chain=chain,
                 volume=vname,
@@ -151,7 +153,7 @@ def virtiofs_old(ctx: Context, w: Workload) -> Iterator[Finding]:
             )
 
 
-def _dv_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str, ...], str]]:
+def _dv_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str | int, ...], str]]:
     pvc = spec.get("pvc")
     storage = spec.get("storage")
     if isinstance(pvc, dict) and isinstance(storage, dict):
@@ -172,9 +174,7 @@ def _dv_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str, ...], str
             continue
         for j, m in enumerate(as_list(block.get("accessModes"))):
             if m not in ACCESS_MODES:
-                yield (key, "accessModes", j), (
-                    f"unknown access mode {m!r} (one of {', '.join(ACCESS_MODES)})"
-                )
+                yield (key, "accessModes", j), (f"unknown access mode {m!r} (one of {', '.join(ACCESS_MODES)})")
 
 
 @workload("KV105", "KV106")
@@ -191,7 +191,10 @@ def data_volume_templates(ctx: Context, w: Workload) -> Iterator[Finding]:
         name = get(dvt, "metadata", "name")
         if not isinstance(name, str) or not name:
             yield ctx.finding(
-                "KV106", w.obj, base, "dataVolumeTemplate has no metadata.name",
+                "KV106",
+                w.obj,
+                base,
+                "dataVolumeTemplate has no metadata.name",
                 fix="give the template a metadata.name and reference it from a volume",
             )
             continue
@@ -337,8 +340,6 @@ def disk_cache(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "KV110",
                 w.obj,
                 base + ("shareable",),
-                f"disk {d.get('name')!r} is shareable with cache: {cache}; a shareable disk needs "
-                "cache: none",
+                f"disk {d.get('name')!r} is shareable with cache: {cache}; a shareable disk needs cache: none",
                 fix="set 'cache: none' on the shareable disk",
             )
-

@@ -95,17 +95,13 @@ def document(result: Result, files: Iterable[str] | None = None) -> ET.Element:
                 ET.SubElement(case, "skipped", {"message": _clean(reason)})
                 skipped += 1
             elif f.severity in ("error", "warning"):
-                failure = ET.SubElement(
-                    case, "failure", {"type": f.severity, "message": _clean(f.message)}
-                )
+                failure = ET.SubElement(case, "failure", {"type": f.severity, "message": _clean(f.message)})
                 failure.text = details
                 failures += 1
             else:
                 ET.SubElement(case, "system-out").text = details
         if not findings:
-            ET.SubElement(
-                suite, "testcase", {"classname": "kvlint", "name": _clean(f"{path}: no problems")}
-            )
+            ET.SubElement(suite, "testcase", {"classname": "kvlint", "name": _clean(f"{path}: no problems")})
             tests = 1
         _set_counts(suite, tests, failures, skipped)
         totals[0] += tests

@@ -36,9 +36,7 @@ from kvlint.engine import Result
 from kvlint.fingerprint import fingerprint
 from kvlint.models import Finding, Location
 
-SCHEMA_URI = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/kvlint/kvlint"
 SRCROOT = "%SRCROOT%"
 FINGERPRINT_KEY = "kvlint/v1"
@@ -240,9 +238,7 @@ def _fixes(art: _Artifacts, f: Finding) -> list[dict[str, Any]]:
             continue
         file = item.get("file")
         text = item.get("text")
-        coords = [
-            _int(item.get(k)) for k in ("start_line", "start_column", "end_line", "end_column")
-        ]
+        coords = [_int(item.get(k)) for k in ("start_line", "start_column", "end_line", "end_column")]
         if not isinstance(file, str) or not file or not isinstance(text, str):
             continue
         sl, sc, el, ec = coords

@@ -53,7 +53,5 @@ def render(result: Result, color: bool = False, show_fix: bool = True, quiet: bo
     )
     if result.cluster is not None and not quiet:
         cl = result.cluster
-        lines.append(
-            f"platform: {cl.platform} ({cl.platform_source}); KubeVirt v{cl.version[0]}.{cl.version[1]}"
-        )
+        lines.append(f"platform: {cl.platform} ({cl.platform_source}); KubeVirt v{cl.version[0]}.{cl.version[1]}")
     return "\n".join(lines) + "\n"
