@@ -52,8 +52,22 @@ EBS = "gp3-csi"
 SAN = "vendor-san"
 
 TEAMS = [
-    "payments", "billing", "search", "identity", "catalog", "orders", "ledger", "media",
-    "analytics", "reporting", "crm", "erp", "hr", "inventory", "shipping", "support",
+    "payments",
+    "billing",
+    "search",
+    "identity",
+    "catalog",
+    "orders",
+    "ledger",
+    "media",
+    "analytics",
+    "reporting",
+    "crm",
+    "erp",
+    "hr",
+    "inventory",
+    "shipping",
+    "support",
 ]
 TIERS = ["frontend", "backend", "data", "batch"]
 ENVS = ["prod", "staging", "dev"]
@@ -70,27 +84,49 @@ OS_IMAGES = [
     ("ubuntu", "quay.io/containerdisks/ubuntu:22.04"),
 ]
 PACKAGES = [
-    "qemu-guest-agent", "chrony", "podman", "nginx", "postgresql-server", "redis", "git",
-    "jq", "tmux", "htop", "rsync", "firewalld", "node-exporter", "haproxy", "java-17-openjdk",
+    "qemu-guest-agent",
+    "chrony",
+    "podman",
+    "nginx",
+    "postgresql-server",
+    "redis",
+    "git",
+    "jq",
+    "tmux",
+    "htop",
+    "rsync",
+    "firewalld",
+    "node-exporter",
+    "haproxy",
+    "java-17-openjdk",
 ]
 #: Live-migration blockers and their relative weights.
 BLOCKERS = [
-    ("rwo-pvc", 4),          # standalone PVC, ReadWriteOnce on node-local hostpath storage
-    ("rwo-dv-ebs", 2),       # standalone DataVolume, spec.storage on EBS (profile: RWO Block)
-    ("rwo-template-pvc", 3), # dataVolumeTemplate spec.pvc with ReadWriteOnce
-    ("rwo-template-ebs", 2), # dataVolumeTemplate spec.storage on EBS
-    ("pod-bridge", 3),       # bridge binding on the pod network, no allow annotation
-    ("pod-bridge-vm-ann", 1),# ... with the annotation on the VM's own metadata (ignored)
-    ("host-device", 2),      # spec.domain.devices.hostDevices
-    ("host-disk", 2),        # hostDisk volume, not shared
-    ("node-hostname", 3),    # nodeSelector kubernetes.io/hostname
-    ("sev", 1),              # launchSecurity.sev
+    ("rwo-pvc", 4),  # standalone PVC, ReadWriteOnce on node-local hostpath storage
+    ("rwo-dv-ebs", 2),  # standalone DataVolume, spec.storage on EBS (profile: RWO Block)
+    ("rwo-template-pvc", 3),  # dataVolumeTemplate spec.pvc with ReadWriteOnce
+    ("rwo-template-ebs", 2),  # dataVolumeTemplate spec.storage on EBS
+    ("pod-bridge", 3),  # bridge binding on the pod network, no allow annotation
+    ("pod-bridge-vm-ann", 1),  # ... with the annotation on the VM's own metadata (ignored)
+    ("host-device", 2),  # spec.domain.devices.hostDevices
+    ("host-disk", 2),  # hostDisk volume, not shared
+    ("node-hostname", 3),  # nodeSelector kubernetes.io/hostname
+    ("sev", 1),  # launchSecurity.sev
 ]
 
 _PLAIN = re.compile(r"^[A-Za-z0-9_/][A-Za-z0-9_./,:=@ -]*$")
 _NUMBERISH = re.compile(r"^[-+]?[0-9][0-9_.:eExXoObBa-fA-F+-]*$")
 _RESERVED = {
-    "y", "n", "yes", "no", "on", "off", "true", "false", "null", "~",
+    "y",
+    "n",
+    "yes",
+    "no",
+    "on",
+    "off",
+    "true",
+    "false",
+    "null",
+    "~",
 }
 
 
@@ -177,9 +213,15 @@ def dump_all(docs: list[tuple[dict[str, Any], str | None]]) -> str:
 
 
 def storage_classes() -> list[tuple[dict[str, Any], str | None]]:
-    def sc(name: str, provisioner: str, *, annotations: dict[str, str] | None = None,
-           parameters: dict[str, str] | None = None, binding: str = "Immediate",
-           expansion: bool = True) -> dict[str, Any]:
+    def sc(
+        name: str,
+        provisioner: str,
+        *,
+        annotations: dict[str, str] | None = None,
+        parameters: dict[str, str] | None = None,
+        binding: str = "Immediate",
+        expansion: bool = True,
+    ) -> dict[str, Any]:
         meta: dict[str, Any] = {"name": name}
         if annotations:
             meta["annotations"] = annotations
@@ -208,25 +250,67 @@ def storage_classes() -> list[tuple[dict[str, Any], str | None]]:
     }
     virt_params = dict(ceph_params, mounter="rbd", mapOptions="krbd:rxbounce")
     return [
-        (sc(RBD_VIRT, "openshift-storage.rbd.csi.ceph.com",
-            annotations={"storageclass.kubevirt.io/is-default-virt-class": "true",
-                         "description": "Ceph RBD tuned for virtual machine disks"},
-            parameters=virt_params),
-         "Default class for VM disks: Ceph RBD (CDI default: ReadWriteMany Block)."),
-        (sc(RBD, "openshift-storage.rbd.csi.ceph.com",
-            annotations={"storageclass.kubernetes.io/is-default-class": "true"},
-            parameters=ceph_params), "Cluster default class for pods."),
-        (sc(HOSTPATH, "kubevirt.io.hostpath-provisioner",
-            parameters={"storagePool": "local"}, binding="WaitForFirstConsumer", expansion=False),
-         "Node-local NVMe through the hostpath provisioner: ReadWriteOnce only."),
-        (sc(NFS, "nfs.csi.k8s.io",
-            parameters={"server": "nfs.storage.example.com", "share": "/exports/vms"}), None),
-        (sc(EBS, "ebs.csi.aws.com",
-            parameters={"type": "gp3", "iops": "3000", "throughput": "125", "encrypted": "true"},
-            binding="WaitForFirstConsumer"), "AWS EBS gp3 (ReadWriteOnce)."),
-        (sc(SAN, "csi.san.vendor.example.com",
-            parameters={"array": "san-01", "protocol": "iscsi"}),
-         "A vendor driver CDI does not know: its StorageProfile lists the claim properties."),
+        (
+            sc(
+                RBD_VIRT,
+                "openshift-storage.rbd.csi.ceph.com",
+                annotations={
+                    "storageclass.kubevirt.io/is-default-virt-class": "true",
+                    "description": "Ceph RBD tuned for virtual machine disks",
+                },
+                parameters=virt_params,
+            ),
+            "Default class for VM disks: Ceph RBD (CDI default: ReadWriteMany Block).",
+        ),
+        (
+            sc(
+                RBD,
+                "openshift-storage.rbd.csi.ceph.com",
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+                parameters=ceph_params,
+            ),
+            "Cluster default class for pods.",
+        ),
+        (
+            sc(
+                HOSTPATH,
+                "kubevirt.io.hostpath-provisioner",
+                parameters={"storagePool": "local"},
+                binding="WaitForFirstConsumer",
+                expansion=False,
+            ),
+            "Node-local NVMe through the hostpath provisioner: ReadWriteOnce only.",
+        ),
+        (
+            sc(
+                NFS,
+                "nfs.csi.k8s.io",
+                parameters={"server": "nfs.storage.example.com", "share": "/exports/vms"},
+            ),
+            None,
+        ),
+        (
+            sc(
+                EBS,
+                "ebs.csi.aws.com",
+                parameters={
+                    "type": "gp3",
+                    "iops": "3000",
+                    "throughput": "125",
+                    "encrypted": "true",
+                },
+                binding="WaitForFirstConsumer",
+            ),
+            "AWS EBS gp3 (ReadWriteOnce).",
+        ),
+        (
+            sc(
+                SAN,
+                "csi.san.vendor.example.com",
+                parameters={"array": "san-01", "protocol": "iscsi"},
+            ),
+            "A vendor driver CDI does not know: its StorageProfile lists the claim properties.",
+        ),
     ]
 
 
@@ -249,10 +333,17 @@ def storage_profiles() -> list[tuple[dict[str, Any], str | None]]:
         (prof(HOSTPATH, None), None),
         (prof(NFS, [{"accessModes": ["ReadWriteMany"], "volumeMode": "Filesystem"}], "copy"), None),
         (prof(EBS, None, "snapshot"), None),
-        (prof(SAN, [
-            {"accessModes": ["ReadWriteMany"], "volumeMode": "Block"},
-            {"accessModes": ["ReadWriteOnce"], "volumeMode": "Filesystem"},
-        ], "csi-clone"), "Without these claimPropertySets CDI could not render spec.storage claims."),
+        (
+            prof(
+                SAN,
+                [
+                    {"accessModes": ["ReadWriteMany"], "volumeMode": "Block"},
+                    {"accessModes": ["ReadWriteOnce"], "volumeMode": "Filesystem"},
+                ],
+                "csi-clone",
+            ),
+            "Without these claimPropertySets CDI could not render spec.storage claims.",
+        ),
     ]
 
 
@@ -288,15 +379,47 @@ def migration_policies() -> list[tuple[dict[str, Any], str | None]]:
         }
 
     return [
-        (pol("data-tier", {"namespaceSelector": {"tier": "data"}},
-             allowAutoConverge=True, bandwidthPerMigration="1Gi", completionTimeoutPerGiB=300), None),
-        (pol("prod-databases", {"namespaceSelector": {"env": "prod"},
-                                "virtualMachineInstanceSelector": {"workload": "db"}},
-             allowPostCopy=False, allowAutoConverge=True, completionTimeoutPerGiB=600), None),
-        (pol("batch-slow", {"namespaceSelector": {"tier": "batch"}},
-             bandwidthPerMigration="256Mi", completionTimeoutPerGiB=120), None),
-        (pol("large-memory", {"virtualMachineInstanceSelector": {"size": "large"}},
-             allowPostCopy=True, completionTimeoutPerGiB=800), None),
+        (
+            pol(
+                "data-tier",
+                {"namespaceSelector": {"tier": "data"}},
+                allowAutoConverge=True,
+                bandwidthPerMigration="1Gi",
+                completionTimeoutPerGiB=300,
+            ),
+            None,
+        ),
+        (
+            pol(
+                "prod-databases",
+                {
+                    "namespaceSelector": {"env": "prod"},
+                    "virtualMachineInstanceSelector": {"workload": "db"},
+                },
+                allowPostCopy=False,
+                allowAutoConverge=True,
+                completionTimeoutPerGiB=600,
+            ),
+            None,
+        ),
+        (
+            pol(
+                "batch-slow",
+                {"namespaceSelector": {"tier": "batch"}},
+                bandwidthPerMigration="256Mi",
+                completionTimeoutPerGiB=120,
+            ),
+            None,
+        ),
+        (
+            pol(
+                "large-memory",
+                {"virtualMachineInstanceSelector": {"size": "large"}},
+                allowPostCopy=True,
+                completionTimeoutPerGiB=800,
+            ),
+            None,
+        ),
     ]
 
 
@@ -314,8 +437,7 @@ def cloud_init(rng: random.Random, name: str, role: str) -> str:
         "    ssh_authorized_keys:",
     ]
     for k in range(1 if rng.random() < 0.8 else 2):
-        key = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
-                      for _ in range(68))
+        key = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") for _ in range(68))
         lines.append(f"      - ssh-ed25519 AAAAC3NzaC1lZDI1NTE5{key} ops-{k}@example.com")
     lines += ["packages:"] + [f"  - {p}" for p in pkgs]
     lines += [
@@ -336,14 +458,16 @@ def cloud_init(rng: random.Random, name: str, role: str) -> str:
     lines += [
         "runcmd:",
         "  - systemctl enable --now qemu-guest-agent",
-        f"  - echo \"provisioned $(hostname -s) as {role}\" >> /var/log/provision.log",
+        f'  - echo "provisioned $(hostname -s) as {role}" >> /var/log/provision.log',
     ]
     if rng.random() < 0.25:
         lines += ["  - mkfs.xfs -f /dev/vdb", "  - mkdir -p /data", "  - mount /dev/vdb /data"]
     return "\n".join(lines) + "\n"
 
 
-def build_vm(rng: random.Random, i: int, ns: dict[str, Any]) -> tuple[list[tuple[dict[str, Any], str | None]], list[tuple[dict[str, Any], str | None]], str | None]:
+def build_vm(
+    rng: random.Random, i: int, ns: dict[str, Any]
+) -> tuple[list[tuple[dict[str, Any], str | None]], list[tuple[dict[str, Any], str | None]], str | None]:
     """Return (documents of the VM file, documents of a separate data file, blocker)."""
     name = f"vm-{i:05d}"
     tier = ns["tier"]
@@ -387,7 +511,11 @@ def build_vm(rng: random.Random, i: int, ns: dict[str, Any]) -> tuple[list[tuple
     elif blocker == "rwo-template-ebs":
         root_kind = "storage"
     root_size = rng.choice([20, 30, 40, 60, 80])
-    source_ref = {"kind": "DataSource", "name": os_name, "namespace": "openshift-virtualization-os-images"}
+    source_ref = {
+        "kind": "DataSource",
+        "name": os_name,
+        "namespace": "openshift-virtualization-os-images",
+    }
     if root_kind == "storage":
         storage: dict[str, Any] = {"resources": {"requests": {"storage": f"{root_size}Gi"}}}
         if blocker == "rwo-template-ebs":
@@ -396,29 +524,43 @@ def build_vm(rng: random.Random, i: int, ns: dict[str, Any]) -> tuple[list[tuple
             choice = rng.choice([None, None, RBD_VIRT, NFS, SAN])
             if choice:
                 storage = {"storageClassName": choice, **storage}
-        dvts.append({"metadata": {"name": f"{name}-root"},
-                     "spec": {"storage": storage, "sourceRef": source_ref}})
+        dvts.append(
+            {
+                "metadata": {"name": f"{name}-root"},
+                "spec": {"storage": storage, "sourceRef": source_ref},
+            }
+        )
         volumes.append({"name": "rootdisk", "dataVolume": {"name": f"{name}-root"}})
     elif root_kind == "pvc":
         if blocker == "rwo-template-pvc":
             mode, sc, vmode = "ReadWriteOnce", rng.choice([RBD_VIRT, HOSTPATH]), "Filesystem"
         else:
             mode, sc, vmode = "ReadWriteMany", rng.choice([RBD_VIRT, SAN]), "Block"
-        dvts.append({
-            "metadata": {"name": f"{name}-root"},
-            "spec": {
-                "pvc": {"accessModes": [mode], "volumeMode": vmode, "storageClassName": sc,
-                        "resources": {"requests": {"storage": f"{root_size}Gi"}}},
-                "source": {"registry": {"url": f"docker://{os_image}", "pullMethod": "node"}},
-            },
-        })
+        dvts.append(
+            {
+                "metadata": {"name": f"{name}-root"},
+                "spec": {
+                    "pvc": {
+                        "accessModes": [mode],
+                        "volumeMode": vmode,
+                        "storageClassName": sc,
+                        "resources": {"requests": {"storage": f"{root_size}Gi"}},
+                    },
+                    "source": {"registry": {"url": f"docker://{os_image}", "pullMethod": "node"}},
+                },
+            }
+        )
         volumes.append({"name": "rootdisk", "persistentVolumeClaim": {"claimName": f"{name}-root"}})
     else:
         volumes.append({"name": "rootdisk", "containerDisk": {"image": os_image}})
     disks.append({"name": "rootdisk", "disk": {"bus": "virtio"}})
 
     # Data disk: a standalone PVC or DataVolume (same file or its own file).
-    want_data = blocker in ("rwo-pvc", "rwo-dv-ebs") or (role in ("db", "cache", "queue", "etl") and rng.random() < 0.8) or rng.random() < 0.25
+    want_data = (
+        blocker in ("rwo-pvc", "rwo-dv-ebs")
+        or (role in ("db", "cache", "queue", "etl") and rng.random() < 0.8)
+        or rng.random() < 0.25
+    )
     if want_data:
         data_name = f"{name}-data"
         data_size = rng.choice([50, 100, 200, 500])
@@ -427,13 +569,23 @@ def build_vm(rng: random.Random, i: int, ns: dict[str, Any]) -> tuple[list[tuple
             if blocker == "rwo-pvc":
                 mode, sc, vmode = "ReadWriteOnce", HOSTPATH, "Filesystem"
             else:
-                mode, sc, vmode = rng.choice([("ReadWriteMany", RBD_VIRT, "Block"), ("ReadWriteMany", NFS, "Filesystem")])
+                mode, sc, vmode = rng.choice(
+                    [("ReadWriteMany", RBD_VIRT, "Block"), ("ReadWriteMany", NFS, "Filesystem")]
+                )
             doc = {
                 "apiVersion": "v1",
                 "kind": "PersistentVolumeClaim",
-                "metadata": {"name": data_name, "namespace": ns["name"], "labels": {"app.kubernetes.io/instance": name}},
-                "spec": {"accessModes": [mode], "volumeMode": vmode, "storageClassName": sc,
-                         "resources": {"requests": {"storage": f"{data_size}Gi"}}},
+                "metadata": {
+                    "name": data_name,
+                    "namespace": ns["name"],
+                    "labels": {"app.kubernetes.io/instance": name},
+                },
+                "spec": {
+                    "accessModes": [mode],
+                    "volumeMode": vmode,
+                    "storageClassName": sc,
+                    "resources": {"requests": {"storage": f"{data_size}Gi"}},
+                },
             }
             volumes.append({"name": "datadisk", "persistentVolumeClaim": {"claimName": data_name}})
         else:
@@ -447,24 +599,32 @@ def build_vm(rng: random.Random, i: int, ns: dict[str, Any]) -> tuple[list[tuple
             doc = {
                 "apiVersion": "cdi.kubevirt.io/v1beta1",
                 "kind": "DataVolume",
-                "metadata": {"name": data_name, "namespace": ns["name"],
-                             "annotations": {"cdi.kubevirt.io/storage.bind.immediate.requested": "true"}},
+                "metadata": {
+                    "name": data_name,
+                    "namespace": ns["name"],
+                    "annotations": {"cdi.kubevirt.io/storage.bind.immediate.requested": "true"},
+                },
                 "spec": {"source": {"blank": {}}, "storage": storage},
             }
             volumes.append({"name": "datadisk", "dataVolume": {"name": data_name}})
         disks.append({"name": "datadisk", "disk": {"bus": "virtio"}})
-        if rng.random() < 0.5:
-            extra_docs_same = True
-        else:
-            extra_docs_same = False
+        extra_docs_same = rng.random() < 0.5
         extra_docs.append((doc, None if extra_docs_same else f"Data disk of {name}."))
     else:
         extra_docs_same = True
 
     if blocker == "host-disk":
         disks.append({"name": "scratch", "disk": {"bus": "virtio"}})
-        volumes.append({"name": "scratch", "hostDisk": {"path": f"/var/lib/vms/{name}-scratch.img",
-                                                         "type": "DiskOrCreate", "capacity": "10Gi"}})
+        volumes.append(
+            {
+                "name": "scratch",
+                "hostDisk": {
+                    "path": f"/var/lib/vms/{name}-scratch.img",
+                    "type": "DiskOrCreate",
+                    "capacity": "10Gi",
+                },
+            }
+        )
 
     disks.append({"name": "cloudinitdisk", "disk": {"bus": "virtio"}})
     volumes.append({"name": "cloudinitdisk", "cloudInitNoCloud": {"userData": cloud_init(rng, name, role)}})
@@ -489,8 +649,12 @@ def build_vm(rng: random.Random, i: int, ns: dict[str, Any]) -> tuple[list[tuple
 
     devices: dict[str, Any] = {"disks": disks, "interfaces": interfaces}
     if blocker == "host-device":
-        devices["hostDevices"] = [{"name": "accel", "deviceName": rng.choice([
-            "intel.com/qat", "xilinx.com/ALVEO_U250", "vendor.example.com/HSM_ACCEL"])}]
+        devices["hostDevices"] = [
+            {
+                "name": "accel",
+                "deviceName": rng.choice(["intel.com/qat", "xilinx.com/ALVEO_U250", "vendor.example.com/HSM_ACCEL"]),
+            }
+        ]
 
     resources: dict[str, Any] = {"requests": {"memory": f"{mem_gi}Gi", "cpu": str(max(1, cores // 2))}}
     if rng.random() < 0.4:
@@ -528,16 +692,24 @@ def build_vm(rng: random.Random, i: int, ns: dict[str, Any]) -> tuple[list[tuple
     spec: dict[str, Any] = {"runStrategy": rng.choice(["Always", "Always", "RerunOnFailure", "Manual"])}
     if dvts:
         spec["dataVolumeTemplates"] = dvts
-    spec["template"] = {"metadata": {"labels": tmpl_labels, "annotations": tmpl_annotations}, "spec": tspec}
+    spec["template"] = {
+        "metadata": {"labels": tmpl_labels, "annotations": tmpl_annotations},
+        "spec": tspec,
+    }
 
-    vm = {
+    vm: dict[str, Any] = {
         "apiVersion": "kubevirt.io/v1",
         "kind": "VirtualMachine",
-        "metadata": {"name": name, "namespace": ns["name"], "labels": labels, "annotations": vm_annotations},
+        "metadata": {
+            "name": name,
+            "namespace": ns["name"],
+            "labels": labels,
+            "annotations": vm_annotations,
+        },
         "spec": spec,
     }
     head = f"{role} VM {name} of team {ns['team']} ({ns['env']})."
-    vm_docs = [(vm, head)]
+    vm_docs: list[tuple[dict[str, Any], str | None]] = [(vm, head)]
     sep_docs: list[tuple[dict[str, Any], str | None]] = []
     if extra_docs:
         if extra_docs_same:
@@ -571,13 +743,27 @@ def generate(vms: int, seed: int = 0) -> tuple[dict[str, str], dict[str, Any]]:
     files["cluster/storage-profiles.yaml"] = dump_all(storage_profiles())
     files["cluster/hyperconverged.yaml"] = dump(hyperconverged(), "OpenShift Virtualization operator configuration.")
     files["cluster/migration-policies.yaml"] = dump_all(migration_policies())
-    files["cluster/namespaces.yaml"] = dump_all([
-        ({"apiVersion": "v1", "kind": "Namespace",
-          "metadata": {"name": ns["name"], "labels": {
-              "tier": ns["tier"], "env": ns["env"], "team": ns["team"],
-              "openshift.io/cluster-monitoring": "true"}}}, None)
-        for ns in namespaces
-    ])
+    files["cluster/namespaces.yaml"] = dump_all(
+        [
+            (
+                {
+                    "apiVersion": "v1",
+                    "kind": "Namespace",
+                    "metadata": {
+                        "name": ns["name"],
+                        "labels": {
+                            "tier": ns["tier"],
+                            "env": ns["env"],
+                            "team": ns["team"],
+                            "openshift.io/cluster-monitoring": "true",
+                        },
+                    },
+                },
+                None,
+            )
+            for ns in namespaces
+        ]
+    )
 
     blockers: dict[str, int] = {}
     multi_doc = 0
@@ -652,9 +838,12 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--vms must be at least 1")
     files, summary = generate(args.vms, args.seed)
     write_tree(files, args.out, summary)
-    print(f"wrote {summary['files']} files ({summary['bytes'] / 1e6:.1f} MB) for {args.vms} VMs in "
-          f"{summary['namespaces']} namespaces to {args.out}; {summary['vms_with_blocker']} VMs with a "
-          f"live-migration blocker")
+    print(
+        f"wrote {summary['files']} files ({summary['bytes'] / 1e6:.1f} MB) for {args.vms} VMs in "
+        f"{summary['namespaces']} namespaces to {args.out}; "
+        f"{summary['vms_with_blocker']} VMs with a "
+        f"live-migration blocker"
+    )
     if args.check:
         print(f"check: {check_tree(args.out)} documents parse")
     return 0

@@ -54,7 +54,6 @@ sys.path.insert(0, str(HERE))
 import generate  # noqa: E402  (bench/generate.py)
 
 DEFAULT_SIZES = (1000, 10000)
-MB = 1024 * 1024
 
 # Targets (see docs/performance.md).
 TARGET_DEFAULT_VS_FLOOR = 1.2
@@ -200,7 +199,11 @@ class Measure:
         return max(self.maxrss_mb, self.tree_rss_mb)
 
     def as_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"argv": self.argv, "note": self.note or None, "error": self.error or None}
+        d: dict[str, Any] = {
+            "argv": self.argv,
+            "note": self.note or None,
+            "error": self.error or None,
+        }
         if self.measured:
             d.update(
                 wall_median_s=round(self.wall, 4),
@@ -227,8 +230,13 @@ class Runner:
         err = self.workdir / f"cmd-{self.count}.err"
         wrapper = [sys.executable, "-I", "-S", "-c", WRAPPER, str(out), str(err), *argv]
         proc = subprocess.Popen(
-            wrapper, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd or self.workdir,
-            env=self.env, start_new_session=True, text=True,
+            wrapper,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=cwd or self.workdir,
+            env=self.env,
+            start_new_session=True,
+            text=True,
         )
         try:
             stdout, stderr = proc.communicate(timeout=self.timeout)
@@ -294,6 +302,27 @@ def cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown"
+
+
+def kvlint_revision(env: dict[str, str], cwd: Path) -> str:
+    """Where the measured kvlint's code comes from: a git revision, or an installed package."""
+    where = capture(
+        [sys.executable, "-c", "import kvlint, os; print(os.path.dirname(kvlint.__file__))"],
+        env,
+        cwd,
+    )
+    git = shutil.which("git")
+    if not where or not os.path.isdir(where) or git is None:
+        return "unknown"
+    head = subprocess.run([git, "-C", where, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    if head.returncode != 0:
+        return f"installed package at {where} (not a git work tree)"
+    dirty = subprocess.run(
+        [git, "-C", where, "status", "--porcelain", "--untracked-files=no", "--", "."],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return f"git {head.stdout.strip()}{' + uncommitted changes' if dirty else ''} ({where})"
 
 
 def mem_total_mb() -> float | None:
@@ -381,13 +410,28 @@ def count_vms_with_errors(json_out: Path) -> int | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="kvlint performance benchmark")
-    ap.add_argument("--vms", type=int, action="append",
-                    help="tree size in VMs; repeat for several (default: 1000 and 10000)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs per command on each tree (median wall; default 3)")
+    ap.add_argument(
+        "--vms",
+        type=int,
+        action="append",
+        help="tree size in VMs; repeat for several (default: 1000 and 10000)",
+    )
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs per command on each tree (median wall; default 3)",
+    )
     ap.add_argument("--json", dest="json_out", type=Path, help="also write the numbers to this JSON file")
-    ap.add_argument("--out-dir", type=Path, default=HERE / "out", help="where trees are cached (default bench/out)")
+    ap.add_argument(
+        "--out-dir",
+        type=Path,
+        default=HERE / "out",
+        help="where trees are cached (default bench/out)",
+    )
     ap.add_argument("--regenerate", action="store_true", help="regenerate the trees even when cached")
     ap.add_argument("--no-external", action="store_true", help="skip yamllint and checkov")
+    ap.add_argument("--label", default="", help="free text recorded with the results")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds before one command run is killed")
     args = ap.parse_args(argv)
     sizes = sorted(set(args.vms or DEFAULT_SIZES))
@@ -396,13 +440,21 @@ def main(argv: list[str] | None = None) -> int:
 
     kvlint = Path(sys.executable).parent / "kvlint"
     if not kvlint.exists():
-        print(f"run.py: {kvlint} not found (run with the venv's python: .venv/bin/python bench/run.py)", file=sys.stderr)
+        print(
+            f"run.py: {kvlint} not found (run with the venv's python: .venv/bin/python bench/run.py)",
+            file=sys.stderr,
+        )
         return 2
 
     work = Path(tempfile.mkdtemp(prefix="kvlint-bench-"))
     env = dict(os.environ)
     # A private parse cache: never the user's, and cold at the start of every benchmark.
     env["KVLINT_CACHE_DIR"] = str(work / "kvlint-cache")
+    # Compiled bytecode, as an installed kvlint has it, in a private folder (the source tree
+    # is not written to). Without it, an environment with PYTHONDONTWRITEBYTECODE=1 and an
+    # editable install recompiles every kvlint module on every start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     env.pop("NO_COLOR", None)
     try:
         return _bench(args, sizes, kvlint, work, env)
@@ -417,10 +469,12 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
     has_context = "--context" in help_text
     base_opts = ["--no-config"] if "--no-config" in help_text else []
     version = capture([str(kvlint), "--version"], env, work)
+    load_before = os.getloadavg()
     try:
         import yaml
 
-        yaml_info = f"PyYAML {yaml.__version__} (libyaml {'yes' if getattr(yaml, '__with_libyaml__', False) else 'NO'})"
+        libyaml = "yes" if getattr(yaml, "__with_libyaml__", False) else "NO"
+        yaml_info = f"PyYAML {yaml.__version__} (libyaml {libyaml})"
     except ImportError:
         yaml_info = "PyYAML not importable"
     affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
@@ -435,26 +489,67 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
         "python_executable": sys.executable,
         "kvlint": version,
         "kvlint_path": str(kvlint),
+        "kvlint_source": kvlint_revision(env, work),
+        "label": args.label,
         "yaml": yaml_info,
         "repeat": args.repeat,
+        "loadavg_at_start": [round(x, 2) for x in load_before],
     }
     print("kvlint benchmark")
-    print(f"  machine : {machine['nproc']} CPUs available ({machine['cpu_count']} online), {machine['cpu_model']}, "
-          f"{machine['mem_total_mb']} MB RAM, {machine['os']}")
+    print(
+        f"  machine : {machine['nproc']} CPUs available ({machine['cpu_count']} online), "
+        f"{machine['cpu_model']}, {machine['mem_total_mb']} MB RAM, {machine['os']}"
+    )
     print(f"  python  : {machine['python']} ({sys.executable}); {yaml_info}")
-    print(f"  kvlint  : {version} ({kvlint})")
-    print(f"  --jobs  : {'yes' if has_jobs else 'not implemented'};  --context: {'yes' if has_context else 'not implemented'}")
+    print(f"  kvlint  : {version} ({kvlint}); code: {machine['kvlint_source']}")
+    if args.label:
+        print(f"  label   : {args.label}")
+    jobs_state = "yes" if has_jobs else "not implemented"
+    context_state = "yes" if has_context else "not implemented"
+    print(f"  --jobs  : {jobs_state};  --context: {context_state}")
     print(f"  runs    : {args.repeat} per command, interleaved; median wall reported", flush=True)
-
+    print(
+        f"  load    : {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f} (1/5/15 min)",
+        flush=True,
+    )
+    if load_before[0] > 0.5 * (affinity or 1):
+        print(
+            "  WARNING : the machine is busy; wall times will be noisy (compare CPU times, or re-run)",
+            flush=True,
+        )
     yamllint = None if args.no_external else tool("yamllint")
     checkov = None if args.no_external else tool("checkov")
-    results: dict[str, Any] = {"machine": machine, "trees": {}, "startup": {}, "precommit": {}, "targets": []}
+    results: dict[str, Any] = {
+        "machine": machine,
+        "trees": {},
+        "startup": {},
+        "precommit": {},
+        "targets": [],
+    }
     measures_by_size: dict[int, dict[str, Measure]] = {}
     trees: dict[int, Path] = {}
+    infos: dict[int, dict[str, Any]] = {}
+    for n in sizes:
+        trees[n], infos[n] = ensure_tree(n, args.out_dir, args.regenerate)
+
+    # The small file of the start-up measure, linted in isolation (no git root, no context).
+    small_dir = work / "small"
+    small_dir.mkdir()
+    small = small_dir / "vm.yaml"
+    shutil.copyfile(vm_files(trees[sizes[0]])[0], small)
+    one = [str(kvlint), "lint", *base_opts]
+    if "--no-context" in help_text:
+        one.append("--no-context")
+    # Untimed: fill the bytecode cache, so that no measured run compiles kvlint's modules.
+    for warm in (
+        [str(kvlint), "--version"],
+        [*one, "--format", "json", str(small)],
+        [*one, str(small)],
+    ):
+        capture(warm, env, small_dir)
 
     for n in sizes:
-        tree, info = ensure_tree(n, args.out_dir, args.regenerate)
-        trees[n] = tree
+        tree, info = trees[n], infos[n]
         lint = [str(kvlint), "lint", *base_opts, "--format", "json"]
         ms: dict[str, Measure] = {
             "kvlint": Measure("kvlint lint (default jobs)", [*lint, str(tree)], ok_rcs=(0, 1)),
@@ -466,7 +561,8 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
             ),
             "floor": Measure("floor: read + libyaml compose", [sys.executable, "-c", FLOOR, str(tree)]),
             "yamllint": Measure(
-                "yamllint -f parsable", [yamllint, "-f", "parsable", str(tree)] if yamllint else None,
+                "yamllint -f parsable",
+                [yamllint, "-f", "parsable", str(tree)] if yamllint else None,
                 note="" if yamllint else ("skipped (--no-external)" if args.no_external else "not installed"),
                 ok_rcs=None,
             ),
@@ -478,9 +574,12 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
             ),
         }
         measures_by_size[n] = ms
-        print(f"\n== tree vms-{n}: {info['files']} files, {info['namespaces']} namespaces, "
-              f"{info['bytes'] / 1e6:.1f} MB, {info['vms_with_blocker']} VMs with a planted blocker", flush=True)
-        # Untimed warm-up: page cache and .pyc files, so that run 1 is not an outlier.
+        print(
+            f"\n== tree vms-{n}: {info['files']} files, {info['namespaces']} namespaces, "
+            f"{info['bytes'] / 1e6:.1f} MB, {info['vms_with_blocker']} VMs with a planted blocker",
+            flush=True,
+        )
+        # Untimed warm-up of the page cache, so that run 1 is not an outlier.
         runner.measure(Measure("warm-up", [sys.executable, "-c", FLOOR, str(tree)]))
         found = None
         for rep in range(args.repeat):
@@ -489,10 +588,15 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
                 if out is not None and key == "kvlint" and found is None:
                     found = count_vms_with_errors(out)
                 if m.runs and m.runs[-1] is not None and out is not None:
-                    print(f"  run {rep + 1}/{args.repeat} {m.name:34s} {fmt_s(m.runs[-1].wall):>9s}", flush=True)
+                    print(
+                        f"  run {rep + 1}/{args.repeat} {m.name:34s} {fmt_s(m.runs[-1].wall):>9s}",
+                        flush=True,
+                    )
         if found is not None:
-            print(f"  kvlint reports errors on {found} of {n} VMs ({found / n:.0%}); "
-                  f"the generator planted blockers in {info['vms_with_blocker']}")
+            print(
+                f"  kvlint reports errors on {found} of {n} VMs ({found / n:.0%}); "
+                f"the generator planted blockers in {info['vms_with_blocker']}"
+            )
         results["trees"][str(n)] = {
             "path": str(tree),
             "files": info["files"],
@@ -503,15 +607,7 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
             "commands": {k: m.as_dict() for k, m in ms.items()},
         }
 
-    # Start-up: version, and one small file linted in isolation (no git root, no context).
-    small_dir = work / "small"
-    small_dir.mkdir()
-    first_vm = vm_files(trees[sizes[0]])[0]
-    small = small_dir / "vm.yaml"
-    shutil.copyfile(first_vm, small)
-    one = [str(kvlint), "lint", *base_opts]
-    if "--no-context" in help_text:
-        one.append("--no-context")
+    # Start-up: version, and one small file linted in isolation.
     startup = {
         "version": Measure("kvlint --version", [str(kvlint), "--version"]),
         "one_file": Measure("kvlint lint one small file", [*one, "--format", "json", str(small)], ok_rcs=(0, 1)),
@@ -525,14 +621,29 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
     # Pre-commit: one changed file, the whole tree as context, warm cache.
     pre: dict[int, Measure] = {}
     if has_context:
-        print("\n== pre-commit: one changed file with --context TREE (cold run, then median of 5 warm runs)", flush=True)
+        print(
+            "\n== pre-commit: one changed file with --context TREE (cold run, then median of 5 warm runs)",
+            flush=True,
+        )
         for n in sizes:
             tree = trees[n]
             candidates = vm_files(tree)
             changed = candidates[len(candidates) // 2]
             original = changed.read_bytes()
-            m = Measure(f"pre-commit vms-{n}", [str(kvlint), "lint", *base_opts, "--format", "json",
-                                                "--context", str(tree), str(changed)], ok_rcs=(0, 1))
+            m = Measure(
+                f"pre-commit vms-{n}",
+                [
+                    str(kvlint),
+                    "lint",
+                    *base_opts,
+                    "--format",
+                    "json",
+                    "--context",
+                    str(tree),
+                    str(changed),
+                ],
+                ok_rcs=(0, 1),
+            )
             cold = Measure(f"pre-commit cold vms-{n}", m.argv, ok_rcs=(0, 1))
             try:
                 runner.measure(cold)
@@ -543,13 +654,21 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
             finally:
                 changed.write_bytes(original)
             pre[n] = m
-            results["precommit"][str(n)] = {"cold": cold.as_dict(), "warm": m.as_dict(),
-                                            "changed_file": str(changed)}
+            results["precommit"][str(n)] = {
+                "cold": cold.as_dict(),
+                "warm": m.as_dict(),
+                "changed_file": str(changed),
+            }
 
     # ----------------------------------------------------------------------- report
-    print("\n== results (wall = median; CPU = user+sys incl. child processes; peak RSS = largest "
-          "process; tree RSS = sampled sum over the process tree)")
-    header = f"{'tree':>6}  {'command':34s} {'wall':>9s} {'min..max':>15s} {'CPU':>9s} {'peak RSS':>9s} {'tree RSS':>9s}  note"
+    print(
+        "\n== results (wall = median; CPU = user+sys incl. child processes; peak RSS = largest "
+        "process; tree RSS = sampled sum over the process tree)"
+    )
+    header = (
+        f"{'tree':>6}  {'command':34s} {'wall':>9s} {'min..max':>15s} {'CPU':>9s} "
+        f"{'peak RSS':>9s} {'tree RSS':>9s}  note"
+    )
     print(header)
     print("-" * len(header))
     for n in sizes:
@@ -562,62 +681,132 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
 
     targets: list[dict[str, Any]] = []
 
-    def target(name: str, value: float | None, limit: float | None, unit: str = "", note: str = "") -> None:
+    def target(
+        name: str,
+        value: float | None,
+        limit: float | None,
+        unit: str = "",
+        note: str = "",
+        cpu: float | None = None,
+    ) -> None:
         if value is None:
             verdict = "n/a"
         elif limit is None:
             verdict = "info"
         else:
             verdict = "PASS" if value <= limit else "FAIL"
-        targets.append({"target": name, "value": None if value is None else round(value, 3),
-                        "limit": limit, "unit": unit, "verdict": verdict, "note": note or None})
+        targets.append(
+            {
+                "target": name,
+                "value": None if value is None else round(value, 3),
+                "limit": limit,
+                "unit": unit,
+                "verdict": verdict,
+                "note": note or None,
+                "same_ratio_of_cpu_times": None if cpu is None else round(cpu, 3),
+            }
+        )
 
     for n in sizes:
         ms = measures_by_size[n]
         floor = ms["floor"]
-        for key, limit in (("kvlint", TARGET_DEFAULT_VS_FLOOR), ("kvlint-jobs1", TARGET_JOBS1_VS_FLOOR)):
+        for key, limit in (
+            ("kvlint", TARGET_DEFAULT_VS_FLOOR),
+            ("kvlint-jobs1", TARGET_JOBS1_VS_FLOOR),
+        ):
             m = ms[key]
-            value = m.wall / floor.wall if m.measured and floor.measured else None
+            ok = m.measured and floor.measured
             label = "kvlint default / floor" if key == "kvlint" else "kvlint --jobs 1 / floor"
-            target(f"{label} ({n} VMs)", value, limit, "x", m.note or m.error)
+            target(
+                f"{label} ({n} VMs)",
+                m.wall / floor.wall if ok else None,
+                limit,
+                "x",
+                m.note or m.error,
+                cpu=m.cpu / floor.cpu if ok else None,
+            )
         for key in ("yamllint", "checkov"):
             m = ms[key]
             if m.measured and floor.measured:
-                target(f"{key} / floor ({n} VMs)", m.wall / floor.wall, None, "x")
+                target(
+                    f"{key} / floor ({n} VMs)",
+                    m.wall / floor.wall,
+                    None,
+                    "x",
+                    cpu=m.cpu / floor.cpu,
+                )
     if len(sizes) > 1:
         lo, hi = sizes[0], sizes[-1]
         limit = TARGET_SCALING_PER_10X * (hi / lo) / 10
-        for key, label in (("kvlint", "kvlint default"), ("kvlint-jobs1", "kvlint --jobs 1"), ("floor", "floor")):
+        for key, label in (
+            ("kvlint", "kvlint default"),
+            ("kvlint-jobs1", "kvlint --jobs 1"),
+            ("floor", "floor"),
+        ):
             a, b = measures_by_size[lo][key], measures_by_size[hi][key]
-            value = b.wall / a.wall if a.measured and b.measured else None
-            target(f"{size_label(hi)} / {size_label(lo)} time, {label}", value, limit if key != "floor" else None, "x", measures_by_size[hi][key].note)
+            ok = a.measured and b.measured
+            target(
+                f"{size_label(hi)} / {size_label(lo)} time, {label}",
+                b.wall / a.wall if ok else None,
+                limit if key != "floor" else None,
+                "x",
+                measures_by_size[hi][key].note,
+                cpu=b.cpu / a.cpu if ok else None,
+            )
     big = sizes[-1]
     for key, label in (("kvlint", "kvlint default"), ("kvlint-jobs1", "kvlint --jobs 1")):
         m = measures_by_size[big][key]
-        target(f"peak memory, {label} ({big} VMs)", m.peak_mb if m.measured else None, TARGET_PEAK_MB, "MB",
-               m.note)
+        target(
+            f"peak memory, {label} ({big} VMs)",
+            m.peak_mb if m.measured else None,
+            TARGET_PEAK_MB,
+            "MB",
+            m.note,
+        )
     v = startup["version"]
     target("start-up: kvlint --version", v.wall * 1000 if v.measured else None, None, "ms")
     o = startup["one_file"]
-    target("start-up: kvlint lint one small file", o.wall * 1000 if o.measured else None, TARGET_STARTUP_MS, "ms")
+    target(
+        "start-up: kvlint lint one small file",
+        o.wall * 1000 if o.measured else None,
+        TARGET_STARTUP_MS,
+        "ms",
+    )
     if has_context:
         for n, m in pre.items():
-            target(f"pre-commit: 1 changed file, --context ({n} VMs), warm", m.wall * 1000 if m.measured else None,
-                   TARGET_PRECOMMIT_MS, "ms", m.error)
+            target(
+                f"pre-commit: 1 changed file, --context ({n} VMs), warm",
+                m.wall * 1000 if m.measured else None,
+                TARGET_PRECOMMIT_MS,
+                "ms",
+                m.error,
+            )
     else:
-        target("pre-commit: 1 changed file, --context, warm", None, TARGET_PRECOMMIT_MS, "ms",
-               "n/a: --context not implemented")
+        target(
+            "pre-commit: 1 changed file, --context, warm",
+            None,
+            TARGET_PRECOMMIT_MS,
+            "ms",
+            "n/a: --context not implemented",
+        )
     results["targets"] = targets
+    load_after = os.getloadavg()
+    machine["loadavg_at_end"] = [round(x, 2) for x in load_after]
+    print(f"\n(load average at the end: {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f})")
 
-    print("\n== targets")
-    print(f"{'target':58s} {'value':>10s} {'limit':>10s}  verdict")
-    print("-" * 90)
+    print(
+        "\n== targets (value from median wall times; 'by CPU' = the same ratio of CPU times, "
+        "for reference: steadier on a busy machine)"
+    )
+    print(f"{'target':58s} {'value':>10s} {'limit':>10s} {'by CPU':>7s}  verdict")
+    print("-" * 98)
     for t in targets:
         val = "n/a" if t["value"] is None else (f"{t['value']:.2f}" if t["unit"] == "x" else f"{t['value']:.0f}")
         val = f"{val} {t['unit']}".strip() if t["value"] is not None and t["unit"] != "x" else val
         lim = "" if t["limit"] is None else f"<= {t['limit']:g}{' ' + t['unit'] if t['unit'] != 'x' else ''}"
         note = f"  ({t['note']})" if t["note"] else ""
-        print(f"{t['target']:58s} {val:>10s} {lim:>10s}  {t['verdict']}{note}")
+        by_cpu = "" if t["same_ratio_of_cpu_times"] is None else f"{t['same_ratio_of_cpu_times']:.2f}"
+        print(f"{t['target']:58s} {val:>10s} {lim:>10s} {by_cpu:>7s}  {t['verdict']}{note}")
 
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
@@ -634,8 +823,10 @@ def _row(tree: str, m: Measure) -> None:
         return
     lo, hi = min(r.wall for r in m.runs), max(r.wall for r in m.runs)
     span = f"{fmt_s(lo)}..{fmt_s(hi)}" if len(m.runs) > 1 else ""
-    print(f"{tree:>6}  {m.name:34s} {fmt_s(m.wall):>9s} {span:>15s} {fmt_s(m.cpu):>9s} "
-          f"{m.maxrss_mb:7.0f}MB {m.tree_rss_mb:7.0f}MB  {m.note}")
+    print(
+        f"{tree:>6}  {m.name:34s} {fmt_s(m.wall):>9s} {span:>15s} {fmt_s(m.cpu):>9s} "
+        f"{m.maxrss_mb:7.0f}MB {m.tree_rss_mb:7.0f}MB  {m.note}"
+    )
 
 
 if __name__ == "__main__":
