@@ -17,12 +17,11 @@ import os
 import pickle
 import tempfile
 from collections.abc import Sequence
-from typing import Any
 
 from kvlint import __version__, source
 from kvlint.parse import Document, ParsedFile
 
-FORMAT = 1
+FORMAT = 4
 FULL_KINDS = frozenset(
     (
         "PersistentVolumeClaim",
@@ -41,9 +40,6 @@ FULL_KINDS = frozenset(
         "List",
     )
 )
-STUB_KINDS = frozenset(
-    ("VirtualMachine", "VirtualMachineInstance", "VirtualMachinePool", "VirtualMachineInstanceReplicaSet")
-)
 
 
 def cache_dir() -> str:
@@ -54,7 +50,13 @@ def cache_dir() -> str:
     return os.path.join(base, "kvlint")
 
 
+#: Positions kept for context documents: enough for related locations (a PVC's
+#: spec.accessModes, a DataVolume's spec.pvc.accessModes, a profile's claimPropertySets[i]).
+POSITION_DEPTH = 4
+
+
 def _slim(pf: ParsedFile) -> ParsedFile:
+    from kvlint.inventory import is_workload_doc
     from kvlint.kustomize import is_kustomization
 
     if is_kustomization(pf.path):
@@ -64,25 +66,26 @@ def _slim(pf: ParsedFile) -> ParsedFile:
         data = d.data
         if not isinstance(data, dict):
             continue
+        if is_workload_doc(data):
+            # Context workloads are never checked: only their identity is read (a migration
+            # object may name one).
+            meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+            assert isinstance(meta, dict)
+            ident = {k: meta[k] for k in ("name", "namespace") if k in meta}
+            docs.append(
+                Document(
+                    d.path,
+                    d.index,
+                    {"apiVersion": data.get("apiVersion"), "kind": data.get("kind"), "metadata": ident},
+                    {},
+                )
+            )
+            continue
         kind = data.get("kind")
         if kind in FULL_KINDS or (isinstance(kind, str) and kind.endswith("List")):
-            docs.append(d)
-        elif kind in STUB_KINDS:
-            docs.append(Document(d.path, d.index, _stub(data), {}))
+            pos = {p: v for p, v in d.pos.items() if len(p) <= POSITION_DEPTH}
+            docs.append(Document(d.path, d.index, data, pos, d.origin))
     return ParsedFile(pf.path, docs)
-
-
-def _stub(data: dict[str, Any]) -> dict[str, Any]:
-    meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-    assert isinstance(meta, dict)
-    keep = {k: meta[k] for k in ("name", "namespace", "labels") if k in meta}
-    out: dict[str, Any] = {"apiVersion": data.get("apiVersion"), "kind": data.get("kind"), "metadata": keep}
-    spec = data.get("spec")
-    if isinstance(spec, dict):
-        tmpl = spec.get("template")
-        if isinstance(tmpl, dict) and isinstance(tmpl.get("metadata"), dict):
-            out["spec"] = {"template": {"metadata": tmpl["metadata"]}}
-    return out
 
 
 def _key(roots: Sequence[str]) -> str:

@@ -110,11 +110,12 @@ def git_root(start: str = ".") -> str | None:
     return root if out.returncode == 0 and root else None
 
 
-def _git_files(root: str) -> list[str] | None:
-    """Tracked and untracked-but-not-ignored manifest files of a git work tree."""
+def _git_files(folder: str) -> list[str] | None:
+    """Manifest files of a git work tree folder (tracked, and untracked but not ignored),
+    relative to it; None when git cannot tell."""
     try:
         out = subprocess.run(
-            ["git", "-C", root, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            ["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
             capture_output=True,
             timeout=60,
             check=False,
@@ -124,23 +125,38 @@ def _git_files(root: str) -> list[str] | None:
     if out.returncode != 0:
         return None
     names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return sorted(
-        os.path.join(root, n) for n in names if n.endswith(source.EXTENSIONS) and os.path.isfile(os.path.join(root, n))
-    )
+    return sorted(n for n in names if n.endswith(source.EXTENSIONS))
 
 
 def discover_context(dirs: Sequence[str], exclude: Sequence[str], skip: set[str]) -> list[source.SourceFile]:
+    """Files of the context folders, minus the linted ones (``skip``: real paths).
+
+    In a git work tree, git lists them (ignored files stay out); a folder git knows nothing
+    about (outside a repository, or itself ignored) is walked.
+    """
     files: dict[str, source.SourceFile] = {}
     for d in dirs:
         listed = _git_files(d) if git_root(d) else None
-        if listed is None:
+        if not listed:
             found, _ = source.discover([d], exclude)
-        else:
-            found, _ = source.discover(listed, exclude)
-        for f in found:
-            real = os.path.realpath(f.real)
-            if real not in skip:
-                files.setdefault(real, f)
+            for f in found:
+                real = os.path.realpath(f.real)
+                if real not in skip:
+                    files.setdefault(real, f)
+            continue
+        # Paths from git are relative to d: build display paths by prefixing, and compare
+        # with the linted files by their path relative to d (no per-file realpath).
+        real_d = os.path.realpath(d)
+        skip_rel = {os.path.relpath(s, real_d) for s in skip}
+        prefix = source.display_path(d)
+        prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
+        for n in listed:
+            if n in skip_rel:
+                continue
+            disp = prefix + n
+            if exclude and source.is_excluded(disp, exclude):
+                continue
+            files.setdefault(os.path.join(real_d, n), source.SourceFile(disp, os.path.join(d, n)))
     return [files[k] for k in sorted(files)]
 
 

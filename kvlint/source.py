@@ -40,6 +40,15 @@ class Text:
     error: str | None = None
 
 
+def display_path(path: str) -> str:
+    """How findings name a path: relative to the current folder when below it."""
+    return _display(path)
+
+
+def is_excluded(display: str, excludes: Sequence[str]) -> bool:
+    return _excluded(display, excludes)
+
+
 def _display(path: str) -> str:
     rel = os.path.relpath(path) if os.path.isabs(path) else os.path.normpath(path)
     if rel.startswith(".." + os.sep) or rel == "..":
