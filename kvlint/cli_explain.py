@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from kvlint.cli import EXIT_OK, EXIT_USAGE, _version_option
+from kvlint.cli import EXIT_OK, EXIT_USAGE, build_run, common_options
 
 if TYPE_CHECKING:
     from kvlint.effective import Effective, TimeBudget
@@ -444,42 +444,16 @@ def render_text(x: Explanation) -> str:
     show_default=True,
     help="Output format (the JSON shape is in docs/explain.md).",
 )
-@click.option(
-    "--platform",
-    type=click.Choice(["hco", "kubevirt"]),
-    default=None,
-    help="Platform defaults to apply (default: detected from the objects in view, else hco).",
-)
-@click.option(
-    "--kubevirt-version",
-    "kv_version",
-    metavar="VERSION",
-    default=None,
-    help="Target KubeVirt version for version-dependent rules (default 1.9).",
-)
-@click.option(
-    "--cluster-state",
-    multiple=True,
-    type=click.Path(),
-    help="Objects used for resolution only (e.g. 'oc get ... -o yaml' output). Repeatable.",
-)
-@click.option("--exclude", multiple=True, help="Path glob to skip. Repeatable.")
-def explain(
-    target: str,
-    paths: tuple[str, ...],
-    fmt: str,
-    platform: str | None,
-    kv_version: str | None,
-    cluster_state: tuple[str, ...],
-    exclude: tuple[str, ...],
-) -> None:
+@common_options
+def explain(target: str, paths: tuple[str, ...], fmt: str, **shared: Any) -> None:
     """Explain one VM's migratability: TARGET is NAMESPACE/NAME, vm/NAMESPACE/NAME,
     vmi/NAMESPACE/NAME or a NAME that is unique; PATHS default to '.'."""
-    from kvlint.config import Config
     from kvlint.runner import lint_paths
 
-    config = Config(platform=platform, kubevirt_version=_version_option(kv_version), exclude=list(exclude))
-    result = lint_paths(paths or (".",), config, cluster_state)
+    paths = paths or (".",)
+    config, opts = build_run(paths, **shared)
+    opts.jobs = 1  # the explanation reads every object in full in this process
+    result = lint_paths(paths, config, options=opts)
     ctx = result.context
     inv = result.inventory
     if ctx is None or inv is None:  # pragma: no cover - run() always sets them

@@ -215,22 +215,7 @@ class _Converter:
 
     @staticmethod
     def scalar(node: Any) -> Any:
-        tag: str = node.tag
-        value: str = node.value
-        if not tag.startswith(_TAG):
-            return value
-        kind = tag[18:]
-        if kind == "str":
-            return value
-        if kind == "null":
-            return None
-        if kind == "bool":
-            return value.lower() in _BOOL_TRUE
-        if kind == "int":
-            return _int(value)
-        if kind == "float":
-            return _float(value)
-        return value
+        return _typed(node.tag, node.value)
 
     def report(self, node: Any, rule: str, message: str) -> None:
         """One input problem per key node, however many times aliases convert it."""
