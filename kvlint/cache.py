@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from kvlint import __version__, source
 from kvlint.parse import Document, ParsedFile
 
-FORMAT = 4
+FORMAT = 5
 FULL_KINDS = frozenset(
     (
         "PersistentVolumeClaim",
@@ -48,11 +48,6 @@ def cache_dir() -> str:
         return explicit
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "kvlint")
-
-
-#: Positions kept for context documents: enough for related locations (a PVC's
-#: spec.accessModes, a DataVolume's spec.pvc.accessModes, a profile's claimPropertySets[i]).
-POSITION_DEPTH = 4
 
 
 def _slim(pf: ParsedFile) -> ParsedFile:
@@ -83,8 +78,7 @@ def _slim(pf: ParsedFile) -> ParsedFile:
             continue
         kind = data.get("kind")
         if kind in FULL_KINDS or (isinstance(kind, str) and kind.endswith("List")):
-            pos = {p: v for p, v in d.pos.items() if len(p) <= POSITION_DEPTH}
-            docs.append(Document(d.path, d.index, data, pos, d.origin))
+            docs.append(d)
     return ParsedFile(pf.path, docs)
 
 

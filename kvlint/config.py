@@ -7,6 +7,7 @@ imported only when a file is actually read, to keep start-up lean.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -97,7 +98,8 @@ def load_config(path: str) -> Config:
     return _validate(path, data, doc.pos)
 
 
-def _validate(path: str, data: dict[str, Any], pos: dict[Any, Any]) -> Config:
+def _validate(path: str, data: dict[str, Any], pos: Mapping[Any, Any]) -> Config:
+    """Validate the configuration data; ``pos`` maps paths to positions (for messages)."""
     from pydantic import ValidationError
 
     from kvlint._config_schema import ConfigFile

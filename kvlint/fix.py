@@ -131,7 +131,7 @@ class Original:
 
     def scalar_text(self, path: Path) -> str:
         """The scalar at ``path`` exactly as written (a plain scalar on one line)."""
-        pos = self.doc.pos.get(path)
+        pos = self.doc.exact(path)
         if pos is None:
             raise Refused(f"no node at {_path_text(path)}")
         _, _, line, col, end_line, end_col = pos

@@ -129,7 +129,7 @@ class K8sObject:
         return self.ref().display()
 
     def has(self, path: Path) -> bool:
-        return (self.base + path) in self.doc.pos
+        return self.doc.exact(self.base + path) is not None
 
     def loc(self, path: Path = (), label: str = "", key: bool = True) -> Location:
         """Location of the node at ``path`` (or of its nearest existing ancestor).
@@ -381,7 +381,9 @@ def stub_document(doc: Document) -> Document:
             for k in meta_path[:-1]:
                 cur = cur.setdefault(k, {})
             cur[meta_path[-1]] = _slim_meta(tmeta)
-    pos = {p: v for p, v in doc.pos.items() if len(p) <= 3 and (not p or p[0] == "metadata")}
+    wanted: list[Path] = [(), ("metadata",), ("metadata", "name"), ("metadata", "annotations")]
+    wanted += [("metadata", "annotations", k) for k in as_dict(out["metadata"].get("annotations"))]
+    pos = {p: hit for p in wanted if (hit := doc.exact(p)) is not None}
     return Document(doc.path, doc.index, out, pos, doc.origin)
 
 

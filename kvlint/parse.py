@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +46,6 @@ MAX_NODES = 2_000_000
 MAX_ALIAS_NODES = 100_000
 #: Deepest nesting accepted; deeper documents are reported, not converted.
 MAX_DEPTH = 256
-#: Upper bound of path elements stored per file (each node's position key is its full path,
-#: so a document both deep and wide costs depth x nodes, not nodes).
-MAX_PATH_CELLS = 32_000_000
 
 _TAG = "tag:yaml.org,2002:"
 _MERGE = "tag:yaml.org,2002:merge"
@@ -58,25 +56,151 @@ _INT_RE = re.compile(r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o?[0-7_]+|[0-9][0-9_]*|[1
 
 @dataclass(slots=True)
 class Document:
-    """One YAML document of one file."""
+    """One YAML document of one file.
+
+    Parsed documents keep their positions inside the data: every mapping is a ``PMap`` and
+    every list a ``PList`` carrying a packed position per entry (no path tuples, a few dozen
+    bytes per node); ``root`` is the document node's own. A document built elsewhere (a stub,
+    an assumed object) may pass an explicit ``{path: Pos}`` map instead.
+    """
 
     path: str
     index: int
     data: Any
-    pos: dict[Path, Pos]
+    explicit: dict[Path, Pos] | None = None
     #: Source file named by a generator (Helm's '# Source:' comment), for piped input.
     origin: str | None = None
+    root: int = 0
+
+    def _walk(self, path: Path) -> tuple[int, int]:
+        """(packed position of the deepest existing node on ``path``, its depth)."""
+        node = self.data
+        packed = self.root
+        depth = 0
+        for k in path:
+            table = getattr(node, "_p", None)
+            if table is None:
+                break
+            if isinstance(node, dict):
+                hit = table.get(k) if isinstance(k, str) else None
+            else:
+                hit = table[k] if isinstance(k, int) and 0 <= k < len(table) else None
+            if hit is None:
+                break
+            packed = hit
+            node = node[k]
+            depth += 1
+        return packed, depth
 
     def position(self, path: Path) -> Pos | None:
         """Position of the node at ``path``, or of its nearest ancestor that exists."""
-        p = path
-        while True:
-            hit = self.pos.get(p)
-            if hit is not None:
-                return hit
-            if not p:
-                return None
-            p = p[:-1]
+        if self.explicit is not None:
+            p = path
+            while True:
+                found = self.explicit.get(p)
+                if found is not None:
+                    return found
+                if not p:
+                    return None
+                p = p[:-1]
+        packed, _ = self._walk(path)
+        return unpack(packed) if packed else None
+
+    def exact(self, path: Path) -> Pos | None:
+        """Position of the node at exactly ``path``; None when there is no such node."""
+        if self.explicit is not None:
+            return self.explicit.get(path)
+        packed, depth = self._walk(path)
+        return unpack(packed) if packed and depth == len(path) else None
+
+    def positions(self) -> Iterator[tuple[Path, Pos]]:
+        """Every (path, position) of the document, parents before children."""
+        if self.explicit is not None:
+            yield from self.explicit.items()
+            return
+        if self.root:
+            yield (), unpack(self.root)
+        stack: list[tuple[Path, Any]] = [((), self.data)]
+        while stack:
+            base, node = stack.pop()
+            table = getattr(node, "_p", None)
+            if table is None:
+                continue
+            items = table.items() if isinstance(node, dict) else enumerate(table)
+            for k, packed in items:
+                yield base + (k,), unpack(packed)
+                stack.append((base + (k,), node[k]))
+
+    @property
+    def pos(self) -> _PosView:
+        return _PosView(self)
+
+
+class _PosView(Mapping[Path, Pos]):
+    """Read-only ``{path: Pos}`` view of a document's positions."""
+
+    __slots__ = ("doc",)
+
+    def __init__(self, doc: Document) -> None:
+        self.doc = doc
+
+    def get(self, path: Path, default: Any = None) -> Any:
+        hit = self.doc.exact(path)
+        return default if hit is None else hit
+
+    def __getitem__(self, path: Path) -> Pos:
+        hit = self.doc.exact(path)
+        if hit is None:
+            raise KeyError(path)
+        return hit
+
+    def __contains__(self, path: object) -> bool:
+        return isinstance(path, tuple) and self.doc.exact(path) is not None
+
+    def __iter__(self) -> Iterator[Path]:
+        return (p for p, _ in self.doc.positions())
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self.doc.positions())
+
+
+class PMap(dict):  # type: ignore[type-arg]
+    """A mapping from a parsed document: ``_p[key]`` is the packed position of the entry
+    (its key, and its value's start and end)."""
+
+    __slots__ = ("_p",)
+    _p: dict[str, int]
+
+
+class PList(list):  # type: ignore[type-arg]
+    """A list from a parsed document: ``_p[i]`` is the packed position of item ``i``."""
+
+    __slots__ = ("_p",)
+    _p: list[int]
+
+
+_B = 24
+_M = (1 << _B) - 1
+
+
+def pack(kl: int, kc: int, line: int, col: int, el: int, ec: int) -> int:
+    """Six 1-based positions (key line/column, value start, value end) in one int, 24 bits
+    each (the parser's fast path writes the same layout inline: kl << 120 | kc << 96 |
+    line << 72 | col << 48 | el << 24 | ec). Files are far below 16M lines or columns."""
+    return (
+        ((((((min(kl, _M) << _B) | min(kc, _M)) << _B | min(line, _M)) << _B) | min(col, _M)) << _B | min(el, _M)) << _B
+    ) | min(ec, _M)
+
+
+def unpack(packed: int) -> Pos:
+    return (
+        (packed >> (5 * _B)) & _M,
+        (packed >> (4 * _B)) & _M,
+        (packed >> (3 * _B)) & _M,
+        (packed >> (2 * _B)) & _M,
+        (packed >> _B) & _M,
+        packed & _M,
+    )
 
 
 @dataclass(slots=True)
@@ -170,10 +294,9 @@ _BOOL_TRUE = frozenset(("yes", "true", "on", "y"))
 class _Converter:
     """Turns a composed node graph into plain data plus positions."""
 
-    __slots__ = ("pos", "budget", "problems", "keys", "seen", "flagged")
+    __slots__ = ("budget", "problems", "keys", "seen", "flagged")
 
     def __init__(self, problems: list[InputProblem], budget: list[int]) -> None:
-        self.pos: dict[Path, Pos] = {}
         #: [nodes left, alias-expanded nodes left], shared by the documents of one file.
         self.budget = budget
         self.problems = problems
@@ -182,35 +305,35 @@ class _Converter:
         #: Key nodes already reported (an aliased mapping is converted once per alias).
         self.flagged: set[int] = set()
 
-    def convert(self, node: Any, path: Path, kpos: tuple[int, int], depth: int, aliased: bool = False) -> Any:
+    @staticmethod
+    def packed(node: Any, kl: int = 0, kc: int = 0) -> int:
+        sm = node.start_mark
+        em = node.end_mark
+        return pack(kl, kc, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
+
+    def convert(self, node: Any, depth: int, aliased: bool = False) -> Any:
         budget = self.budget
         budget[0] -= 1
-        budget[2] -= len(path)
         if aliased:
             budget[1] -= 1
         if budget[0] < 0 or budget[1] < 0:
             raise _TooLarge
-        if budget[2] < 0:
-            raise _TooLarge(
-                f"the file has too many deeply nested YAML nodes (over {MAX_PATH_CELLS} "
-                "path elements in all); it was not read"
-            )
-        if not aliased and not isinstance(node, yaml.ScalarNode):
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node)
+        if not aliased:
             if id(node) in self.seen:
                 aliased = True
             else:
                 self.seen.add(id(node))
-        sm = node.start_mark
-        em = node.end_mark
-        self.pos[path] = (kpos[0], kpos[1], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)
-        if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node)
         if depth > MAX_DEPTH:
-            raise _TooDeep(sm.line + 1, sm.column + 1)
+            raise _TooDeep(node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.SequenceNode):
-            return [self.convert(child, path + (i,), (0, 0), depth + 1, aliased) for i, child in enumerate(node.value)]
+            out = PList()
+            out._p = [self.packed(child) for child in node.value]
+            out.extend(self.convert(child, depth + 1, aliased) for child in node.value)
+            return out
         if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path, depth, aliased)
+            return self.mapping(node, depth, aliased)
         return None  # pragma: no cover - libyaml has no other node kinds
 
     @staticmethod
@@ -265,8 +388,9 @@ class _Converter:
                 stack.extend(reversed(m.value if isinstance(m, yaml.SequenceNode) else [m]))
         return pairs
 
-    def mapping(self, node: Any, path: Path, depth: int, aliased: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def mapping(self, node: Any, depth: int, aliased: bool) -> dict[str, Any]:
+        out = PMap()
+        out._p = positions = {}
         merges: list[Any] = []
         for knode, vnode in node.value:
             if knode.tag == _MERGE:
@@ -282,27 +406,19 @@ class _Converter:
                     f"duplicate key {key!r}: the API server's strict decoding rejects it "
                     "(only the last value would be read)",
                 )
-            out[key] = self.convert(
-                vnode,
-                path + (key,),
-                (knode.start_mark.line + 1, knode.start_mark.column + 1),
-                depth + 1,
-                aliased,
-            )
+            out[key] = self.convert(vnode, depth + 1, aliased)
+            positions[key] = self.packed(vnode, knode.start_mark.line + 1, knode.start_mark.column + 1)
         if merges:
-            merged: dict[str, Any] = {}
+            merged = PMap()
+            merged._p = {}
             for knode, vnode in self.merge_pairs(merges):
                 key = self.key_text(knode)
                 if key is None or key in out or key in merged:
                     continue
-                merged[key] = self.convert(
-                    vnode,
-                    path + (key,),
-                    (knode.start_mark.line + 1, knode.start_mark.column + 1),
-                    depth + 1,
-                    True,
-                )
+                merged[key] = self.convert(vnode, depth + 1, True)
+                merged._p[key] = self.packed(vnode, knode.start_mark.line + 1, knode.start_mark.column + 1)
             merged.update(out)
+            merged._p.update(positions)
             out = merged
         return out
 
@@ -363,7 +479,6 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
     docs: list[Document] = []
     lines: list[int] = []
     nodes = MAX_NODES
-    cells = MAX_PATH_CELLS
     keys: dict[str, str] = {}
     problems: list[InputProblem] = []
     try:
@@ -375,10 +490,10 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                 break
             if et is not DocumentStartEvent:
                 continue
-            plist: list[tuple[Path, Pos]] = []
-            # stack entries: [container, path, plist index, pending key, key line, key col]
+            # stack entries: [container, pending key, key line, key col, parent, key in parent]
             stack: list[list[Any]] = []
             root: Any = None
+            root_pos = 0
             first = -1
             while True:
                 event = get()
@@ -391,7 +506,7 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                     if stack:
                         top = stack[-1]
                         c = top[0]
-                        if type(c) is dict and top[3] is None:
+                        if top[1] is None and type(c) is PMap:
                             raw = event.value
                             tag = event.tag
                             if (tag is None or tag == "!") and event.implicit[0] and (raw == "<<" or raw in _NULL_KEYS):
@@ -411,78 +526,75 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                                         sm.column + 1,
                                     )
                                 )
-                            top[3] = k
-                            top[4] = sm.line + 1
-                            top[5] = sm.column + 1
+                            top[1] = k
+                            # the key's half of the packed position (see pack())
+                            top[2] = (sm.line + 1) << 120 | (sm.column + 1) << 96
                             continue
                         em = event.end_mark
                         value = event.value
                         if event.tag is not None or not event.implicit[0] or (not value or value[0] in _RESOLVERS):
                             value = _scalar_value(event)
-                        cells -= len(top[1]) + 1
-                        if cells < 0:
-                            raise _Fallback  # the converter reports the limit precisely
-                        if type(c) is dict:
-                            k = top[3]
+                        packed = (sm.line + 1) << 72 | (sm.column + 1) << 48 | (em.line + 1) << 24 | em.column + 1
+                        if type(c) is PMap:
+                            k = top[1]
                             c[k] = value
-                            plist.append(
-                                (
-                                    top[1] + (k,),
-                                    (top[4], top[5], sm.line + 1, sm.column + 1, em.line + 1, em.column + 1),
-                                )
-                            )
-                            top[3] = None
+                            c._p[k] = top[2] | packed
+                            top[1] = None
                         else:
-                            plist.append(
-                                (top[1] + (len(c),), (0, 0, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1))
-                            )
+                            c._p.append(packed)
                             c.append(value)
                     else:
                         em = event.end_mark
                         root = _scalar_value(event)
-                        plist.append(((), (0, 0, sm.line + 1, sm.column + 1, em.line + 1, em.column + 1)))
+                        root_pos = (sm.line + 1) << 72 | (sm.column + 1) << 48 | (em.line + 1) << 24 | em.column + 1
                 elif et is MappingStartEvent or et is SequenceStartEvent:
                     nodes -= 1
                     sm = event.start_mark
                     if first < 0:
                         first = sm.line
-                    new: Any = {} if et is MappingStartEvent else []
+                    new: Any = PMap() if et is MappingStartEvent else PList()
+                    new._p = {} if et is MappingStartEvent else []
                     if stack:
                         top = stack[-1]
                         c = top[0]
-                        if type(c) is dict:
-                            k = top[3]
-                            if k is None:
+                        start = (sm.line + 1) << 72 | (sm.column + 1) << 48
+                        slot: str | int
+                        if type(c) is PMap:
+                            key = top[1]
+                            if key is None:
                                 raise _Fallback  # a collection used as a key
-                            c[k] = new
-                            path = top[1] + (k,)
-                            kl, kc = top[4], top[5]
-                            top[3] = None
+                            c[key] = new
+                            c._p[key] = top[2] | start
+                            top[1] = None
+                            slot = key
                         else:
-                            path = top[1] + (len(c),)
+                            slot = len(c)
                             c.append(new)
-                            kl = kc = 0
+                            c._p.append(start)
                         if len(stack) >= MAX_DEPTH:
                             raise _Fallback
+                        stack.append([new, None, 0, 0, c, slot])
                     else:
                         root = new
-                        path = ()
-                        kl = kc = 0
-                    cells -= len(path)
-                    stack.append([new, path, len(plist), None, 0, 0])
-                    plist.append((path, (kl, kc, sm.line + 1, sm.column + 1, 0, 0)))
+                        root_pos = (sm.line + 1) << 72 | (sm.column + 1) << 48
+                        stack.append([new, None, 0, 0, None, None])
                 elif et is MappingEndEvent or et is SequenceEndEvent:
                     top = stack.pop()
                     em = event.end_mark
-                    p, old = plist[top[2]]
-                    plist[top[2]] = (p, (old[0], old[1], old[2], old[3], em.line + 1, em.column + 1))
+                    # Fill in where the collection ends (its entry in the parent, or the root).
+                    parent = top[4]
+                    end = (em.line + 1) << 24 | em.column + 1
+                    if parent is None:
+                        root_pos |= end
+                    else:
+                        parent._p[top[5]] |= end
                 elif et is DocumentEndEvent:
                     break
                 elif et is AliasEvent:
                     raise _Fallback
-            if nodes < 0 or cells < 0:
+            if nodes < 0:
                 raise _Fallback  # the converter reports the limits precisely
-            doc = Document(path_name, index, root, dict(plist))
+            doc = Document(path_name, index, root, None, root=root_pos)
             if path_name == "<stdin>":
                 doc.origin = _helm_source(text, max(first, 0))
             docs.append(doc)
@@ -595,7 +707,7 @@ def parse_text(path: str, text: str) -> ParsedFile:
         result.documents.clear()
         result.doc_lines.clear()
         result.problems.clear()
-    budget = [MAX_NODES, MAX_ALIAS_NODES, MAX_PATH_CELLS]
+    budget = [MAX_NODES, MAX_ALIAS_NODES]
     loader = None
     index = 0
     try:
@@ -607,7 +719,7 @@ def parse_text(path: str, text: str) -> ParsedFile:
                 break
             conv = _Converter(result.problems, budget)
             try:
-                data = conv.convert(node, (), (0, 0), 0)
+                data = conv.convert(node, 0)
             except _TooDeep as e:
                 result.problems.append(
                     InputProblem(
@@ -619,7 +731,7 @@ def parse_text(path: str, text: str) -> ParsedFile:
                 )
                 index += 1
                 continue
-            result.documents.append(Document(path, index, data, conv.pos))
+            result.documents.append(Document(path, index, data, None, root=conv.packed(node)))
             if path == "<stdin>":
                 result.documents[-1].origin = _helm_source(text, node.start_mark.line)
             result.doc_lines.append(node.start_mark.line + 1)

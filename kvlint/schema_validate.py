@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
+from kvlint.parse import PList, PMap
+
 #: Errors reported per document at most.
 MAX_ERRORS = 50
 
@@ -50,8 +52,9 @@ class SchemaError:
 
 _NONE_TYPE = type(None)
 _PY_TYPES: dict[str, tuple[type, ...]] = {
-    "object": (dict,),
-    "array": (list,),
+    # Parsed documents use dict/list subclasses that carry positions.
+    "object": (dict, PMap),
+    "array": (list, PList),
     "string": (str,),
     "boolean": (bool,),
     "integer": (int,),
@@ -551,7 +554,7 @@ def _walk(node: _Node, value: Any, link: Any, errs: list[SchemaError]) -> None:
         _walk(r, value, link, errs)
     if node.enum is not None and not _enum_ok(node, value):
         _add(errs, _enum_error(node, value, _materialize(link)))
-    if t is dict:
+    if t is PMap or t is dict:
         props = node.props
         addl = node.addl
         if props is not None or addl is not None:
@@ -579,7 +582,7 @@ def _walk(node: _Node, value: Any, link: Any, errs: list[SchemaError]) -> None:
             for name in node.required:
                 if name not in value:
                     _add(errs, _required_error(name, _materialize(link)))
-    elif t is list:
+    elif t is PList or t is list:
         sub = node.items
         if sub is not None and not sub.any:
             for i, v in enumerate(value):
