@@ -688,20 +688,21 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
 #: Rules whose findings mean the API server / admission rejects the policy (as opposed to
 #: KV507-KV509, where it is stored without the offending field).
 REJECTING = frozenset(("KV501", "KV502", "KV503", "KV504", "KV505", "KV506", "KV515"))
-_ADMITTED: list[tuple[Context, list[K8sObject]]] = []
 
 
 def admitted(ctx: Context) -> list[K8sObject]:
-    """The policies in view that would exist in the cluster (computed once per run)."""
-    if _ADMITTED and _ADMITTED[0][0] is ctx:
-        return _ADMITTED[0][1]
+    """The policies in view that would exist in the cluster (computed once per run, in
+    phase 2, when the phase-1 findings that reject policies are known)."""
+    cached: list[K8sObject] | None = ctx.cluster.memo.get("admitted-policies")
+    if cached is not None:
+        return cached
     rejected = {
         id(p)
         for p in pm.policies(ctx.inv)
         if any(f.rule in REJECTING and f.severity == "error" for f in ctx.for_object(p))
     }
     out = [p for p in pm.policies(ctx.inv) if id(p) not in rejected]
-    _ADMITTED[:] = [(ctx, out)]
+    ctx.cluster.memo["admitted-policies"] = out
     return out
 
 
