@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from kvlint import policy as pm
 from kvlint.checks import objects, workload
+from kvlint.effective import describe_value
 from kvlint.inventory import K8sObject, Workload, as_dict, enumerate_dicts, get, path_str
 from kvlint.models import Finding, Location
 from kvlint.parse import Path
@@ -111,24 +112,6 @@ def quote_value(v: Any) -> str:
     return '"..."'
 
 
-def _kind_of(v: Any) -> str:
-    if isinstance(v, str):
-        return f"the string {v!r}"
-    if isinstance(v, bool):
-        return f"boolean {str(v).lower()}"
-    if isinstance(v, int):
-        return f"integer {v}"
-    if isinstance(v, float):
-        return f"number {v}"
-    if v is None:
-        return "null"
-    if isinstance(v, dict):
-        return "a mapping"
-    if isinstance(v, list):
-        return "a list"
-    return type(v).__name__
-
-
 def _selectors(obj: K8sObject) -> dict[str, Any] | None:
     sel = get(obj.data, "spec", "selectors")
     return sel if isinstance(sel, dict) else None
@@ -201,7 +184,7 @@ def policy_structure(ctx: Context, p: K8sObject) -> Iterator[Finding]:
             p,
             where,
             "MigrationPolicy has no spec: the CRD requires spec and spec.selectors, so the API "
-            "server rejects it" + (f" (spec is {_kind_of(spec)})" if "spec" in p.data else ""),
+            "server rejects it" + (f" (spec is {describe_value(spec)})" if "spec" in p.data else ""),
             fix="spec:\n  selectors:\n    virtualMachineInstanceSelector:\n      workload-type: db",
         )
         return
@@ -239,7 +222,7 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
             "KV502",
             p,
             ("spec", "selectors"),
-            f"spec.selectors is {_kind_of(selectors)}, not a mapping: the API server rejects the "
+            f"spec.selectors is {describe_value(selectors)}, not a mapping: the API server rejects the "
             "policy (selectors has the fields namespaceSelector and "
             "virtualMachineInstanceSelector)",
             fix="spec:\n  selectors:\n    virtualMachineInstanceSelector:\n      workload-type: db",
@@ -258,7 +241,7 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
                 "KV503",
                 p,
                 base,
-                f"spec.selectors.{key} is {_kind_of(sel)}: it must be a plain map of label key to "
+                f"spec.selectors.{key} is {describe_value(sel)}: it must be a plain map of label key to "
                 "string value (map[string]string), so the API server rejects the policy",
                 fix=f"spec:\n  selectors:\n    {key}:\n" + _yaml_map(parsed or {"workload-type": "db"}, 6),
             )
@@ -286,7 +269,7 @@ def _selectors_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Itera
                     "KV504",
                     p,
                     base + (lk,),
-                    f"label value of {lk!r} in spec.selectors.{key} is read as {_kind_of(lv)}, "
+                    f"label value of {lk!r} in spec.selectors.{key} is read as {describe_value(lv)}, "
                     "not a string (YAML 1.1 reads unquoted true/yes/on/numbers as non-strings): "
                     "the API server rejects the policy, since selector values must be strings",
                     fix=f"quote the value, exactly as the label is written on the "
@@ -544,7 +527,7 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
             "KV506",
             p,
             base,
-            f"spec.experimental is {_kind_of(exp)}, not a mapping: the API server rejects the policy",
+            f"spec.experimental is {describe_value(exp)}, not a mapping: the API server rejects the policy",
             fix="spec:\n  experimental:\n    compression: zstd",
         )
         return
@@ -562,7 +545,8 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
                     "KV506",
                     p,
                     path,
-                    f"spec.experimental.{key} is {_kind_of(value)}, not a mapping: the API server rejects the policy",
+                    f"spec.experimental.{key} is {describe_value(value)}, not a mapping: "
+                    "the API server rejects the policy",
                     fix=f"spec:\n  experimental:\n    {key}: {{}}",
                 )
                 continue
@@ -578,7 +562,7 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
                         "KV506",
                         p,
                         path + (sub,),
-                        f"spec.experimental.{key}.{sub} is {_kind_of(sub_value)}; it must be "
+                        f"spec.experimental.{key}.{sub} is {describe_value(sub_value)}; it must be "
                         f"{why}: the API server rejects the policy",
                         fix=f"write {sub} as {why}",
                     )
@@ -589,7 +573,8 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
                 "KV506",
                 p,
                 path,
-                f"spec.experimental.{key} is {_kind_of(value)}; it must be {why}: the API server rejects the policy",
+                f"spec.experimental.{key} is {describe_value(value)}; it must be {why}: "
+                "the API server rejects the policy",
                 fix=f"spec:\n  experimental:\n    {key}: {expected[0] if expected else ''}",
             )
 
@@ -617,7 +602,7 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 "KV506",
                 p,
                 path,
-                f"bandwidthPerMigration is {_kind_of(v)}, not a quantity: the API server rejects the policy",
+                f"bandwidthPerMigration is {describe_value(v)}, not a quantity: the API server rejects the policy",
                 fix="spec:\n  bandwidthPerMigration: 64Mi   # bytes per second; 0 = unlimited",
             )
         else:
@@ -639,7 +624,7 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 "KV506",
                 p,
                 path,
-                f"completionTimeoutPerGiB is {_kind_of(v) if not isinstance(v, str) else repr(v)}, "
+                f"completionTimeoutPerGiB is {describe_value(v) if not isinstance(v, str) else repr(v)}, "
                 "not an integer (seconds per GiB): the API server rejects the policy",
                 fix="spec:\n  completionTimeoutPerGiB: 150   # an unquoted integer; 0 disables the timeout",
             )
@@ -661,7 +646,7 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 "KV506",
                 p,
                 ("spec", key),
-                f"{key} is {repr(v) if isinstance(v, str) else _kind_of(v)}, not a boolean: the "
+                f"{key} is {repr(v) if isinstance(v, str) else describe_value(v)}, not a boolean: the "
                 "API server rejects the policy",
                 fix=f"spec:\n  {key}: true   # unquoted true or false",
             )
@@ -673,7 +658,7 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 "KV506",
                 p,
                 ("spec", "maxDowntimeMs"),
-                f"maxDowntimeMs is {repr(v) if isinstance(v, str) else _kind_of(v)}: the CRD "
+                f"maxDowntimeMs is {repr(v) if isinstance(v, str) else describe_value(v)}: the CRD "
                 f"accepts an integer from {lo} to {hi} (milliseconds), so the API server rejects "
                 "the policy",
                 fix="spec:\n  maxDowntimeMs: 900   # KubeVirt's default; 1..2000000",
