@@ -218,6 +218,15 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
         )
 
 
+def _migration_port_message(iface: object, what: str) -> str:
+    return (
+        f"interface {iface!r} forwards {what}. "
+        "OpenShift's documentation lists the migration ports as reserved for live migration, but KubeVirt only "
+        "keeps them from the guest for legacy VMIs (created before v0.46, migrating over TCP); "
+        "current VMIs migrate over unix sockets and are not affected"
+    )
+
+
 def _iter_ports(iface: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
     return enumerate_dicts(iface.get("ports"))
 
@@ -291,9 +300,20 @@ def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding
                     "KV207",
                     w.obj,
                     ppath + ("port",),
-                    f"interface {name!r} forwards port {number}, one of the libvirt migration "
-                    "ports 49152/49153. OpenShift's documentation lists them as reserved for live "
-                    "migration, but KubeVirt only keeps them from the guest for legacy VMIs "
-                    "(created before v0.46, migrating over TCP); current VMIs migrate over unix "
-                    "sockets and are not affected",
+                    _migration_port_message(name, f"port {number}, one of the libvirt migration ports 49152/49153"),
                 )
+        if binding == "masquerade":
+            for j, rng in enumerate_dicts(iface.get("portRanges")):
+                start, end = rng.get("start"), rng.get("end")
+                if not (isinstance(start, int) and isinstance(end, int)):
+                    continue  # malformed ranges: schema rules
+                hit = [p for p in MIGRATION_PORTS if start <= p <= end]
+                if hit:
+                    yield ctx.finding(
+                        "KV207",
+                        w.obj,
+                        base + ("portRanges", j),
+                        _migration_port_message(
+                            name, f"the port range {start}-{end} (covering {', '.join(map(str, hit))})"
+                        ),
+                    )

@@ -309,7 +309,7 @@ def persistent_reservation(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "migration before KubeVirt v1.9",
                 blocks=True,
             )
-        elif get(w.obj.data, "spec", "updateVolumesStrategy") == "Migration":
+        elif get(w.obj.data, *_vm_spec_path(w), "updateVolumesStrategy") == "Migration":
             yield ctx.finding(
                 "KV109",
                 w.obj,
@@ -319,6 +319,11 @@ def persistent_reservation(ctx: Context, w: Workload) -> Iterator[Finding]:
                 severity="warning",
                 fix="drop lun.reservation before migrating volumes, or migrate the storage offline",
             )
+
+
+def _vm_spec_path(w: Workload) -> tuple[str, ...]:
+    """Where the VirtualMachine spec sits (a pool wraps it in virtualMachineTemplate)."""
+    return ("spec", "virtualMachineTemplate", "spec") if w.obj.kind == "VirtualMachinePool" else ("spec",)
 
 
 @workload("KV110")
