@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from kvlint import __version__, source
 from kvlint.parse import Document, ParsedFile
 
-FORMAT = 5
+FORMAT = 6
 FULL_KINDS = frozenset(
     (
         "PersistentVolumeClaim",
@@ -51,7 +51,7 @@ def cache_dir() -> str:
 
 
 def _slim(pf: ParsedFile) -> ParsedFile:
-    from kvlint.inventory import is_workload_doc
+    from kvlint.inventory import is_workload_doc, stub_document
     from kvlint.kustomize import is_kustomization
 
     if is_kustomization(pf.path):
@@ -62,19 +62,9 @@ def _slim(pf: ParsedFile) -> ParsedFile:
         if not isinstance(data, dict):
             continue
         if is_workload_doc(data):
-            # Context workloads are never checked: only their identity is read (a migration
-            # object may name one).
-            meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
-            assert isinstance(meta, dict)
-            ident = {k: meta[k] for k in ("name", "namespace") if k in meta}
-            docs.append(
-                Document(
-                    d.path,
-                    d.index,
-                    {"apiVersion": data.get("apiVersion"), "kind": data.get("kind"), "metadata": ident},
-                    {},
-                )
-            )
+            # Context workloads are never checked; what other objects read of them is kept:
+            # identity (a migration object may name one) and labels (policies match them).
+            docs.append(stub_document(d))
             continue
         kind = data.get("kind")
         if kind in FULL_KINDS or (isinstance(kind, str) and kind.endswith("List")):

@@ -125,3 +125,23 @@ def test_piped_input_names_the_rendered_source(monkeypatch) -> None:  # type: ig
     assert "rendered from chart/templates/vm.yaml" in msgs[0]
     assert "rendered from base/vmi.yaml" in msgs[1]
     assert {f.location.file for f in res.findings} == {"<stdin>"}
+
+
+def test_policy_matches_context_vms_by_their_labels(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # A changed MigrationPolicy is matched against the VMs of the rest of the repository,
+    # read from the context cache: their labels must survive the cache.
+    monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
+    repo = tmp_path / "repo"
+    write(repo, "vms/vm.yaml", VM.format(ns=", namespace: apps").replace(
+        "spec:\n  template:\n", "spec:\n  template:\n    metadata:\n      labels: {tier: db}\n"
+    ))
+    policy = "apiVersion: migrations.kubevirt.io/v1alpha1\nkind: MigrationPolicy\nmetadata: {{name: p}}\nspec:\n  selectors:\n    virtualMachineInstanceSelector: {{tier: {tier}}}\n"
+    write(repo, "policies/p.yaml", policy.format(tier="db"))
+    git(repo, "init", "-q")
+    target = [str(repo / "policies/p.yaml")]
+    for _ in range(2):  # cold, then from the cache
+        res = lint_paths(target, Config(), options=Options(context=[str(repo)]))
+        assert "KV512" not in {f.rule for f in res.findings}
+    (repo / "policies/p.yaml").write_text(policy.format(tier="web"))
+    res = lint_paths(target, Config(), options=Options(context=[str(repo)]))
+    assert "KV512" in {f.rule for f in res.findings}
