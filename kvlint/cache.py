@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from kvlint import __version__, source
 from kvlint.parse import Document, ParsedFile
 
-FORMAT = 6
+FORMAT = 7
 FULL_KINDS = frozenset(
     (
         "PersistentVolumeClaim",
@@ -64,7 +64,9 @@ def _slim(pf: ParsedFile) -> ParsedFile:
         if is_workload_doc(data):
             # Context workloads are never checked; what other objects read of them is kept:
             # identity (a migration object may name one) and labels (policies match them).
-            docs.append(stub_document(d))
+            stub = stub_document(d)
+            stub.explicit = {}  # no finding is ever placed on a context object
+            docs.append(stub)
             continue
         kind = data.get("kind")
         if kind in FULL_KINDS or (isinstance(kind, str) and kind.endswith("List")):
