@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from kvlint import source
 from kvlint.config import Config
@@ -34,7 +34,6 @@ class Options:
     baseline: str | None = None
     #: Use the cache of parsed context files.
     cache: bool = True
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 def read_error(display: str, message: str) -> Finding:
