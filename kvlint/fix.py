@@ -1015,7 +1015,7 @@ def split_documents(text: str, lines: Sequence[str]) -> list[Chunk] | None:
         if s_explicit and marker:
             body_start = s_line + 1
         body_end = end
-        e_line, _, e_explicit = ends[k]
+        _, _, e_explicit = ends[k]
         if e_explicit:
             for i in range(end - 1, body_start - 1, -1):
                 if _BARE_END.match(lines[i].rstrip("\r\n")):

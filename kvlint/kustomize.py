@@ -14,7 +14,6 @@ For the fully rendered result, pipe ``kustomize build overlays/prod | kvlint lin
 
 from __future__ import annotations
 
-import os
 import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -92,7 +91,3 @@ def analyse(files: Sequence[ParsedFile], all_paths: Sequence[str]) -> KustomizeI
         if len(namespaces) == 1:
             info.namespaces[f] = next(iter(namespaces))
     return info
-
-
-def display_dir(path: str) -> str:
-    return posixpath.dirname(path.replace(os.sep, "/"))

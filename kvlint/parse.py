@@ -490,7 +490,7 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                 break
             if et is not DocumentStartEvent:
                 continue
-            # stack entries: [container, pending key, key line, key col, parent, key in parent]
+            # stack entries: [container, pending key, packed key position, parent, slot in parent]
             stack: list[list[Any]] = []
             root: Any = None
             root_pos = 0
@@ -573,21 +573,21 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                             c._p.append(start)
                         if len(stack) >= MAX_DEPTH:
                             raise _Fallback
-                        stack.append([new, None, 0, 0, c, slot])
+                        stack.append([new, None, 0, c, slot])
                     else:
                         root = new
                         root_pos = (sm.line + 1) << 72 | (sm.column + 1) << 48
-                        stack.append([new, None, 0, 0, None, None])
+                        stack.append([new, None, 0, None, None])
                 elif et is MappingEndEvent or et is SequenceEndEvent:
                     top = stack.pop()
                     em = event.end_mark
                     # Fill in where the collection ends (its entry in the parent, or the root).
-                    parent = top[4]
+                    parent = top[3]
                     end = (em.line + 1) << 24 | em.column + 1
                     if parent is None:
                         root_pos |= end
                     else:
-                        parent._p[top[5]] |= end
+                        parent._p[top[4]] |= end
                 elif et is DocumentEndEvent:
                     break
                 elif et is AliasEvent:

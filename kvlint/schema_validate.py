@@ -317,10 +317,6 @@ def compiled(api_version: str, kind: str) -> _Node | None:
     return root
 
 
-def has_schema(api_version: str, kind: str) -> bool:
-    return f"{api_version}/{kind}" in index()["schemas"]
-
-
 def node_at(root: _Node, path: Path) -> _Node | None:
     """The node that validates the data at ``path``, if the schema declares it."""
     cur: _Node | None = root

@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 PROBLEM_RULES = {"type": "KV404", "quantity": "KV405", "negative": "KV406", "range": "KV407"}
 NAD_KIND = "NetworkAttachmentDefinition"
 NAD_GROUP = "k8s.cni.cncf.io"
-DOWNTIME_GATES = ("MigrationStallDetection", "MigrationDowntimeTuning")
 STRICT = (
     "kubectl apply rejects the object (strict field validation is its default); with "
     "validation off the API server silently drops the field"
@@ -45,10 +44,6 @@ JSONPATCH_FIX = (
 def _v(ctx: Context) -> str:
     major, minor = ctx.cluster.version
     return f"v{major}.{minor}"
-
-
-def _hco(obj: K8sObject) -> bool:
-    return obj.kind == "HyperConverged"
 
 
 def _known(ctx: Context, hco: bool) -> list[str]:
