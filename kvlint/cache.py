@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from kvlint import __version__, source
 from kvlint.parse import Document, ParsedFile
 
-FORMAT = 7
+FORMAT = 8
 FULL_KINDS = frozenset(
     (
         "PersistentVolumeClaim",

@@ -247,6 +247,8 @@ def lint(
         outputs[0] = (outputs[0][0], output)
 
     config, opts = build_run(paths, **shared)
+    # Workloads can be dropped after their checks, unless SARIF fixes need them afterwards.
+    opts.stream = not any(fmt == "sarif" for fmt, _ in outputs)
     if fail_on:
         config.fail_on = fail_on
     if no_inline_suppressions:

@@ -64,6 +64,7 @@ add to both numbers, and their sizes are not knowable offline; the budget says s
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -124,6 +125,12 @@ def parse_quantity(value: Any) -> Fraction | None:
         return Fraction(value)
     if not isinstance(value, str):
         return None
+    return _parse_quantity_text(value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_quantity_text(value: str) -> Fraction | None:
+    # The same few quantities ("8Gi", "64Mi") recur on every VM of a tree.
     if len(value) > _QTY_MAX_LEN:
         return None  # no real quantity is this long; Python's big numbers would be slow
     m = _QTY.match(value)
@@ -711,24 +718,38 @@ def block_migration_volumes(w: Workload) -> list[str]:
     return [f"{name} ({source})" for _, name, source in local(w)]
 
 
-def time_budget(inv: Inventory, w: Workload, settings: dict[str, Setting]) -> TimeBudget:
+#: Outcomes where a migration does not simply fit its completion time (KV417 reports them).
+NOT_FITTING = frozenset(("abort", "pause", "pause-abort", "post-copy"))
+
+
+def time_budget(inv: Inventory, w: Workload, settings: dict[str, Setting], full: bool = True) -> TimeBudget:
+    """The time budget of one workload; with ``full=False`` the VFIO devices and the
+    block-migrated volumes (and their note) are only filled in when the migration does not
+    fit (what rule KV417 reports), which saves their cost on every other workload."""
     b = TimeBudget()
-    b.vfio = vfio_devices(w)
-    b.block_migration = block_migration_volumes(w)
-    if b.block_migration:
-        b.notes.append(
-            "block migration also copies the local disk files of "
-            + ", ".join(b.block_migration)
-            + "; their sizes are not knowable offline, so both the budget and the transfer "
-            "are larger than computed here"
-        )
+    _budget(inv, w, settings, b)
+    if full or b.outcome in NOT_FITTING:
+        b.vfio = vfio_devices(w)
+        b.block_migration = block_migration_volumes(w)
+        if b.block_migration:
+            b.notes.insert(
+                0,
+                "block migration also copies the local disk files of "
+                + ", ".join(b.block_migration)
+                + "; their sizes are not knowable offline, so both the budget and the transfer "
+                "are larger than computed here",
+            )
+    return b
+
+
+def _budget(inv: Inventory, w: Workload, settings: dict[str, Setting], b: TimeBudget) -> None:
     mem = memory_of(inv, w)
     if mem is None:
         b.notes.append(
             "memory unknown: neither spec.domain.memory.guest nor "
             "spec.domain.resources.requests.memory is set (or the instancetype is not in view)"
         )
-        return b
+        return
     value, obj, path = mem
     b.memory = value
     b.memory_path = path if obj is w.obj else ()
@@ -736,58 +757,59 @@ def time_budget(inv: Inventory, w: Workload, settings: dict[str, Setting]) -> Ti
     q = parse_quantity(value)
     if q is None or q <= 0:
         b.notes.append(f"memory {value!r} is not a positive Kubernetes quantity")
-        return b
+        return
     b.memory_bytes = quantity_bytes(q)
     b.gb_count = giga_count(q)
     per_gib = settings["completionTimeoutPerGiB"].value
     bw = settings["bandwidthPerMigration"].value
     b.bandwidth = bw
     if not isinstance(per_gib, int) or isinstance(per_gib, bool):
-        return b
+        return
     b.completion_timeout_per_gib = per_gib
     b.acceptable_seconds = per_gib * b.gb_count
     bq = parse_quantity(bw) if bw is not None else Fraction(0)
     if bq is None:
-        return b
+        return
     b.bandwidth_mib = mebibytes_per_second(bq)
     if b.bandwidth_mib:
         b.pass_seconds = Fraction(b.memory_bytes, b.bandwidth_mib * MIB)
     b.notes.append("one pass is a lower bound: a running guest dirties memory, so pre-copy needs more than one pass")
     if per_gib == 0:
         b.outcome = "disabled"
-        return b
+        return
     if per_gib < 0:
-        return b
+        return
     if not b.bandwidth_mib or b.pass_seconds is None:
         b.outcome = "unlimited"
-        return b
+        return
     acceptable = b.acceptable_seconds
     if b.pass_seconds <= acceptable:
         b.outcome = "fits"
-        return b
+        return
     disruption = settings["allowWorkloadDisruption"].value is True
     post_copy = settings["allowPostCopy"].value is True
     if not disruption:
         b.outcome = "abort"
-    elif post_copy and not b.vfio:
+        return
+    b.vfio = vfio_devices(w)
+    if post_copy and not b.vfio:
         b.outcome = "post-copy"
     elif b.pass_seconds <= 2 * acceptable:
         b.outcome = "pause"
     else:
         b.outcome = "pause-abort"
-    return b
 
 
-def effective(inv: Inventory, cluster: Cluster, w: Workload) -> Effective:
+def effective(inv: Inventory, cluster: Cluster, w: Workload, full: bool = True) -> Effective:
     """The effective migration settings of one workload, and its time budget."""
     cached = cluster.memo.get("cluster_settings")
     if cached is None:
         cached = cluster.memo["cluster_settings"] = cluster_settings(inv, cluster)
     settings, notes = dict(cached[0]), list(cached[1])
-    pm = cluster.memo.get(("policy", id(w)))
+    pm = w.memo.get("policy")
     if pm is None:
-        pm = cluster.memo[("policy", id(w))] = match(inv, w)
+        pm = w.memo["policy"] = match(inv, w)
     if pm.winner is not None:
         settings = apply_policy(settings, pm.winner.policy, cluster.version, notes)
-    budget = time_budget(inv, w, settings)
+    budget = time_budget(inv, w, settings, full)
     return Effective(settings, pm, budget, notes)

@@ -63,15 +63,18 @@ class Context:
         return f
 
     def for_object(self, obj: K8sObject) -> list[Finding]:
-        """Findings of earlier phases on this object (indexed once per phase)."""
-        if self._index_size != len(self.findings):
-            index: dict[tuple[str, str, str | None, str], list[Finding]] = {}
-            for f in self.findings:
+        """Findings of earlier phases on this object (``findings`` only grows: the index
+        takes in what was added since the last call)."""
+        n = len(self.findings)
+        if self._index_size != n:
+            if self._index_size < 0 or self._index_size > n:
+                self._index, self._index_size = {}, 0
+            index = self._index
+            for f in self.findings[self._index_size :]:
                 if f.object is not None:
                     o = f.object
                     index.setdefault((f.location.file, o.kind, o.namespace, o.name), []).append(f)
-            self._index = index
-            self._index_size = len(self.findings)
+            self._index_size = n
         return self._index.get((obj.file, obj.kind, obj.namespace, obj.name), [])
 
 
@@ -148,14 +151,22 @@ class Run:
         self.ctx = Context(self.inv, self.cluster, config, self.rules, Resolver(self.inv, config))
         self.registry = checks.load_all()
         self.disabled = {rid for rid, level in config.rules.items() if level == "off"}
+        self.held: list[Finding] = []
 
-    def phase(self, phase: int) -> list[Finding]:
+    def phase(self, phase: int, late: bool | None = None) -> list[Finding]:
         """Run the checks of one phase over this run's own objects; return what they found
-        (also added to the context, where later phases see it)."""
+        (also added to the context, where later phases see it).
+
+        ``late`` splits phase 1 for a run whose workloads are checked by
+        ``check_workloads``: False runs every check but the late object checks and the
+        inventory checks, True runs only those (see ``kvlint.checks``).
+        """
         inv, ctx = self.inv, self.ctx
         produced: list[Finding] = []
         for chk in self.registry:
             if chk.phase != phase or all(r in self.disabled for r in chk.rules):
+                continue
+            if late is not None and late != (chk.late or chk.scope == "inventory"):
                 continue
             if chk.scope == "workload":
                 for w in inv.workloads:
@@ -166,11 +177,49 @@ class Run:
                     for obj in inv.kind(kind):
                         if not obj.context_only:
                             produced.extend(_safe(ctx, chk.fn, obj, obj))
+            elif chk.scope == "each":
+                for obj in inv.objects:
+                    if not obj.context_only:
+                        produced.extend(_safe(ctx, chk.fn, obj, obj))
             else:
                 produced.extend(_safe(ctx, chk.fn, None))
         produced = apply_levels(produced, self.config)
         ctx.findings.extend(produced)
         return produced
+
+    def check_workloads(self, objects: Sequence[K8sObject]) -> None:
+        """Check some workload objects on their own (phases 1 and 2), then take them out of
+        the inventory again: the caller adds their stubs.
+
+        Used by a run that streams its workloads (``phase(1, late=False)`` first, and
+        ``phase(1, late=True)``, ``phase(2)`` and ``flush()`` after the last of them). Their
+        phase-2 findings are held back until ``flush()``, as ``phase(2)`` would.
+        """
+        inv, ctx = self.inv, self.ctx
+        first = len(inv.workloads)
+        for obj in objects:
+            inv.add(obj)
+        mine = inv.workloads[first:]
+        for phase in (1, 2):
+            produced: list[Finding] = []
+            for chk in self.registry:
+                if chk.phase != phase or all(r in self.disabled for r in chk.rules):
+                    continue
+                if chk.scope == "workload":
+                    for w in mine:
+                        produced.extend(_safe(ctx, chk.fn, w.obj, w))
+                elif chk.scope == "each":
+                    for obj in objects:
+                        produced.extend(_safe(ctx, chk.fn, obj, obj))
+            produced = apply_levels(produced, self.config)
+            (ctx.findings if phase == 1 else self.held).extend(produced)
+        for obj in reversed(objects):
+            inv.pop(obj)
+
+    def flush(self) -> None:
+        """Add the held-back phase-2 findings of ``check_workloads``."""
+        self.ctx.findings.extend(self.held)
+        self.held = []
 
     def finish(
         self,

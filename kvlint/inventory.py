@@ -182,6 +182,8 @@ class Workload:
     #: The VMI spec and template metadata (read once; the data never changes).
     spec: dict[str, Any] = field(init=False)
     template_meta: dict[str, Any] = field(init=False)
+    #: Values derived for this workload during a run (its MigrationPolicy match).
+    memo: dict[str, Any] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.spec = as_dict(get(self.obj.data, *self.spec_path))
@@ -243,7 +245,7 @@ class Cluster:
     mediated_devices: Setting
     cpu_model: Setting
     architecture: Setting
-    #: Per-run memo of derived values (cluster-wide migration settings, policy matches).
+    #: Per-run memo of derived values (cluster-wide migration settings, admitted policies).
     memo: dict[Any, Any] = field(default_factory=dict)
 
 
@@ -268,11 +270,29 @@ class Inventory:
         hits = self.by_key.get((kind, ns, name))
         if not hits:
             return None
-        # Prefer an object from the linted files over one from context/cluster state.
+        # Prefer an object from the linted files (in full, or the stub of one checked
+        # elsewhere) over one from context/cluster state.
         for h in hits:
-            if not h.context_only:
+            if not h.context_only or h.stub:
                 return h
         return hits[0]
+
+    def pop(self, obj: K8sObject) -> None:
+        """Take back the object added last (a workload checked on its own, see
+        ``engine.Run.check_workloads``)."""
+        assert self.objects and self.objects[-1] is obj
+        self.objects.pop()
+        key = (obj.kind, "" if obj.kind in CLUSTER_SCOPED else obj.ns, obj.name)
+        same = self.by_key[key]
+        same.pop()
+        if not same:
+            del self.by_key[key]
+        kind = self.by_kind[obj.kind]
+        kind.pop()
+        if not kind:
+            del self.by_kind[obj.kind]
+        if self.workloads and self.workloads[-1].obj is obj:
+            self.workloads.pop()
 
     def kind(self, kind: str) -> list[K8sObject]:
         return self.by_kind.get(kind, [])
@@ -315,6 +335,12 @@ def _objects_from(
         context_only or stub,
         stub,
     )
+
+
+def objects_of(doc: Document, namespaces: dict[str, str] | None = None, stub: bool = False) -> list[K8sObject]:
+    """The objects of one linted document (or of its stub)."""
+    ns = namespaces.get(doc.path) if namespaces else None
+    return list(_objects_from(doc, doc.data, (), stub, ns, stub=stub))
 
 
 def build(
@@ -365,7 +391,8 @@ def _slim_meta(meta: Any) -> dict[str, Any]:
 
 def stub_document(doc: Document) -> Document:
     """A slim copy of a workload document: identity, labels and kvlint annotations of the
-    object and of its VMI template, with the positions of what it keeps."""
+    object and of its VMI template, and its VFIO devices, with the positions of the
+    identity and the annotations."""
     data = doc.data
     assert isinstance(data, dict)
     out: dict[str, Any] = {
@@ -381,6 +408,27 @@ def stub_document(doc: Document) -> Document:
             for k in meta_path[:-1]:
                 cur = cur.setdefault(k, {})
             cur[meta_path[-1]] = _slim_meta(tmeta)
+    # The VFIO devices (host devices, GPUs, SR-IOV interfaces) of the VMI spec: a
+    # HyperConverged or KubeVirt CR that enables post-copy names the VMs that have them.
+    spec_path, _, _ = WORKLOAD_PATHS[str(data.get("kind"))]
+    devices = as_dict(get(data, *spec_path, "domain", "devices"))
+    vfio: dict[str, Any] = {}
+    for key in ("hostDevices", "gpus"):
+        kept = [{"name": d.get("name")} for _, d in enumerate_dicts(devices.get(key))]
+        if kept:
+            vfio[key] = kept
+    sriov: list[dict[str, Any]] = [
+        {"name": d.get("name"), "sriov": {}}
+        for _, d in enumerate_dicts(devices.get("interfaces"))
+        if d.get("sriov") is not None
+    ]
+    if sriov:
+        vfio["interfaces"] = sriov
+    if vfio:
+        cur = out
+        for k in spec_path:
+            cur = cur.setdefault(k, {})
+        cur.setdefault("domain", {})["devices"] = vfio
     wanted: list[Path] = [(), ("metadata",), ("metadata", "name"), ("metadata", "annotations")]
     wanted += [("metadata", "annotations", k) for k in as_dict(out["metadata"].get("annotations"))]
     pos = {p: hit for p in wanted if (hit := doc.exact(p)) is not None}

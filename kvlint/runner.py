@@ -34,6 +34,9 @@ class Options:
     baseline: str | None = None
     #: Use the cache of parsed context files.
     cache: bool = True
+    #: In a single process, check workloads file by file and keep only their stubs
+    #: (``kvlint.stream``): the Result's inventory then holds stubs of the workloads.
+    stream: bool = False
 
 
 def read_error(display: str, message: str) -> Finding:
@@ -226,6 +229,16 @@ def lint_paths(
             baseline,
             opts.baseline,
         )
+
+    if opts.stream and not state_problems:
+        from kvlint.stream import Restart, lint_streaming
+
+        try:
+            return lint_streaming(
+                files, config, opts.max_size, context_files, extra_context, errors, baseline, opts.baseline
+            )
+        except Restart:
+            pass  # a file set aside as workloads only was not: lint with everything held
 
     parsed, perrors = parse_sources(files, opts.max_size, 1)
     errors += perrors

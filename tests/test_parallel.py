@@ -13,12 +13,17 @@ from kvlint.runner import PARALLEL_MIN_FILES, Options, lint_paths
 from tests.conftest import ROOT, shared_or_skip
 
 
+def _render(paths: list[str], config: Config | None, options: Options) -> str:
+    res = lint_paths(paths, config or Config(), options=options)
+    return report.render("json", res) + report.render("text", res)
+
+
 def both(paths: list[str], config: Config | None = None) -> tuple[str, str]:
-    one = lint_paths(paths, config or Config(), options=Options(jobs=1))
-    two = lint_paths(paths, config or Config(), options=Options(jobs=2))
-    return report.render("json", one) + report.render("text", one), report.render("json", two) + report.render(
-        "text", two
-    )
+    """The output of a single process holding everything, and of a parallel run; a
+    streaming single-process run (workloads checked file by file) must match the first."""
+    serial = _render(paths, config, Options(jobs=1))
+    assert _render(paths, config, Options(jobs=1, stream=True)) == serial
+    return serial, _render(paths, config, Options(jobs=2))
 
 
 def test_corpus_same_findings_in_parallel() -> None:
@@ -57,3 +62,76 @@ def test_parallel_respects_config(tmp_path: Path, platform: str) -> None:
     cfg = Config(platform=platform, rules={"KV108": "off", "KV101": "warning"})
     serial, parallel = both([str(tmp_path)], cfg)
     assert serial == parallel
+
+
+def _vm(name: str, extra_devices: str = "", volumes: str = "") -> str:
+    return (
+        "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\n"
+        f"metadata:\n  name: {name}\n  namespace: apps\n  labels: {{app: {name}}}\n"
+        "spec:\n  runStrategy: Always\n  template:\n    metadata:\n      labels: {app: web}\n"
+        "    spec:\n      domain:\n        memory: {guest: 2Gi}\n"
+        f"        devices:\n          interfaces:\n          - {{name: default, masquerade: {{}}}}\n{extra_devices}"
+        "      networks:\n      - {name: default, pod: {}}\n" + volumes
+    )
+
+
+def _many_vms(root: Path) -> None:
+    (root / "apps").mkdir(parents=True)
+    for i in range(PARALLEL_MIN_FILES):
+        (root / "apps" / f"vm-{i:03}.yaml").write_text(_vm(f"vm-{i:03}"))
+
+
+def test_post_copy_names_vfio_vms_in_every_mode(tmp_path: Path) -> None:
+    # KV410 on a CR that enables post-copy lists the linted VMs with VFIO devices: a
+    # parallel or streaming run only has stubs of them when it checks the CR.
+    _many_vms(tmp_path)
+    (tmp_path / "apps" / "vm-gpu.yaml").write_text(
+        _vm("vm-gpu", "          gpus:\n          - {name: gpu1, deviceName: nvidia.com/A10}\n")
+    )
+    (tmp_path / "hco.yaml").write_text(
+        "apiVersion: hco.kubevirt.io/v1beta1\nkind: HyperConverged\n"
+        "metadata: {name: kubevirt-hyperconverged, namespace: openshift-cnv}\n"
+        "spec:\n  liveMigrationConfig:\n    allowPostCopy: true\n"
+    )
+    serial, parallel = both([str(tmp_path)])
+    assert "KV410" in serial and "apps/vm-gpu (GPU gpu1)" in serial
+    assert serial == parallel
+
+
+def test_stream_starts_over_when_a_workload_file_holds_another_object(tmp_path: Path) -> None:
+    # The second document is written as JSON (no top-level 'kind:' line): the file looks like
+    # workloads only, but it holds the claim the VM uses.
+    _many_vms(tmp_path)
+    vol = "      volumes:\n      - {name: data, persistentVolumeClaim: {claimName: data}}\n"
+    (tmp_path / "apps" / "vm-data.yaml").write_text(
+        _vm("vm-data", "          disks:\n          - {name: data, disk: {bus: virtio}}\n", vol)
+        + '---\n{"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": {"name": "data", '
+        '"namespace": "apps"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": '
+        '{"storage": "1Gi"}}}}\n'
+    )
+    from kvlint.stream import workloads_only
+
+    assert workloads_only((tmp_path / "apps" / "vm-data.yaml").read_text())  # set aside, then found out
+    serial, parallel = both([str(tmp_path)])
+    assert "vm-data.yaml:23:22: error KV101" in serial
+    assert serial == parallel
+
+
+def test_stream_keeps_only_stubs_of_workloads(tmp_path: Path) -> None:
+    _many_vms(tmp_path)
+    res = lint_paths([str(tmp_path)], Config(), options=Options(jobs=1, stream=True))
+    assert res.inventory is not None
+    workloads = res.inventory.workloads
+    assert len(workloads) == PARALLEL_MIN_FILES
+    assert all(w.obj.stub for w in workloads)
+    assert res.objects == PARALLEL_MIN_FILES
+
+
+def test_workloads_only_reads_top_level_kind_lines() -> None:
+    from kvlint.stream import workloads_only
+
+    assert workloads_only("apiVersion: kubevirt.io/v1\nkind: VirtualMachine\n")
+    assert workloads_only("kind: 'VirtualMachine' # a comment\n---\nkind: \"VirtualMachineInstance\"\n")
+    assert not workloads_only("kind: VirtualMachine\n---\nkind: PersistentVolumeClaim\n")
+    assert not workloads_only("spec:\n  kind: VirtualMachine\n")  # not at the top level
+    assert not workloads_only("")

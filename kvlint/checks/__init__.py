@@ -5,10 +5,17 @@ registered with the rule ids they may report, and with what they run over:
 
 * ``workload``: once per VM / VMI / pool / replica set (``fn(ctx, workload)``),
 * ``object``: once per object of the given kinds (``fn(ctx, obj)``),
+* ``each``: once per linted object of any kind (``fn(ctx, obj)``),
 * ``inventory``: once per run (``fn(ctx)``).
 
 Phase 2 checks run after phase 1 and see its findings (``ctx.findings``), after rule
 levels from the configuration were applied.
+
+Workloads may be checked one file at a time (``engine.Run.check_workloads``), before the
+other objects' phase-1 checks that read workloads (``late=True``: they see slim stubs of
+the workloads then). So a workload check may read the findings of the workload itself and
+of the objects' phase-1 checks that are not ``late``, nothing else; an ``object`` check
+that reads workloads (``ctx.inv.workloads``, a lookup of a VM or VMI) must be ``late``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,8 @@ class Check:
     scope: str
     kinds: tuple[str, ...] = ()
     phase: int = 1
+    #: An object check that reads workloads (see above).
+    late: bool = False
 
 
 REGISTRY: list[Check] = []
@@ -43,9 +52,17 @@ def workload(*rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
     return deco
 
 
-def objects(kinds: Iterable[str], *rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
+def objects(kinds: Iterable[str], *rules: str, phase: int = 1, late: bool = False) -> Callable[[CheckFn], CheckFn]:
     def deco(fn: CheckFn) -> CheckFn:
-        REGISTRY.append(Check(fn, rules, "object", tuple(kinds), phase=phase))
+        REGISTRY.append(Check(fn, rules, "object", tuple(kinds), phase=phase, late=late))
+        return fn
+
+    return deco
+
+
+def each(*rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
+    def deco(fn: CheckFn) -> CheckFn:
+        REGISTRY.append(Check(fn, rules, "each", phase=phase))
         return fn
 
     return deco

@@ -178,12 +178,12 @@ def _loc(s: Setting, label: str) -> list[Location]:
 def _vfio_in_view(ctx: Context) -> list[str]:
     out = []
     for w in ctx.inv.workloads:
-        if w.obj.context_only:
-            continue
+        if w.obj.context_only and not w.obj.stub:
+            continue  # stubs of linted workloads keep their VFIO devices
         devices = eff.vfio_devices(w)
         if not devices:
             continue
-        e = eff.effective(ctx.inv, ctx.cluster, w)
+        e = eff.effective(ctx.inv, ctx.cluster, w, full=False)
         if e.value("allowPostCopy") is True:
             out.append(f"{w.obj.display()} ({', '.join(devices)})")
     return out
@@ -366,7 +366,7 @@ CLUSTER_RULES = (
 )
 
 
-@objects(("HyperConverged",), *CLUSTER_RULES)
+@objects(("HyperConverged",), *CLUSTER_RULES, late=True)
 def hyperconverged(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     if obj.group != "hco.kubevirt.io":
         return
@@ -406,7 +406,7 @@ def hyperconverged(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     yield from _network(ctx, obj, settings["network"])
 
 
-@objects(("KubeVirt",), *CLUSTER_RULES, "KV408", "KV413")
+@objects(("KubeVirt",), *CLUSTER_RULES, "KV408", "KV413", late=True)
 def kubevirt_cr(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     if obj.group != "kubevirt.io":
         return
@@ -500,7 +500,7 @@ def _downtime_gate(ctx: Context, obj: K8sObject, path: Path) -> Iterator[Finding
 
 @workload("KV417")
 def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
-    e = eff.effective(ctx.inv, ctx.cluster, w)
+    e = eff.effective(ctx.inv, ctx.cluster, w, full=False)
     b = e.budget
     if b.outcome not in ("abort", "pause", "pause-abort", "post-copy"):
         return

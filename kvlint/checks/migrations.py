@@ -100,7 +100,7 @@ def _describe(found: list[Finding]) -> str:
 # --------------------------------------------------------------------------- phase 1
 
 
-@objects(("VirtualMachineInstanceMigration",), "KV601", "KV602", "KV604", "KV605", "KV606", "KV607")
+@objects(("VirtualMachineInstanceMigration",), "KV601", "KV602", "KV604", "KV605", "KV606", "KV607", late=True)
 def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     if not _is_vmim(obj):
         return

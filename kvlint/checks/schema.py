@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kvlint import schema_validate as sv
-from kvlint.checks import inventory
+from kvlint.checks import each
 from kvlint.inventory import K8sObject, get
 from kvlint.models import Finding
 
@@ -312,13 +312,15 @@ class _Owners:
     spots: set[tuple[str, int, int]]
 
 
-def _owners(ctx: Context) -> _Owners:
+def _owners(ctx: Context, obj: K8sObject) -> _Owners:
+    # A finding is located in the object it was reported on, so the owner rules' spots in
+    # this object are among its own findings.
     return _Owners(
         kv4=any(r.startswith("KV4") for r in ctx.rules),
         kv5=any(r.startswith("KV5") for r in ctx.rules),
         spots={
             (f.location.file, f.location.line, f.location.column)
-            for f in ctx.findings
+            for f in ctx.for_object(obj)
             if f.rule.startswith(OWNER_RULES)
         },
     )
@@ -548,21 +550,6 @@ def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding
 
 
 #: Phase 2: the rules that own parts of these objects (OWNER_RULES) have reported by then.
-@inventory(*RULES, phase=2)
-def schema_problems(ctx: Context) -> Iterator[Finding]:
-    own = _owners(ctx)
-    for obj in ctx.inv.objects:
-        if obj.context_only:
-            continue
-        try:
-            found = _object_findings(ctx, obj, own)
-        except Exception as exc:  # noqa: BLE001 - one odd object must not hide the others
-            found = [
-                ctx.finding(
-                    "KV907",
-                    obj,
-                    (),
-                    f"internal error in check schema_problems: {type(exc).__name__}: {exc}; other rules still ran",
-                )
-            ]
-        yield from found
+@each(*RULES, phase=2)
+def schema_problems(ctx: Context, obj: K8sObject) -> list[Finding]:
+    return _object_findings(ctx, obj, _owners(ctx, obj))

@@ -80,7 +80,6 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
         vname = vol.get("name") if isinstance(vol.get("name"), str) else name
         acc = ctx.resolver.claim(w, name)
         path = w.sp("volumes", i, source)
-        chain = [s.as_dict() for s in acc.steps]
         virtiofs = vname in fs
         what = f"virtiofs filesystem {vname!r}" if virtiofs else f"volume {vname!r}"
         if acc.shared is False:
@@ -104,7 +103,7 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
                 fix=_rwx_fix(acc),
                 related=related,
                 blocks=True,
-                chain=chain,
+                chain=[s.as_dict() for s in acc.steps],
                 volume=vname,
             )
         elif acc.shared is None and not (acc.invalid and acc.source_kind in ("template", "DataVolume")):
@@ -114,7 +113,7 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
                 path,
                 f"cannot tell whether {what} is shared: {acc.unknown}; KubeVirt needs ReadWriteMany to live-migrate",
                 blocks=True,
-                chain=chain,
+                chain=[s.as_dict() for s in acc.steps],
                 volume=vname,
             )
 
