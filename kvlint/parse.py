@@ -490,8 +490,16 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                 break
             if et is not DocumentStartEvent:
                 continue
-            # stack entries: [container, pending key, packed key position, parent, slot in parent]
-            stack: list[list[Any]] = []
+            # The open collection (``cur``, its positions ``curp``, whether it is a mapping,
+            # the pending key and its packed position, its slot in its parent) lives in
+            # locals; ``stack`` saves the parents' while a nested collection is open.
+            stack: list[tuple[Any, Any, bool, Any]] = []
+            cur: Any = None
+            curp: Any = None
+            is_map = False
+            key: str | None = None
+            kpos = 0
+            slot: Any = None
             root: Any = None
             root_pos = 0
             first = -1
@@ -503,91 +511,91 @@ def _fast_documents(text: str, result: ParsedFile) -> None:
                     sm = event.start_mark
                     if first < 0:
                         first = sm.line
-                    if stack:
-                        top = stack[-1]
-                        c = top[0]
-                        if top[1] is None and type(c) is PMap:
-                            raw = event.value
-                            tag = event.tag
-                            if (tag is None or tag == "!") and event.implicit[0] and (raw == "<<" or raw in _NULL_KEYS):
-                                raise _Fallback
-                            if tag == _MERGE or tag == "tag:yaml.org,2002:null":
-                                raise _Fallback  # (an explicit !!null key is null too)
-                            k = keys.get(raw)
-                            if k is None:
-                                k = keys[raw] = raw
-                            if k in c:
-                                problems.append(
-                                    InputProblem(
-                                        "KV903",
-                                        f"duplicate key {k!r}: the API server's strict decoding rejects it "
-                                        "(only the last value would be read)",
-                                        sm.line + 1,
-                                        sm.column + 1,
-                                    )
-                                )
-                            top[1] = k
-                            # the key's half of the packed position (see pack())
-                            top[2] = (sm.line + 1) << 120 | (sm.column + 1) << 96
-                            continue
-                        em = event.end_mark
-                        value = event.value
-                        if event.tag is not None or not event.implicit[0] or (not value or value[0] in _RESOLVERS):
-                            value = _scalar_value(event)
-                        packed = (sm.line + 1) << 72 | (sm.column + 1) << 48 | (em.line + 1) << 24 | em.column + 1
-                        if type(c) is PMap:
-                            k = top[1]
-                            c[k] = value
-                            c._p[k] = top[2] | packed
-                            top[1] = None
-                        else:
-                            c._p.append(packed)
-                            c.append(value)
-                    else:
+                    if cur is None:
                         em = event.end_mark
                         root = _scalar_value(event)
                         root_pos = (sm.line + 1) << 72 | (sm.column + 1) << 48 | (em.line + 1) << 24 | em.column + 1
+                        continue
+                    if is_map and key is None:
+                        raw = event.value
+                        tag = event.tag
+                        if (tag is None or tag == "!") and event.implicit[0] and (raw == "<<" or raw in _NULL_KEYS):
+                            raise _Fallback
+                        if tag == _MERGE or tag == "tag:yaml.org,2002:null":
+                            raise _Fallback  # (an explicit !!null key is null too)
+                        key = keys.get(raw)
+                        if key is None:
+                            key = keys[raw] = raw
+                        if key in cur:
+                            problems.append(
+                                InputProblem(
+                                    "KV903",
+                                    f"duplicate key {key!r}: the API server's strict decoding rejects it "
+                                    "(only the last value would be read)",
+                                    sm.line + 1,
+                                    sm.column + 1,
+                                )
+                            )
+                        # the key's half of the packed position (see pack())
+                        kpos = (sm.line + 1) << 120 | (sm.column + 1) << 96
+                        continue
+                    em = event.end_mark
+                    value = event.value
+                    if event.tag is not None or not event.implicit[0] or (not value or value[0] in _RESOLVERS):
+                        value = _scalar_value(event)
+                    packed = (sm.line + 1) << 72 | (sm.column + 1) << 48 | (em.line + 1) << 24 | em.column + 1
+                    if is_map:
+                        cur[key] = value
+                        curp[key] = kpos | packed
+                        key = None
+                    else:
+                        curp.append(packed)
+                        cur.append(value)
                 elif et is MappingStartEvent or et is SequenceStartEvent:
                     nodes -= 1
                     sm = event.start_mark
                     if first < 0:
                         first = sm.line
-                    new: Any = PMap() if et is MappingStartEvent else PList()
-                    new._p = {} if et is MappingStartEvent else []
-                    if stack:
-                        top = stack[-1]
-                        c = top[0]
-                        start = (sm.line + 1) << 72 | (sm.column + 1) << 48
-                        slot: str | int
-                        if type(c) is PMap:
-                            key = top[1]
+                    new: Any
+                    newp: Any
+                    if et is MappingStartEvent:
+                        new = PMap()
+                        newp = new._p = {}
+                    else:
+                        new = PList()
+                        newp = new._p = []
+                    start = (sm.line + 1) << 72 | (sm.column + 1) << 48
+                    new_slot: Any = None
+                    if cur is None:
+                        root = new
+                        root_pos = start
+                    else:
+                        if is_map:
                             if key is None:
                                 raise _Fallback  # a collection used as a key
-                            c[key] = new
-                            c._p[key] = top[2] | start
-                            top[1] = None
-                            slot = key
+                            cur[key] = new
+                            curp[key] = kpos | start
+                            new_slot = key
+                            key = None
                         else:
-                            slot = len(c)
-                            c.append(new)
-                            c._p.append(start)
+                            new_slot = len(cur)
+                            cur.append(new)
+                            curp.append(start)
                         if len(stack) >= MAX_DEPTH:
                             raise _Fallback
-                        stack.append([new, None, 0, c, slot])
-                    else:
-                        root = new
-                        root_pos = (sm.line + 1) << 72 | (sm.column + 1) << 48
-                        stack.append([new, None, 0, None, None])
+                    stack.append((cur, curp, is_map, slot))
+                    cur, curp, is_map, slot = new, newp, et is MappingStartEvent, new_slot
                 elif et is MappingEndEvent or et is SequenceEndEvent:
-                    top = stack.pop()
                     em = event.end_mark
                     # Fill in where the collection ends (its entry in the parent, or the root).
-                    parent = top[3]
                     end = (em.line + 1) << 24 | em.column + 1
+                    parent, parentp, parent_is_map, parent_slot = stack.pop()
                     if parent is None:
                         root_pos |= end
                     else:
-                        parent._p[top[4]] |= end
+                        parentp[slot] |= end
+                    cur, curp, is_map, slot = parent, parentp, parent_is_map, parent_slot
+                    key = None
                 elif et is DocumentEndEvent:
                     break
                 elif et is AliasEvent:

@@ -232,17 +232,32 @@ def read(src: SourceFile, max_size: int = DEFAULT_MAX_FILE_SIZE) -> Text:
         if src.real == STDIN:
             data = sys.stdin.buffer.read(max_size + 1)
         else:
-            st = os.stat(src.real)
-            if not stat.S_ISREG(st.st_mode):
-                return Text(src.display, None, "not a regular file (FIFO, device or socket); skipped")
-            if st.st_size > max_size:
-                return Text(
-                    src.display,
-                    None,
-                    f"file is {st.st_size} bytes, over the {max_size}-byte limit (raise it with --max-file-size)",
-                )
-            with open(src.real, "rb") as fh:
-                data = fh.read(max_size + 1)
+            # One open (non-blocking, so a FIFO cannot hang it), then fstat: one path
+            # lookup per file instead of two.
+            try:
+                fd = os.open(src.real, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            except OSError:
+                if not stat.S_ISREG(os.stat(src.real).st_mode):  # a socket cannot be opened
+                    return Text(src.display, None, "not a regular file (FIFO, device or socket); skipped")
+                raise
+            try:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode):
+                    return Text(src.display, None, "not a regular file (FIFO, device or socket); skipped")
+                if st.st_size > max_size:
+                    return Text(
+                        src.display,
+                        None,
+                        f"file is {st.st_size} bytes, over the {max_size}-byte limit (raise it with --max-file-size)",
+                    )
+                data = os.read(fd, max(st.st_size, 1) + 1)
+                if len(data) > st.st_size:  # grew since fstat: read the rest
+                    chunks = [data]
+                    while (chunk := os.read(fd, 1 << 16)) and sum(map(len, chunks)) <= max_size:
+                        chunks.append(chunk)
+                    data = b"".join(chunks)
+            finally:
+                os.close(fd)
     except OSError as e:
         return Text(src.display, None, f"cannot read file: {e.strerror or e}")
     if len(data) > max_size:

@@ -31,8 +31,9 @@ from kvlint.inventory import WORKLOAD_KINDS, is_workload_doc, objects_of, stub_d
 from kvlint.models import Finding
 from kvlint.parse import Document, ParsedFile, parse_text
 
-#: A top-level ``kind:`` line (block style, at column 0) and its value.
-_KIND_LINE = re.compile(r"^kind[ \t]*:[ \t]*([^\s#]*)", re.MULTILINE)
+#: A top-level ``kind:`` line (block style, at column 0) and its value (searched in the
+#: text with a newline in front: a literal start is much faster to find than ``^``).
+_KIND_LINE = re.compile(r"\nkind[ \t]*:[ \t]*([^\s#]*)")
 
 #: Workloads checked per call (the inventory takes them in and gives them back each time).
 _BATCH = 64
@@ -45,7 +46,7 @@ class Restart(Exception):
 def workloads_only(text: str) -> bool:
     """Whether every top-level ``kind:`` line of a file names a workload kind (and there
     is at least one)."""
-    kinds = _KIND_LINE.findall(text)
+    kinds = _KIND_LINE.findall("\n" + text)
     return bool(kinds) and all(k.strip("\"'") in WORKLOAD_KINDS for k in kinds)
 
 

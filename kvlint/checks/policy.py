@@ -725,7 +725,11 @@ def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
     candidates = admitted(ctx)
     if not candidates:
         return
-    m = pm.match(ctx.inv, w, candidates)
+    if len(candidates) == len(pm.policies(ctx.inv)):
+        # Every policy is admitted: the match the effective settings use (computed once).
+        m = w.memo.get("policy") or w.memo.setdefault("policy", pm.match(ctx.inv, w))
+    else:
+        m = pm.match(ctx.inv, w, candidates)
     winner = m.winner
     if winner is None:
         return

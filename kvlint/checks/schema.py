@@ -315,9 +315,15 @@ class _Owners:
 def _owners(ctx: Context, obj: K8sObject) -> _Owners:
     # A finding is located in the object it was reported on, so the owner rules' spots in
     # this object are among its own findings.
+    owners = ctx.cluster.memo.get("schema-owners")
+    if owners is None:
+        owners = ctx.cluster.memo["schema-owners"] = (
+            any(r.startswith("KV4") for r in ctx.rules),
+            any(r.startswith("KV5") for r in ctx.rules),
+        )
     return _Owners(
-        kv4=any(r.startswith("KV4") for r in ctx.rules),
-        kv5=any(r.startswith("KV5") for r in ctx.rules),
+        kv4=owners[0],
+        kv5=owners[1],
         spots={
             (f.location.file, f.location.line, f.location.column)
             for f in ctx.for_object(obj)
