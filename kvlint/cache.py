@@ -16,12 +16,12 @@ import hashlib
 import os
 import pickle
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from kvlint import __version__, source
 from kvlint.parse import Document, ParsedFile
 
-FORMAT = 8
+FORMAT = 9
 FULL_KINDS = frozenset(
     (
         "PersistentVolumeClaim",
@@ -79,24 +79,90 @@ def _key(roots: Sequence[str]) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
+#: Documents of these kinds, with a namespace, are read only when a namespace's claims are
+#: looked up; workload stubs only when something reads the workloads in view.
+LAZY_KINDS = frozenset(("PersistentVolumeClaim", "DataVolume"))
+
+GroupKey = tuple[str, str]
+
+
+def _split(pf: ParsedFile) -> tuple[ParsedFile, dict[GroupKey, list[Document]]]:
+    from kvlint.inventory import LAZY_WORKLOADS, is_workload_doc
+
+    slim = _slim(pf)
+    eager: list[Document] = []
+    lazy: dict[GroupKey, list[Document]] = {}
+    for d in slim.documents:
+        data = d.data
+        kind = data.get("kind") if isinstance(data, dict) else None
+        meta = data.get("metadata") if isinstance(data, dict) else None
+        ns = meta.get("namespace") if isinstance(meta, dict) else None
+        if is_workload_doc(data):
+            lazy.setdefault(LAZY_WORKLOADS, []).append(d)
+        elif kind in LAZY_KINDS and isinstance(ns, str) and ns:
+            lazy.setdefault((str(kind), ns), []).append(d)
+        else:
+            eager.append(d)
+    return ParsedFile(pf.path, eager), lazy
+
+
+class LazyContext:
+    """The context documents not read yet: per group, the pickled ``{file: documents}``."""
+
+    def __init__(self, groups: dict[GroupKey, bytes | dict[str, list[Document]]], files: Sequence[str]) -> None:
+        self.groups = groups
+        self.files = list(files)
+
+    def _docs(self, key: GroupKey) -> dict[str, list[Document]]:
+        group = self.groups[key]
+        if isinstance(group, bytes):
+            group = self.groups[key] = pickle.loads(group)
+        return group
+
+    def loaders(self, skip: set[str]) -> dict[GroupKey, list[Callable[[], list[Document]]]]:
+        """A loader per group (the files in ``skip``, kustomize patches, left out)."""
+        order = {f: i for i, f in enumerate(self.files) if f not in skip}
+
+        def loader(key: GroupKey) -> Callable[[], list[Document]]:
+            def load() -> list[Document]:
+                docs = self._docs(key)
+                files = sorted((f for f in docs if f in order), key=order.__getitem__)
+                return [d for f in files for d in docs[f]]
+
+            return load
+
+        return {key: [loader(key)] for key in self.groups}
+
+    def materialize(self, files: list[ParsedFile]) -> None:
+        """Add every lazy document to its file (for runs that need them all up front)."""
+        by_path = {pf.path: pf for pf in files}
+        for key in list(self.groups):
+            for path, docs in self._docs(key).items():
+                pf = by_path.get(path)
+                if pf is not None:
+                    pf.documents = pf.documents + docs
+        self.groups = {}
+
+
 def parse_cached(
     files: Sequence[source.SourceFile], max_size: int, jobs: int, roots: Sequence[str]
-) -> list[ParsedFile]:
-    """Parse ``files`` for resolution, reusing cached entries that are still valid."""
+) -> tuple[list[ParsedFile], LazyContext]:
+    """Parse ``files`` for resolution, reusing cached entries that are still valid. The
+    claims and workload stubs come back unread, in a ``LazyContext``."""
     from kvlint.runner import parse_sources
 
     path = os.path.join(cache_dir(), f"context-{_key(roots)}.pickle")
-    entries: dict[str, tuple[int, int, ParsedFile]] = {}
+    stats_in: dict[str, tuple[int, int]] = {}
+    eager_in: dict[str, ParsedFile] = {}
+    groups_in: dict[GroupKey, bytes | dict[str, list[Document]]] = {}
     try:
         with open(path, "rb") as fh:
             stored = pickle.load(fh)
         if stored.get("format") == FORMAT and stored.get("version") == __version__:
-            entries = stored["entries"]
+            stats_in, eager_in, groups_in = stored["files"], stored["eager"], stored["groups"]
     except (OSError, EOFError, pickle.UnpicklingError, AttributeError, KeyError, TypeError, ValueError):
-        entries = {}
-    out: list[ParsedFile] = []
+        stats_in, eager_in, groups_in = {}, {}, {}
     todo: list[source.SourceFile] = []
-    fresh: dict[str, tuple[int, int, ParsedFile]] = {}
     stats: dict[str, tuple[int, int]] = {}
     for f in files:
         try:
@@ -104,32 +170,46 @@ def parse_cached(
         except OSError:
             continue
         stats[f.display] = (st.st_size, st.st_mtime_ns)
-        hit = entries.get(f.display)
-        if hit is not None and hit[0] == st.st_size and hit[1] == st.st_mtime_ns:
-            fresh[f.display] = hit
-        else:
+        if stats_in.get(f.display) != stats[f.display] or f.display not in eager_in:
             todo.append(f)
-    if todo:
+    # Entries of files not listed this time (linted now, or gone) are kept while the file
+    # exists: a pre-commit run lints other files each time.
+    kept = {p: st for p, st in stats_in.items() if p not in stats and p in eager_in and os.path.exists(p)}
+    lazy = LazyContext(groups_in, [f.display for f in files if f.display in stats])
+    if todo or len(kept) + len(stats) != len(stats_in):
         parsed, _ = parse_sources(todo, max_size, jobs)
+        redo = {f.display for f in todo}
+        groups = {key: {p: d for p, d in lazy._docs(key).items() if p not in redo} for key in lazy.groups}
         for pf in parsed:
-            size, mtime = stats[pf.path]
-            fresh[pf.path] = (size, mtime, _slim(pf))
-    for f in files:
-        hit = fresh.get(f.display)
-        if hit is not None:
-            out.append(hit[2])
-    if todo or len(fresh) != len(entries):
-        _store(path, fresh)
-    return out
+            eager_in[pf.path], parts = _split(pf)
+            for key, docs in parts.items():
+                groups.setdefault(key, {})[pf.path] = docs
+        live = set(stats) | set(kept)
+        for p in redo - {pf.path for pf in parsed}:
+            stats.pop(p, None)  # unreadable now: no entry
+        eager_in = {p: e for p, e in eager_in.items() if p in live}
+        groups = {k: kept_docs for k, g in groups.items() if (kept_docs := {p: d for p, d in g.items() if p in live})}
+        _store(path, {**kept, **stats}, eager_in, groups)
+        lazy = LazyContext(dict(groups), lazy.files)
+    out = [eager_in[f.display] for f in files if f.display in stats and f.display in eager_in]
+    return out, lazy
 
 
-def _store(path: str, entries: dict[str, tuple[int, int, ParsedFile]]) -> None:
+def _store(
+    path: str,
+    stats: dict[str, tuple[int, int]],
+    eager: dict[str, ParsedFile],
+    groups: dict[GroupKey, dict[str, list[Document]]],
+) -> None:
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".context-", suffix=".tmp")
+        blobs = {key: pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) for key, docs in groups.items()}
         with os.fdopen(fd, "wb") as fh:
             pickle.dump(
-                {"format": FORMAT, "version": __version__, "entries": entries}, fh, protocol=pickle.HIGHEST_PROTOCOL
+                {"format": FORMAT, "version": __version__, "files": stats, "eager": eager, "groups": blobs},
+                fh,
+                protocol=pickle.HIGHEST_PROTOCOL,
             )
         os.replace(tmp, path)
     except OSError:

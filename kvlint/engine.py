@@ -8,7 +8,7 @@ from typing import Any
 
 from kvlint import catalog
 from kvlint.config import Config
-from kvlint.inventory import Cluster, Inventory, K8sObject, build, cluster_facts
+from kvlint.inventory import Cluster, Inventory, K8sObject, Loader, build, cluster_facts
 from kvlint.models import SEVERITY_RANK, Finding, Location
 from kvlint.parse import Document, ParsedFile, Path
 from kvlint.storage import Resolver
@@ -139,6 +139,7 @@ class Run:
         context_docs: Iterable[Document] = (),
         namespaces: dict[str, str] | None = None,
         stub_docs: Iterable[Document] = (),
+        lazy: dict[tuple[str, str], list[Loader]] | None = None,
     ) -> None:
         from kvlint import checks
 
@@ -146,7 +147,7 @@ class Run:
         self.config = config
         self.rules = catalog.load()
         docs = [d for pf in files for d in pf.documents]
-        self.inv = build(docs, context_docs, namespaces, stub_docs)
+        self.inv = build(docs, context_docs, namespaces, stub_docs, lazy)
         self.cluster = cluster_facts(self.inv, config.platform, config.kubevirt_version)
         self.ctx = Context(self.inv, self.cluster, config, self.rules, Resolver(self.inv, config))
         self.registry = checks.load_all()
@@ -169,12 +170,12 @@ class Run:
             if late is not None and late != (chk.late or chk.scope == "inventory"):
                 continue
             if chk.scope == "workload":
-                for w in inv.workloads:
+                for w in inv.loaded_workloads:  # (lazy context stubs are never checked)
                     if not w.obj.context_only:
                         produced.extend(_safe(ctx, chk.fn, w.obj, w))
             elif chk.scope == "object":
                 for kind in chk.kinds:
-                    for obj in inv.kind(kind):
+                    for obj in inv.by_kind.get(kind, ()):  # (not inv.kind(): loads lazy context)
                         if not obj.context_only:
                             produced.extend(_safe(ctx, chk.fn, obj, obj))
             elif chk.scope == "each":
@@ -196,10 +197,10 @@ class Run:
         phase-2 findings are held back until ``flush()``, as ``phase(2)`` would.
         """
         inv, ctx = self.inv, self.ctx
-        first = len(inv.workloads)
+        first = len(inv.loaded_workloads)
         for obj in objects:
             inv.add(obj)
-        mine = inv.workloads[first:]
+        mine = inv.loaded_workloads[first:]
         for phase in (1, 2):
             produced: list[Finding] = []
             for chk in self.registry:

@@ -6,7 +6,7 @@ Unknown facts stay explicit (``None`` plus a reason), never guessed silently.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -249,12 +249,32 @@ class Cluster:
     memo: dict[Any, Any] = field(default_factory=dict)
 
 
+def _remove_recent(items: list[Any], obj: Any) -> None:
+    """Remove ``obj`` from ``items``, searching from the end (it was added recently)."""
+    for i in range(len(items) - 1, -1, -1):
+        if items[i] is obj:
+            del items[i]
+            return
+    raise ValueError("object not in the inventory")
+
+
+#: The group key of context workload stubs loaded on first use (see ``Inventory.lazy``).
+LAZY_WORKLOADS = ("*workloads", "")
+
+Loader = Callable[[], list[Document]]
+
+
 @dataclass
 class Inventory:
     objects: list[K8sObject] = field(default_factory=list)
     by_key: dict[tuple[str, str, str], list[K8sObject]] = field(default_factory=dict)
     by_kind: dict[str, list[K8sObject]] = field(default_factory=dict)
-    workloads: list[Workload] = field(default_factory=list)
+    #: Every workload added so far (``workloads`` also loads the lazy context stubs).
+    loaded_workloads: list[Workload] = field(default_factory=list)
+    #: Context documents read only when something asks for them: ``(kind, namespace)``
+    #: (claims of one namespace) or ``LAZY_WORKLOADS`` -> loaders. Pre-commit runs check
+    #: one changed file against a whole repository and need only a few of its objects.
+    lazy: dict[tuple[str, str], list[Loader]] = field(default_factory=dict)
 
     def add(self, obj: K8sObject) -> None:
         self.objects.append(obj)
@@ -263,10 +283,24 @@ class Inventory:
         self.by_kind.setdefault(obj.kind, []).append(obj)
         paths = WORKLOAD_PATHS.get(obj.kind)
         if paths is not None and obj.group in KUBEVIRT_GROUPS:
-            self.workloads.append(Workload(obj, *paths))
+            self.loaded_workloads.append(Workload(obj, *paths))
+
+    @property
+    def workloads(self) -> list[Workload]:
+        if self.lazy:
+            self._load(LAZY_WORKLOADS)
+        return self.loaded_workloads
+
+    def _load(self, key: tuple[str, str]) -> None:
+        for loader in self.lazy.pop(key, ()):
+            for doc in loader():
+                for obj in _objects_from(doc, doc.data, (), True):
+                    self.add(obj)
 
     def lookup(self, kind: str, namespace: str, name: str) -> K8sObject | None:
         ns = "" if kind in CLUSTER_SCOPED else namespace
+        if self.lazy:
+            self._load(LAZY_WORKLOADS if kind in WORKLOAD_PATHS else (kind, ns))
         hits = self.by_key.get((kind, ns, name))
         if not hits:
             return None
@@ -278,23 +312,25 @@ class Inventory:
         return hits[0]
 
     def pop(self, obj: K8sObject) -> None:
-        """Take back the object added last (a workload checked on its own, see
-        ``engine.Run.check_workloads``)."""
-        assert self.objects and self.objects[-1] is obj
-        self.objects.pop()
+        """Take back an object added recently (a workload checked on its own, see
+        ``engine.Run.check_workloads``; lazy context objects may have come in after it)."""
+        _remove_recent(self.objects, obj)
         key = (obj.kind, "" if obj.kind in CLUSTER_SCOPED else obj.ns, obj.name)
-        same = self.by_key[key]
-        same.pop()
-        if not same:
+        _remove_recent(self.by_key[key], obj)
+        if not self.by_key[key]:
             del self.by_key[key]
-        kind = self.by_kind[obj.kind]
-        kind.pop()
-        if not kind:
+        _remove_recent(self.by_kind[obj.kind], obj)
+        if not self.by_kind[obj.kind]:
             del self.by_kind[obj.kind]
-        if self.workloads and self.workloads[-1].obj is obj:
-            self.workloads.pop()
+        for i in range(len(self.loaded_workloads) - 1, -1, -1):
+            if self.loaded_workloads[i].obj is obj:
+                del self.loaded_workloads[i]
+                break
 
     def kind(self, kind: str) -> list[K8sObject]:
+        if self.lazy:
+            for key in [k for k in self.lazy if k[0] == kind or (k == LAZY_WORKLOADS and kind in WORKLOAD_PATHS)]:
+                self._load(key)
         return self.by_kind.get(kind, [])
 
 
@@ -348,12 +384,14 @@ def build(
     context_docs: Iterable[Document] = (),
     namespaces: dict[str, str] | None = None,
     stub_docs: Iterable[Document] = (),
+    lazy: dict[tuple[str, str], list[Loader]] | None = None,
 ) -> Inventory:
     """Index the objects of the linted documents and, for resolution only, of the context.
 
-    ``namespaces`` maps a file to the namespace a kustomization gives its objects.
+    ``namespaces`` maps a file to the namespace a kustomization gives its objects (the
+    lazy context documents must need none).
     """
-    inv = Inventory()
+    inv = Inventory(lazy=dict(lazy or {}))
     ns = namespaces or {}
     for doc in docs:
         for obj in _objects_from(doc, doc.data, (), False, ns.get(doc.path)):

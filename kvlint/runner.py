@@ -11,12 +11,18 @@ import os
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kvlint import source
 from kvlint.config import Config
-from kvlint.engine import Result, run
+from kvlint.engine import Result, Run, run
 from kvlint.models import Finding, Location
 from kvlint.parse import Document, ParsedFile, parse_text
+
+if TYPE_CHECKING:
+    from kvlint.cache import LazyContext
+    from kvlint.inventory import Loader
+    from kvlint.kustomize import KustomizeInfo
 
 #: Below this many files a process pool costs more than it saves.
 PARALLEL_MIN_FILES = 64
@@ -176,13 +182,14 @@ def lint_paths(
     errors = [read_error(e.display, e.message) for e in missing]
 
     context_files: list[ParsedFile] = []
+    lazy: LazyContext | None = None
     if opts.context:
         linted = {os.path.realpath(f.real) for f in files if f.real != source.STDIN}
         cfiles = discover_context(opts.context, config.exclude, linted)
         if opts.cache:
             from kvlint import cache
 
-            context_files = cache.parse_cached(cfiles, opts.max_size, opts.jobs, opts.context)
+            context_files, lazy = cache.parse_cached(cfiles, opts.max_size, opts.jobs, opts.context)
         else:
             context_files, _ = parse_sources(cfiles, opts.max_size, opts.jobs)
 
@@ -210,6 +217,10 @@ def lint_paths(
         baseline = load_baseline(opts.baseline)
 
     jobs = opts.jobs or default_jobs()
+    if lazy is not None and extra_context:
+        # Cluster state and assumed objects come after the context in lookups: keep the
+        # order of a run without the cache.
+        lazy.materialize(context_files)
     if (
         jobs > 1
         and len(files) >= PARALLEL_MIN_FILES
@@ -217,6 +228,9 @@ def lint_paths(
         and not state_problems
     ):
         from kvlint.parallel import lint_parallel
+
+        if lazy is not None:
+            lazy.materialize(context_files)
 
         return lint_parallel(
             files,
@@ -235,7 +249,7 @@ def lint_paths(
 
         try:
             return lint_streaming(
-                files, config, opts.max_size, context_files, extra_context, errors, baseline, opts.baseline
+                files, config, opts.max_size, context_files, extra_context, errors, baseline, opts.baseline, lazy
             )
         except Restart:
             pass  # a file set aside as workloads only was not: lint with everything held
@@ -246,16 +260,30 @@ def lint_paths(
     for pf in parsed + context_files:
         if pf.path in kinfo.patches:
             pf.documents = []
-    context_docs = [d for pf in context_files for d in pf.documents] + extra_context
-    return run(
-        parsed + state_problems,
-        config,
-        context_docs,
-        errors,
-        baseline=baseline,
-        baseline_path=opts.baseline,
-        namespaces=kinfo.namespaces,
-    )
+    context_docs, loaders = context_inputs(context_files, lazy, kinfo, extra_context)
+    r = Run(parsed + state_problems, config, context_docs, kinfo.namespaces, lazy=loaders)
+    r.phase(1)
+    r.phase(2)
+    return r.finish(errors, baseline, opts.baseline)
+
+
+def context_inputs(
+    context_files: list[ParsedFile],
+    lazy: LazyContext | None,
+    kinfo: KustomizeInfo,
+    extra_context: list[Document],
+) -> tuple[list[Document], dict[tuple[str, str], list[Loader]]]:
+    """The context documents for the inventory, and the loaders of those read on demand
+    (none when a kustomization sets the namespace of a context file: the lazy groups are
+    by the namespace written in the file)."""
+    loaders: dict[tuple[str, str], list[Loader]] = {}
+    if lazy is not None:
+        if any(pf.path in kinfo.namespaces for pf in context_files):
+            lazy.materialize(context_files)
+        else:
+            loaders = lazy.loaders(set(kinfo.patches))
+    docs = [d for pf in context_files if pf.path not in kinfo.patches for d in pf.documents] + extra_context
+    return docs, loaders
 
 
 def lint_text(text: str, config: Config | None = None, path: str = "input.yaml") -> Result:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kvlint import kustomize, source
 from kvlint.config import Config
@@ -30,6 +31,9 @@ from kvlint.engine import Result, Run
 from kvlint.inventory import WORKLOAD_KINDS, is_workload_doc, objects_of, stub_document
 from kvlint.models import Finding
 from kvlint.parse import Document, ParsedFile, parse_text
+
+if TYPE_CHECKING:
+    from kvlint.cache import LazyContext
 
 #: A top-level ``kind:`` line (block style, at column 0) and its value (searched in the
 #: text with a newline in front: a literal start is much faster to find than ``^``).
@@ -59,8 +63,9 @@ def lint_streaming(
     read_errors: Sequence[Finding],
     baseline: dict[str, int] | None,
     baseline_path: str | None,
+    lazy: LazyContext | None = None,
 ) -> Result:
-    from kvlint.runner import read_error
+    from kvlint.runner import context_inputs, read_error
 
     errors = list(read_errors)
     parsed: list[ParsedFile] = []
@@ -76,17 +81,17 @@ def lint_streaming(
 
     paths = [pf.path for pf in parsed] + [p for p, _ in later] + [pf.path for pf in context_files]
     kinfo = kustomize.analyse(parsed + context_files, paths)
-    for pf in parsed + context_files:
+    for pf in parsed:
         if pf.path in kinfo.patches:
             pf.documents = []
-    context_docs = [d for pf in context_files for d in pf.documents] + extra_context
+    context_docs, loaders = context_inputs(context_files, lazy, kinfo, extra_context)
 
     pending: list[Document] = []
     for pf in parsed:
         pending += [d for d in pf.documents if is_workload_doc(d.data)]
         pf.documents = [d for d in pf.documents if not is_workload_doc(d.data)]
 
-    run = Run(parsed, config, context_docs, kinfo.namespaces)
+    run = Run(parsed, config, context_docs, kinfo.namespaces, lazy=loaders)
     run.phase(1, late=False)
     namespaces = kinfo.namespaces
 

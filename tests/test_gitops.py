@@ -145,3 +145,65 @@ def test_policy_matches_context_vms_by_their_labels(tmp_path: Path, monkeypatch)
     (repo / "policies/p.yaml").write_text(policy.format(tier="web"))
     res = lint_paths(target, Config(), options=Options(context=[str(repo)]))
     assert "KV512" in {f.rule for f in res.findings}
+
+
+def _outputs(target: list[str], repo: Path, stream: bool) -> tuple[str, str]:
+    """JSON output without the cache, and from a warm cache."""
+    from kvlint import report
+
+    def once(cache: bool) -> str:
+        opts = Options(context=[str(repo)], cache=cache, stream=stream)
+        return report.render("json", lint_paths(target, Config(), options=opts))
+
+    plain = once(False)
+    once(True)  # fills the cache
+    return plain, once(True)
+
+
+def _two_namespaces(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    write(repo, "storage/pvc.yaml", PVC.format(ns=", namespace: apps", mode="ReadWriteOnce"))
+    write(repo, "storage/other.yaml", PVC.format(ns=", namespace: other", mode="ReadWriteMany"))
+    write(repo, "vms/vm.yaml", VM.format(ns=", namespace: apps"))
+    write(repo, "vms/db.yaml", VM.format(ns=", namespace: apps").replace("name: app", "name: db"))
+    return repo
+
+
+def test_lazy_context_gives_the_same_findings(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Claims and workload stubs of the context are read from the cache only when looked up;
+    # the findings must be those of a run that reads everything.
+    monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
+    repo = _two_namespaces(tmp_path)
+    # A kustomization moves this claim to namespace 'shop': the cache groups claims by the
+    # namespace written in the file, so this context is read in full.
+    write(repo, "shop/kustomization.yaml", "namespace: shop\nresources: [pvc.yaml]\n")
+    write(repo, "shop/pvc.yaml", PVC.format(ns=", namespace: apps", mode="ReadWriteMany"))
+    write(repo, "shop/vm.yaml", VM.format(ns=", namespace: shop").replace("name: app", "name: shop"))
+    write(
+        repo,
+        "vms/migrate.yaml",
+        "apiVersion: kubevirt.io/v1\nkind: VirtualMachineInstanceMigration\n"
+        "metadata: {name: m, namespace: apps}\nspec: {vmiName: db}\n",
+    )
+    git(repo, "init", "-q")
+    for stream in (False, True):
+        for rel in ("vms/vm.yaml", "vms/migrate.yaml", "shop/vm.yaml"):
+            plain, cached = _outputs([str(repo / rel)], repo, stream)
+            assert plain == cached, (rel, stream)
+    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[str(repo)], stream=True))
+    assert rules(res) == ["KV101"]
+
+
+def test_lazy_context_reads_only_what_is_looked_up(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from kvlint.inventory import LAZY_WORKLOADS
+
+    monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
+    repo = _two_namespaces(tmp_path)
+    git(repo, "init", "-q")
+    opts = Options(context=[str(repo)], stream=True)
+    lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
+    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
+    assert res.inventory is not None
+    # The VM's claim was looked up (namespace apps); the other namespace and the context VMs not.
+    assert set(res.inventory.lazy) == {LAZY_WORKLOADS, ("PersistentVolumeClaim", "other")}
+    assert rules(res) == ["KV101"]
