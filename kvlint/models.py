@@ -27,6 +27,11 @@ class ObjectRef:
         ns = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {ns}{self.name}"
 
+    # Pickled by the constructor's arguments (parallel runs send many findings): much
+    # cheaper to load than the state dataclasses with slots use by default.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ObjectRef, (self.api_version, self.kind, self.namespace, self.name))
+
 
 @dataclass(frozen=True, slots=True)
 class Location:
@@ -39,6 +44,12 @@ class Location:
     path: str = ""
     #: What this location is (for related locations), e.g. "PersistentVolumeClaim apps/db".
     label: str = ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            Location,
+            (self.file, self.line, self.column, self.end_line, self.end_column, self.path, self.label),
+        )
 
 
 @dataclass(slots=True)
@@ -55,6 +66,23 @@ class Finding:
     suppressed: tuple[str, str] | None = None
     #: Extra, machine-readable facts for explain / fix.
     data: dict[str, Any] = field(default_factory=dict)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (
+            Finding,
+            (
+                self.rule,
+                self.severity,
+                self.message,
+                self.fix,
+                self.location,
+                self.reason,
+                self.object,
+                self.related,
+                self.suppressed,
+                self.data,
+            ),
+        )
 
     def sort_key(self) -> tuple[str, int, int, str, str]:
         loc = self.location

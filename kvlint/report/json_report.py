@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from kvlint.engine import Result
+from kvlint.report import fastjson
 
 
 def summary(result: Result) -> dict[str, int]:
@@ -28,4 +28,4 @@ def document(result: Result) -> dict[str, Any]:
 
 
 def render(result: Result) -> str:
-    return json.dumps(document(result), indent=2, ensure_ascii=False) + "\n"
+    return fastjson.dumps(document(result)) + "\n"

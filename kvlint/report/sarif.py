@@ -23,7 +23,6 @@ Decisions:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path, PurePosixPath
@@ -35,6 +34,7 @@ from kvlint import catalog
 from kvlint.engine import Result
 from kvlint.fingerprint import fingerprint
 from kvlint.models import Finding, Location
+from kvlint.report import fastjson
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://github.com/kvlint/kvlint"
@@ -389,4 +389,4 @@ def document(result: Result, root: str | None = None) -> dict[str, Any]:
 
 
 def render(result: Result, root: str | None = None) -> str:
-    return json.dumps(document(result, root), indent=2, ensure_ascii=False) + "\n"
+    return fastjson.dumps(document(result, root)) + "\n"
