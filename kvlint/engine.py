@@ -193,8 +193,8 @@ class Run:
         the inventory again: the caller adds their stubs.
 
         Used by a run that streams its workloads (``phase(1, late=False)`` first, and
-        ``phase(1, late=True)``, ``phase(2)`` and ``flush()`` after the last of them). Their
-        phase-2 findings are held back until ``flush()``, as ``phase(2)`` would.
+        ``phase(1, late=True)`` and ``phase(2)`` after the last of them). Their phase-2
+        findings go to ``held``: the caller adds them after ``phase(2)``, as ``run()`` would.
         """
         inv, ctx = self.inv, self.ctx
         first = len(inv.loaded_workloads)
@@ -216,11 +216,6 @@ class Run:
             (ctx.findings if phase == 1 else self.held).extend(produced)
         for obj in reversed(objects):
             inv.pop(obj)
-
-    def flush(self) -> None:
-        """Add the held-back phase-2 findings of ``check_workloads``."""
-        self.ctx.findings.extend(self.held)
-        self.held = []
 
     def finish(
         self,

@@ -1,23 +1,23 @@
-"""Parallel lint: worker processes parse and check their share of the workloads.
+"""Parallel lint: worker processes read, parse and check their share of the workloads.
 
 Sending parsed documents between processes costs about as much as parsing them, so the
 workloads (VMs, VMIs, pools, replica sets: nearly all of a GitOps tree) never leave the
-worker that parsed them. The exchange is small:
+worker that parsed them, and each worker checks them file by file as the single-process
+run does (``kvlint.stream``), keeping only their stubs. The exchange is small:
 
-1. each worker parses a contiguous share of the files and sends back everything that is not
-   a workload (claims, storage, cluster configuration, policies, kustomizations, …), a slim
-   stub of each workload (identity, labels, kvlint annotations), and the files' input
-   problems and suppression comments;
-2. the parent builds the inventory from those, checks the non-workload objects (phase 1) and
-   sends every worker the non-workload documents, the kustomize namespaces and its phase-1
-   findings;
-3. each worker checks its own workloads (phases 1 and 2, with the other objects as context)
-   and sends back its findings;
-4. the parent runs phase 2 for its objects (which may read the workers' findings, e.g. a
-   migration object whose target cannot migrate) and applies suppressions.
+1. each worker reads its contiguous share of the files, parses those that may hold other
+   objects and sends back those objects (claims, storage, cluster configuration,
+   policies, kustomizations, …) with the files' input problems and suppression comments;
+2. the parent builds the inventory from them and runs the phase-1 checks that do not read
+   workloads; it sends every worker the objects, the context and those findings;
+3. each worker checks its workloads (phases 1 and 2, with the objects in view), parsing the
+   files it set aside one by one, and sends back its findings and the workloads' stubs;
+4. the parent puts the stubs in view, runs the rest (late phase-1 checks, phase 2) and
+   finishes: suppressions, sorting.
 
-The findings are the same as in a single process: every object is checked exactly once,
-with the same inventory in view.
+The findings are those of a single process: every object is checked exactly once, with
+the same objects in view. A set-aside file that holds anything but workloads makes the
+whole run start over in one process (``stream.Restart``).
 """
 
 from __future__ import annotations
@@ -32,47 +32,38 @@ from typing import Any
 from kvlint import kustomize, source
 from kvlint.config import Config
 from kvlint.engine import Result, Run
-from kvlint.inventory import is_workload_doc, stub_document
 from kvlint.models import Finding
 from kvlint.parse import Document, ParsedFile
+from kvlint.stream import Checked, Restart, add_stubs, check_share, read_and_split
 
 
 @dataclass
 class _Share:
-    """What a worker sends back after parsing (step 1)."""
+    """What a worker sends back after reading (step 1)."""
 
     files: list[ParsedFile] = field(default_factory=list)  # without documents
     support: list[Document] = field(default_factory=list)
-    stubs: list[Document] = field(default_factory=list)
+    later: list[str] = field(default_factory=list)  # files set aside (paths)
     errors: list[Finding] = field(default_factory=list)
 
 
 def _worker(conn: Any, files: list[source.SourceFile], config: Config, max_size: int) -> None:
-    from kvlint.runner import _parse_one
-
     try:
-        parsed: list[ParsedFile] = []
-        share = _Share()
-        for src in files:
-            out = _parse_one(src, max_size)
-            if isinstance(out, Finding):
-                share.errors.append(out)
-                continue
-            parsed.append(out)
-            own = [d for d in out.documents if is_workload_doc(d.data)]
-            share.support.extend(d for d in out.documents if not is_workload_doc(d.data))
-            share.stubs.extend(stub_document(d) for d in own)
-            share.files.append(ParsedFile(out.path, [], out.problems, out.comments, out.doc_lines, out.lines))
-            out.documents = own
-            out.problems = []
+        split = read_and_split(files, max_size)
+        share = _Share(errors=split.errors, later=[p for p, _ in split.later])
+        for pf in split.parsed:
+            share.support.extend(pf.documents)
+            share.files.append(ParsedFile(pf.path, [], pf.problems, pf.comments, pf.doc_lines, pf.lines))
+        split.parsed = []
         conn.send_bytes(pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL))
-        msg = pickle.loads(conn.recv_bytes())
-        support, context, namespaces, patches, seed = msg
-        mine = [pf for pf in parsed if pf.path not in patches]
-        run = Run(mine, config, support + context, namespaces)
+        del share
+        support, context, namespaces, patches, seed = pickle.loads(conn.recv_bytes())
+        # The other objects are in view as linted objects (a context object can rank lower
+        # in lookups); this worker only checks its workloads.
+        run = Run([ParsedFile("", support)], config, context, namespaces)
         run.ctx.findings.extend(seed)
-        found = run.phase(1) + run.phase(2)
-        conn.send_bytes(pickle.dumps(found, protocol=pickle.HIGHEST_PROTOCOL))
+        checked = check_share(run, split, namespaces, patches)
+        conn.send_bytes(pickle.dumps(checked, protocol=pickle.HIGHEST_PROTOCOL))
     except BaseException as e:  # noqa: BLE001 - report, never hang the parent
         with contextlib.suppress(Exception):
             conn.send_bytes(pickle.dumps(e))
@@ -82,6 +73,8 @@ def _worker(conn: Any, files: list[source.SourceFile], config: Config, max_size:
 
 def _recv(conn: Any) -> Any:
     obj = pickle.loads(conn.recv_bytes())
+    if isinstance(obj, Restart):
+        raise obj
     if isinstance(obj, BaseException):
         raise RuntimeError(f"worker failed: {type(obj).__name__}: {obj}") from obj
     return obj
@@ -112,7 +105,7 @@ def lint_parallel(
         parts: list[_Share] = [_recv(conn) for _, conn in workers]
         meta = [pf for part in parts for pf in part.files]
         support = [d for part in parts for d in part.support]
-        stubs = [d for part in parts for d in part.stubs]
+        later = [p for part in parts for p in part.later]
         errors = read_errors + [e for part in parts for e in part.errors]
 
         grouped: dict[str, list[Document]] = {}
@@ -120,25 +113,34 @@ def lint_parallel(
             grouped.setdefault(d.path, []).append(d)
         for pf in meta:
             pf.documents = grouped.get(pf.path, [])
-        kinfo = kustomize.analyse(meta + context_files, [pf.path for pf in meta + context_files])
+        paths = [pf.path for pf in meta] + later + [pf.path for pf in context_files]
+        kinfo = kustomize.analyse(meta + context_files, paths)
         for pf in meta:
             if pf.path in kinfo.patches:
                 pf.documents = []
         support = [d for d in support if d.path not in kinfo.patches]
-        stubs = [d for d in stubs if d.path not in kinfo.patches]
         context_docs = [d for pf in context_files if pf.path not in kinfo.patches for d in pf.documents] + extra_context
 
-        run = Run(meta, config, context_docs, kinfo.namespaces, stubs)
-        first = run.phase(1)
+        run = Run(meta, config, context_docs, kinfo.namespaces)
+        seed = run.phase(1, late=False)
         message = pickle.dumps(
-            (support, context_docs, kinfo.namespaces, kinfo.patches, first),
+            (support, context_docs, kinfo.namespaces, set(kinfo.patches), seed),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
+        del support, grouped, parts
         for _, conn in workers:
             conn.send_bytes(message)
-        for _, conn in workers:
-            run.ctx.findings.extend(_recv(conn))
+        del message
+        checked: list[Checked] = [_recv(conn) for _, conn in workers]
+        stubs = [d for c in checked for d in c.stubs]
+        add_stubs(run, stubs, {f.display: i for i, f in enumerate(files)}, kinfo.namespaces)
+        run.files = meta + [pf for c in checked for pf in c.files]
+        for c in checked:
+            run.ctx.findings.extend(c.first)
+        run.phase(1, late=True)
         run.phase(2)
+        for c in checked:
+            run.ctx.findings.extend(c.second)  # held back until after phase 2, as in run()
         return run.finish(errors, baseline, baseline_path)
     finally:
         for proc, conn in workers:

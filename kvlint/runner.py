@@ -228,23 +228,26 @@ def lint_paths(
         and not state_problems
     ):
         from kvlint.parallel import lint_parallel
+        from kvlint.stream import Restart
 
         if lazy is not None:
             lazy.materialize(context_files)
+        try:
+            return lint_parallel(
+                files,
+                config,
+                min(jobs, len(files)),
+                opts.max_size,
+                context_files,
+                extra_context,
+                errors,
+                baseline,
+                opts.baseline,
+            )
+        except Restart:
+            pass  # a file set aside as workloads only was not: lint with everything held
 
-        return lint_parallel(
-            files,
-            config,
-            min(jobs, len(files)),
-            opts.max_size,
-            context_files,
-            extra_context,
-            errors,
-            baseline,
-            opts.baseline,
-        )
-
-    if opts.stream and not state_problems:
+    elif opts.stream and not state_problems:
         from kvlint.stream import Restart, lint_streaming
 
         try:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kvlint import kustomize, source
@@ -54,6 +55,91 @@ def workloads_only(text: str) -> bool:
     return bool(kinds) and all(k.strip("\"'") in WORKLOAD_KINDS for k in kinds)
 
 
+@dataclass
+class Split:
+    """One share of the linted files after reading: parsed files (their workload documents
+    taken out into ``pending``) and the texts of the files set aside."""
+
+    parsed: list[ParsedFile] = field(default_factory=list)
+    pending: list[Document] = field(default_factory=list)
+    later: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+
+
+def read_and_split(files: Sequence[source.SourceFile], max_size: int) -> Split:
+    from kvlint.runner import read_error
+
+    out = Split()
+    for src in files:
+        read = source.read(src, max_size)
+        if read.text is None:
+            out.errors.append(read_error(src.display, read.error or "cannot read file"))
+        elif src.real != source.STDIN and workloads_only(read.text):
+            out.later.append((src.display, read.text))
+        else:
+            pf = parse_text(src.display, read.text)
+            out.pending += [d for d in pf.documents if is_workload_doc(d.data)]
+            pf.documents = [d for d in pf.documents if not is_workload_doc(d.data)]
+            out.parsed.append(pf)
+    return out
+
+
+@dataclass
+class Checked:
+    """What checking a share's workloads gave: findings of phase 1 and (held back) of
+    phase 2, the stubs of the workloads, and the set-aside files without documents."""
+
+    first: list[Finding] = field(default_factory=list)
+    second: list[Finding] = field(default_factory=list)
+    stubs: list[Document] = field(default_factory=list)
+    files: list[ParsedFile] = field(default_factory=list)
+
+
+def check_share(run: Run, split: Split, namespaces: dict[str, str], patches: set[str]) -> Checked:
+    """Check the workloads of a share in batches (``run`` has the other objects in view and
+    the phase-1 findings of theirs that workloads read), parsing the set-aside files one by
+    one; raises Restart when one of them holds anything but workloads."""
+    out = Checked()
+    seen = len(run.ctx.findings)
+    batch: list[Document] = []
+
+    def check() -> None:
+        run.check_workloads([obj for d in batch for obj in objects_of(d, namespaces)])
+        out.stubs.extend(stub_document(d) for d in batch)
+        batch.clear()
+
+    for d in split.pending:
+        if d.path not in patches:
+            batch.append(d)
+            if len(batch) >= _BATCH:
+                check()
+    split.pending = []
+    for path, text in split.later:
+        pf = parse_text(path, text)
+        if pf.path in patches:
+            pf.documents = []
+        docs = [d for d in pf.documents if isinstance(d.data, dict)]
+        if not all(is_workload_doc(d.data) for d in docs):
+            raise Restart(path)
+        batch += docs
+        if len(batch) >= _BATCH:
+            check()
+        out.files.append(ParsedFile(pf.path, [], pf.problems, pf.comments, pf.doc_lines, pf.lines))
+    split.later = []
+    check()
+    out.first = run.ctx.findings[seen:]
+    out.second, run.held = run.held, []
+    return out
+
+
+def add_stubs(run: Run, stubs: list[Document], order: dict[str, int], namespaces: dict[str, str]) -> None:
+    """Put the stubs in view in file order (the order a run holding everything has)."""
+    stubs.sort(key=lambda d: (order.get(d.path, -1), d.index))
+    for d in stubs:
+        for obj in objects_of(d, namespaces, stub=True):
+            run.inv.add(obj)
+
+
 def lint_streaming(
     files: Sequence[source.SourceFile],
     config: Config,
@@ -65,65 +151,23 @@ def lint_streaming(
     baseline_path: str | None,
     lazy: LazyContext | None = None,
 ) -> Result:
-    from kvlint.runner import context_inputs, read_error
+    from kvlint.runner import context_inputs
 
-    errors = list(read_errors)
-    parsed: list[ParsedFile] = []
-    later: list[tuple[str, str]] = []
-    for src in files:
-        read = source.read(src, max_size)
-        if read.text is None:
-            errors.append(read_error(src.display, read.error or "cannot read file"))
-        elif src.real != source.STDIN and workloads_only(read.text):
-            later.append((src.display, read.text))
-        else:
-            parsed.append(parse_text(src.display, read.text))
-
-    paths = [pf.path for pf in parsed] + [p for p, _ in later] + [pf.path for pf in context_files]
+    split = read_and_split(files, max_size)
+    parsed = split.parsed
+    paths = [pf.path for pf in parsed] + [p for p, _ in split.later] + [pf.path for pf in context_files]
     kinfo = kustomize.analyse(parsed + context_files, paths)
     for pf in parsed:
         if pf.path in kinfo.patches:
             pf.documents = []
     context_docs, loaders = context_inputs(context_files, lazy, kinfo, extra_context)
 
-    pending: list[Document] = []
-    for pf in parsed:
-        pending += [d for d in pf.documents if is_workload_doc(d.data)]
-        pf.documents = [d for d in pf.documents if not is_workload_doc(d.data)]
-
     run = Run(parsed, config, context_docs, kinfo.namespaces, lazy=loaders)
     run.phase(1, late=False)
-    namespaces = kinfo.namespaces
-
-    def check(docs: list[Document]) -> None:
-        run.check_workloads([obj for d in docs for obj in objects_of(d, namespaces)])
-        for d in docs:
-            for stub in objects_of(stub_document(d), namespaces, stub=True):
-                run.inv.add(stub)
-
-    for i in range(0, len(pending), _BATCH):
-        check(pending[i : i + _BATCH])
-    del pending
-
-    metas: list[ParsedFile] = []
-    batch: list[Document] = []
-    for path, text in later:
-        pf = parse_text(path, text)
-        if pf.path in kinfo.patches:
-            pf.documents = []
-        docs = [d for d in pf.documents if isinstance(d.data, dict)]
-        if not all(is_workload_doc(d.data) for d in docs):
-            raise Restart(path)
-        batch += docs
-        if len(batch) >= _BATCH:
-            check(batch)
-            batch = []
-        metas.append(ParsedFile(pf.path, [], pf.problems, pf.comments, pf.doc_lines, pf.lines))
-    check(batch)
-    del later, batch
-
-    run.files = parsed + metas
+    checked = check_share(run, split, kinfo.namespaces, set(kinfo.patches))
+    add_stubs(run, checked.stubs, {f.display: i for i, f in enumerate(files)}, kinfo.namespaces)
+    run.files = parsed + checked.files
     run.phase(1, late=True)
     run.phase(2)
-    run.flush()
-    return run.finish(errors, baseline, baseline_path)
+    run.ctx.findings.extend(checked.second)  # held back until after phase 2, as in run()
+    return run.finish(list(read_errors) + split.errors, baseline, baseline_path)
