@@ -1,17 +1,18 @@
-"""Parallel lint: worker processes read, parse and check their share of the workloads.
+"""Parallel lint: processes read, parse and check their share of the workloads.
 
 Sending parsed documents between processes costs about as much as parsing them, so the
 workloads (VMs, VMIs, pools, replica sets: nearly all of a GitOps tree) never leave the
 worker that parsed them, and each worker checks them file by file as the single-process
 run does (``kvlint.stream``), keeping only their stubs. The exchange is small:
 
-1. each worker reads its contiguous share of the files, parses those that may hold other
-   objects and sends back those objects (claims, storage, cluster configuration,
+1. each worker (and the parent, for the first share) reads its contiguous share of the
+   files, parses those that may hold other objects and sends back those objects (claims, storage, cluster configuration,
    policies, kustomizations, …) with the files' input problems and suppression comments;
 2. the parent builds the inventory from them and runs the phase-1 checks that do not read
    workloads; it sends every worker the objects, the context and those findings;
 3. each worker checks its workloads (phases 1 and 2, with the objects in view), parsing the
-   files it set aside one by one, and sends back its findings and the workloads' stubs;
+   files it set aside one by one, and sends back its findings and the workloads' stubs (the
+   parent does the same with its share meanwhile);
 4. the parent puts the stubs in view, runs the rest (late phase-1 checks, phase 2) and
    finishes: suppressions, sorting.
 
@@ -91,55 +92,62 @@ def lint_parallel(
     baseline: dict[str, int] | None,
     baseline_path: str | None,
 ) -> Result:
+    """``jobs`` processes: this one takes the first share itself, ``jobs - 1`` workers the
+    others."""
     ctx_mp = multiprocessing.get_context("fork")
     size = -(-len(files) // jobs)
     shares = [list(files[i : i + size]) for i in range(0, len(files), size)]
     workers = []
-    for share in shares:
+    for share in shares[1:]:
         parent_end, child_end = ctx_mp.Pipe()
         proc = ctx_mp.Process(target=_worker, args=(child_end, share, config, max_size), daemon=True)
         proc.start()
         child_end.close()
         workers.append((proc, parent_end))
     try:
+        own = read_and_split(shares[0], max_size)
         parts: list[_Share] = [_recv(conn) for _, conn in workers]
-        meta = [pf for part in parts for pf in part.files]
-        support = [d for part in parts for d in part.support]
-        later = [p for part in parts for p in part.later]
-        errors = read_errors + [e for part in parts for e in part.errors]
+        meta = own.parsed
+        for part in parts:
+            grouped: dict[str, list[Document]] = {}
+            for d in part.support:
+                grouped.setdefault(d.path, []).append(d)
+            for pf in part.files:
+                pf.documents = grouped.get(pf.path, [])
+            meta += part.files
+        later = [p for p, _ in own.later] + [p for part in parts for p in part.later]
+        errors = read_errors + own.errors + [e for part in parts for e in part.errors]
+        del parts
 
-        grouped: dict[str, list[Document]] = {}
-        for d in support:
-            grouped.setdefault(d.path, []).append(d)
-        for pf in meta:
-            pf.documents = grouped.get(pf.path, [])
         paths = [pf.path for pf in meta] + later + [pf.path for pf in context_files]
         kinfo = kustomize.analyse(meta + context_files, paths)
         for pf in meta:
             if pf.path in kinfo.patches:
                 pf.documents = []
-        support = [d for d in support if d.path not in kinfo.patches]
+        support = [d for pf in meta for d in pf.documents]
         context_docs = [d for pf in context_files if pf.path not in kinfo.patches for d in pf.documents] + extra_context
+        patches = set(kinfo.patches)
 
         run = Run(meta, config, context_docs, kinfo.namespaces)
         seed = run.phase(1, late=False)
         message = pickle.dumps(
-            (support, context_docs, kinfo.namespaces, set(kinfo.patches), seed),
+            (support, context_docs, kinfo.namespaces, patches, seed),
             protocol=pickle.HIGHEST_PROTOCOL,
         )
-        del support, grouped, parts
+        del support
         for _, conn in workers:
             conn.send_bytes(message)
         del message
+        mine = check_share(run, own, kinfo.namespaces, patches)  # its findings are in run already
         checked: list[Checked] = [_recv(conn) for _, conn in workers]
-        stubs = [d for c in checked for d in c.stubs]
+        stubs = mine.stubs + [d for c in checked for d in c.stubs]
         add_stubs(run, stubs, {f.display: i for i, f in enumerate(files)}, kinfo.namespaces)
-        run.files = meta + [pf for c in checked for pf in c.files]
+        run.files = meta + mine.files + [pf for c in checked for pf in c.files]
         for c in checked:
             run.ctx.findings.extend(c.first)
         run.phase(1, late=True)
         run.phase(2)
-        for c in checked:
+        for c in [mine, *checked]:
             run.ctx.findings.extend(c.second)  # held back until after phase 2, as in run()
         return run.finish(errors, baseline, baseline_path)
     finally:
