@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import importlib.util
@@ -319,6 +320,28 @@ def main() -> None:
     # run time on a large tree) and finds nothing to free. Reference counting still frees
     # everything that is not in a cycle.
     gc.disable()
+    try:
+        _main()
+        code = EXIT_OK
+    except SystemExit as e:
+        if e.code is None or isinstance(e.code, int):
+            code = e.code or EXIT_OK
+        else:
+            print(e.code, file=sys.stderr)
+            code = EXIT_USAGE
+    # Leave without the interpreter's teardown, which would free every object of the run
+    # one by one (a tenth of a second and more on a large tree) for nothing. Every output
+    # is written and closed by now; only the standard streams need flushing.
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        code = code or EXIT_USAGE
+    with contextlib.suppress(Exception):
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _main() -> None:
     try:
         cli.main(prog_name="kvlint", standalone_mode=False)
     except click.exceptions.Abort:
