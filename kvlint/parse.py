@@ -50,6 +50,7 @@ MAX_DEPTH = 256
 _TAG = "tag:yaml.org,2002:"
 _MERGE = "tag:yaml.org,2002:merge"
 _C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+_C_PARSER: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None) if _C_LOADER is not None else None
 _TEMPLATE_RE = re.compile(r"\{\{|\{%|\$\{[A-Za-z_][A-Za-z0-9_]*\}|<%=")
 _INT_RE = re.compile(r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o?[0-7_]+|[0-9][0-9_]*|[1-9][0-9_]*(:[0-5]?[0-9])+)$")
 
@@ -473,7 +474,9 @@ def _scalar_value(event: Any) -> Any:
 def _fast_documents(text: str, result: ParsedFile) -> None:
     """Documents of a file without aliases, merge keys or non-string keys, read from the
     event stream in one pass. Raises _Fallback otherwise (nothing is kept then)."""
-    loader = _C_LOADER(text) if _C_LOADER is not None else yaml.SafeLoader(text)
+    # Only the event stream is read: libyaml's parser alone, without the loader's Python
+    # constructor and resolver set-up.
+    loader = _C_PARSER(text) if _C_PARSER is not None else yaml.SafeLoader(text)
     get = loader.get_event
     path_name = result.path
     docs: list[Document] = []
