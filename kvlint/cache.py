@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from kvlint import __version__, source
 from kvlint.parse import Document, ParsedFile
 
-FORMAT = 9
+FORMAT = 10
 FULL_KINDS = frozenset(
     (
         "PersistentVolumeClaim",
@@ -148,7 +148,9 @@ def parse_cached(
     files: Sequence[source.SourceFile], max_size: int, jobs: int, roots: Sequence[str]
 ) -> tuple[list[ParsedFile], LazyContext]:
     """Parse ``files`` for resolution, reusing cached entries that are still valid. The
-    claims and workload stubs come back unread, in a ``LazyContext``."""
+    claims and workload stubs come back unread, in a ``LazyContext``; the cache stores the
+    other documents only for the few files that have any."""
+    from kvlint.kustomize import is_kustomization
     from kvlint.runner import parse_sources
 
     path = os.path.join(cache_dir(), f"context-{_key(roots)}.pickle")
@@ -170,18 +172,22 @@ def parse_cached(
         except OSError:
             continue
         stats[f.display] = (st.st_size, st.st_mtime_ns)
-        if stats_in.get(f.display) != stats[f.display] or f.display not in eager_in:
+        if stats_in.get(f.display) != stats[f.display]:
             todo.append(f)
     # Entries of files not listed this time (linted now, or gone) are kept while the file
     # exists: a pre-commit run lints other files each time.
-    kept = {p: st for p, st in stats_in.items() if p not in stats and p in eager_in and os.path.exists(p)}
+    kept = {p: st for p, st in stats_in.items() if p not in stats and os.path.exists(p)}
     lazy = LazyContext(groups_in, [f.display for f in files if f.display in stats])
     if todo or len(kept) + len(stats) != len(stats_in):
         parsed, _ = parse_sources(todo, max_size, jobs)
         redo = {f.display for f in todo}
         groups = {key: {p: d for p, d in lazy._docs(key).items() if p not in redo} for key in lazy.groups}
+        for p in redo:
+            eager_in.pop(p, None)
         for pf in parsed:
-            eager_in[pf.path], parts = _split(pf)
+            eager, parts = _split(pf)
+            if eager.documents or is_kustomization(pf.path):
+                eager_in[pf.path] = eager
             for key, docs in parts.items():
                 groups.setdefault(key, {})[pf.path] = docs
         live = set(stats) | set(kept)
@@ -191,7 +197,7 @@ def parse_cached(
         groups = {k: kept_docs for k, g in groups.items() if (kept_docs := {p: d for p, d in g.items() if p in live})}
         _store(path, {**kept, **stats}, eager_in, groups)
         lazy = LazyContext(dict(groups), lazy.files)
-    out = [eager_in[f.display] for f in files if f.display in stats and f.display in eager_in]
+    out = [eager_in.get(f.display) or ParsedFile(f.display) for f in files if f.display in stats]
     return out, lazy
 
 

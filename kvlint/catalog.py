@@ -3,7 +3,11 @@ rule's documentation (CLI, SARIF descriptors, README table and tests read it).""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import pickle
+import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -74,6 +78,41 @@ def _load_one(path: Path) -> RuleMeta:
 
 @lru_cache(maxsize=1)
 def load() -> dict[str, RuleMeta]:
-    """All rules, by id, in id order."""
-    rules = [_load_one(p) for p in sorted(resource_dir("rules").glob("KV*.yaml"))]
-    return {r.id: r for r in sorted(rules, key=lambda r: r.id)}
+    """All rules, by id, in id order.
+
+    Reading the rule files is a noticeable part of a small run's start-up, so the result is
+    also kept in the cache folder, keyed by every rule file's name, size and modification
+    time and by the kvlint version (a changed rule file is never missed)."""
+    paths = sorted(resource_dir("rules").glob("KV*.yaml"))
+    cached = _cache_path(paths)
+    if cached is not None:
+        with contextlib.suppress(Exception):  # a bad cache file only costs time
+            with open(cached, "rb") as fh:
+                out: dict[str, RuleMeta] = pickle.load(fh)
+            if isinstance(out, dict) and all(isinstance(r, RuleMeta) for r in out.values()):
+                return out
+    rules = [_load_one(p) for p in paths]
+    out = {r.id: r for r in sorted(rules, key=lambda r: r.id)}
+    if cached is not None:
+        with contextlib.suppress(OSError):
+            os.makedirs(os.path.dirname(cached), exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cached), prefix=".catalog-", suffix=".tmp")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, cached)
+    return out
+
+
+def _cache_path(paths: list[Path]) -> str | None:
+    from kvlint import __version__
+    from kvlint.cache import cache_dir
+
+    parts = [__version__]
+    try:
+        for p in paths:
+            st = p.stat()
+            parts.append(f"{p}:{st.st_size}:{st.st_mtime_ns}")
+    except OSError:
+        return None
+    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+    return os.path.join(cache_dir(), f"catalog-{key}.pickle")

@@ -37,7 +37,6 @@ from kvlint.models import Finding
 from kvlint.parse import Document, ParsedFile
 from kvlint.stream import Checked, Restart, add_stubs, check_share, read_and_split
 
-
 #: The parent's share of the files, relative to an even split.
 PARENT_SHARE = 1.1
 

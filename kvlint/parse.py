@@ -73,6 +73,11 @@ class Document:
     origin: str | None = None
     root: int = 0
 
+    # Pickled by the constructor's arguments (the context cache and parallel runs move many
+    # documents): much cheaper to load than the state dataclasses with slots use by default.
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (Document, (self.path, self.index, self.data, self.explicit, self.origin, self.root))
+
     def _walk(self, path: Path) -> tuple[int, int]:
         """(packed position of the deepest existing node on ``path``, its depth)."""
         node = self.data
@@ -225,6 +230,9 @@ class ParsedFile:
     doc_lines: list[int] = field(default_factory=list)
     #: The file's lines, kept only when it has kvlint comments (inline suppressions).
     lines: list[str] = field(default_factory=list)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (ParsedFile, (self.path, self.documents, self.problems, self.comments, self.doc_lines, self.lines))
 
 
 class _TooLarge(Exception):
