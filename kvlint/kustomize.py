@@ -49,7 +49,7 @@ def analyse(files: Sequence[ParsedFile], all_paths: Sequence[str]) -> KustomizeI
     info = KustomizeInfo()
     kusts: dict[str, dict[str, Any]] = {}
     for pf in files:
-        if is_kustomization(pf.path) and pf.documents and isinstance(pf.documents[0].data, dict):
+        if pf.documents and is_kustomization(pf.path) and isinstance(pf.documents[0].data, dict):
             kusts[posixpath.dirname(pf.path)] = pf.documents[0].data
     if not kusts:
         return info

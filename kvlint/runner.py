@@ -144,7 +144,7 @@ def discover_context(dirs: Sequence[str], exclude: Sequence[str], skip: set[str]
     """
     files: dict[str, source.SourceFile] = {}
     for d in dirs:
-        listed = _git_files(d) if git_root(d) else None
+        listed = _git_files(d)  # None outside a git work tree
         if not listed:
             found, _ = source.discover([d], exclude)
             for f in found:
