@@ -153,6 +153,7 @@ class Run:
         self.registry = checks.load_all()
         self.disabled = {rid for rid, level in config.rules.items() if level == "off"}
         self.held: list[Finding] = []
+        self._by_phase: dict[int, list[tuple[Any, bool]]] = {}
 
     def phase(self, phase: int, late: bool | None = None) -> list[Finding]:
         """Run the checks of one phase over this run's own objects; return what they found
@@ -202,20 +203,44 @@ class Run:
             inv.add(obj)
         mine = inv.loaded_workloads[first:]
         for phase in (1, 2):
+            checks = self._workload_checks(phase)
             produced: list[Finding] = []
-            for chk in self.registry:
-                if chk.phase != phase or all(r in self.disabled for r in chk.rules):
-                    continue
-                if chk.scope == "workload":
-                    for w in mine:
-                        produced.extend(_safe(ctx, chk.fn, w.obj, w))
-                elif chk.scope == "each":
-                    for obj in objects:
-                        produced.extend(_safe(ctx, chk.fn, obj, obj))
+            try:
+                # The common case, without a guard per call (checks only read the inventory,
+                # so running them again below is harmless).
+                for fn, each in checks:
+                    if each:
+                        for obj in objects:
+                            produced.extend(fn(ctx, obj))
+                    else:
+                        for w in mine:
+                            produced.extend(fn(ctx, w))
+            except Exception:  # noqa: BLE001 - a faulty check: again, one call at a time
+                produced = []
+                for fn, each in checks:
+                    if each:
+                        for obj in objects:
+                            produced.extend(_safe(ctx, fn, obj, obj))
+                    else:
+                        for w in mine:
+                            produced.extend(_safe(ctx, fn, w.obj, w))
             produced = apply_levels(produced, self.config)
             (ctx.findings if phase == 1 else self.held).extend(produced)
         for obj in reversed(objects):
             inv.pop(obj)
+
+    def _workload_checks(self, phase: int) -> list[tuple[Any, bool]]:
+        """The enabled checks of one phase that run on workloads: (function, scope is each)."""
+        cached = self._by_phase.get(phase)
+        if cached is None:
+            cached = self._by_phase[phase] = [
+                (chk.fn, chk.scope == "each")
+                for chk in self.registry
+                if chk.phase == phase
+                and chk.scope in ("workload", "each")
+                and not all(r in self.disabled for r in chk.rules)
+            ]
+        return cached
 
     def finish(
         self,

@@ -39,6 +39,24 @@ def test_internal_error_is_reported_and_other_rules_still_run(monkeypatch: pytes
     assert "boom" in err.message and err.object is not None
 
 
+def test_internal_error_in_a_streamed_run(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Workloads checked file by file (the CLI's single process) contain a failing check too.
+    from kvlint import report
+    from kvlint.runner import Options, lint_paths
+
+    def broken(ctx: object, w: object) -> Iterator[object]:
+        raise RuntimeError("boom")
+        yield  # pragma: no cover
+
+    (tmp_path / "vmi.yaml").write_text(VMI)
+    registry = checks.load_all()
+    monkeypatch.setattr(checks, "REGISTRY", [Check(broken, ("KV101",), "workload"), *registry])
+    streamed = lint_paths([str(tmp_path)], Config(), options=Options(stream=True))
+    assert {"KV907", "KV301"} <= {f.rule for f in streamed.findings}
+    held = lint_paths([str(tmp_path)], Config(), options=Options())
+    assert report.render("json", streamed) == report.render("json", held)
+
+
 def test_rule_levels_from_config() -> None:
     res = lint_text(VMI, Config(rules={"KV301": "warning"}))
     assert {f.severity for f in res.findings if f.rule == "KV301"} == {"warning"}
