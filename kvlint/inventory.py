@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kvlint.models import Location, ObjectRef
-from kvlint.parse import Document, Path
+from kvlint.parse import Document, Path, Pos, unpack
 
 CLUSTER_SCOPED = frozenset(
     (
@@ -467,9 +467,28 @@ def stub_document(doc: Document) -> Document:
         for k in spec_path:
             cur = cur.setdefault(k, {})
         cur.setdefault("domain", {})["devices"] = vfio
-    wanted: list[Path] = [(), ("metadata",), ("metadata", "name"), ("metadata", "annotations")]
-    wanted += [("metadata", "annotations", k) for k in as_dict(out["metadata"].get("annotations"))]
-    pos = {p: hit for p in wanted if (hit := doc.exact(p)) is not None}
+    ann_kept = as_dict(out["metadata"].get("annotations"))
+    meta = data.get("metadata")
+    table = getattr(data, "_p", None)
+    pos: dict[Path, Pos] = {}
+    if doc.explicit is None and table is not None and (meta is None or hasattr(meta, "_p")):
+        # Read the positions straight from the parsed containers (what exact() would walk).
+        if doc.root:
+            pos[()] = unpack(doc.root)
+        if "metadata" in table:
+            pos[("metadata",)] = unpack(table["metadata"])
+        mtable = getattr(meta, "_p", None) or {}
+        for key in ("name", "annotations"):
+            if key in mtable:
+                pos[("metadata", key)] = unpack(mtable[key])
+        atable = getattr(as_dict(meta).get("annotations"), "_p", None) or {}
+        for k in ann_kept:
+            if k in atable:
+                pos[("metadata", "annotations", k)] = unpack(atable[k])
+    else:
+        wanted: list[Path] = [(), ("metadata",), ("metadata", "name"), ("metadata", "annotations")]
+        wanted += [("metadata", "annotations", k) for k in ann_kept]
+        pos = {p: hit for p in wanted if (hit := doc.exact(p)) is not None}
     return Document(doc.path, doc.index, out, pos, doc.origin)
 
 

@@ -135,3 +135,30 @@ def test_workloads_only_reads_top_level_kind_lines() -> None:
     assert not workloads_only("kind: VirtualMachine\n---\nkind: PersistentVolumeClaim\n")
     assert not workloads_only("spec:\n  kind: VirtualMachine\n")  # not at the top level
     assert not workloads_only("")
+
+
+def test_stub_positions_are_those_of_the_document() -> None:
+    from kvlint.inventory import as_dict, is_workload_doc, stub_document
+    from kvlint.parse import parse_text
+
+    texts = [p.read_text() for p in sorted((ROOT / "examples").rglob("*.yaml"))]
+    texts.append(
+        _vm("a").replace(
+            "  labels: {app: a}\n",
+            '  labels: {app: a}\n  annotations:\n    kvlint.io/ignore: "KV101"\n    other: x\n',
+        )
+    )
+    texts.append("apiVersion: kubevirt.io/v1\nkind: VirtualMachine\nmetadata: null\nspec: {}\n")
+    texts.append('{"apiVersion": "kubevirt.io/v1", "kind": "VirtualMachineInstance", "metadata": {"name": "j"}}\n')
+    seen = 0
+    for text in texts:
+        for doc in parse_text("f.yaml", text).documents:
+            if not is_workload_doc(doc.data):
+                continue
+            stub = stub_document(doc)
+            ann = as_dict(as_dict(stub.data.get("metadata")).get("annotations"))
+            wanted = [(), ("metadata",), ("metadata", "name"), ("metadata", "annotations")]
+            wanted += [("metadata", "annotations", k) for k in ann]
+            assert stub.explicit == {p: hit for p in wanted if (hit := doc.exact(p)) is not None}
+            seen += 1
+    assert seen >= 6
