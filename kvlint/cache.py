@@ -5,6 +5,10 @@ to (claims, storage, cluster configuration, policies, namespaces, nodes, network
 attachments, kustomizations) with their positions, and a slim stub of every workload
 (identity and labels, for policy and migration-object checks).
 
+The claims with a namespace (by kind and namespace) and the workload stubs are stored as
+separately pickled groups and read only when a lookup needs them (``LazyContext``): a
+pre-commit run checks one changed file and needs a few of a large repository's objects.
+
 Entries are keyed by the file's path, size and modification time and by the kvlint
 version, so a stale entry is never used. The cache lives in ``$KVLINT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/kvlint``, else ``~/.cache/kvlint``; deleting it is always safe.
