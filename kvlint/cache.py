@@ -16,10 +16,8 @@ version, so a stale entry is never used. The cache lives in ``$KVLINT_CACHE_DIR`
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
-import tempfile
 from collections.abc import Callable, Sequence
 
 from kvlint import __version__, source
@@ -79,6 +77,8 @@ def _slim(pf: ParsedFile) -> ParsedFile:
 
 
 def _key(roots: Sequence[str]) -> str:
+    import hashlib
+
     parts = sorted(os.path.realpath(r) for r in roots) + [os.getcwd()]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
@@ -211,6 +211,8 @@ def _store(
     eager: dict[str, ParsedFile],
     groups: dict[GroupKey, dict[str, list[Document]]],
 ) -> None:
+    import tempfile
+
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".context-", suffix=".tmp")

@@ -4,10 +4,8 @@ rule's documentation (CLI, SARIF descriptors, README table and tests read it).""
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -84,26 +82,33 @@ def load() -> dict[str, RuleMeta]:
     also kept in the cache folder, keyed by every rule file's name, size and modification
     time and by the kvlint version (a changed rule file is never missed)."""
     paths = sorted(resource_dir("rules").glob("KV*.yaml"))
-    cached = _cache_path(paths)
-    if cached is not None:
+    found = _cache_key(paths)
+    if found is not None:
+        key, cached = found
         with contextlib.suppress(Exception):  # a bad cache file only costs time
             with open(cached, "rb") as fh:
-                out: dict[str, RuleMeta] = pickle.load(fh)
-            if isinstance(out, dict) and all(isinstance(r, RuleMeta) for r in out.values()):
-                return out
+                stored_key, out = pickle.load(fh)
+            if stored_key == key and all(isinstance(r, RuleMeta) for r in out.values()):
+                return dict(out)
     rules = [_load_one(p) for p in paths]
     out = {r.id: r for r in sorted(rules, key=lambda r: r.id)}
-    if cached is not None:
+    if found is not None:
+        import tempfile
+
         with contextlib.suppress(OSError):
             os.makedirs(os.path.dirname(cached), exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cached), prefix=".catalog-", suffix=".tmp")
             with os.fdopen(fd, "wb") as fh:
-                pickle.dump(out, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                pickle.dump((key, out), fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, cached)
     return out
 
 
-def _cache_path(paths: list[Path]) -> str | None:
+def _cache_key(paths: list[Path]) -> tuple[str, str] | None:
+    """The exact key of the rule files (kept in the cache file and compared) and the cache
+    file's path (named by a checksum of the key)."""
+    import zlib
+
     from kvlint import __version__
     from kvlint.cache import cache_dir
 
@@ -114,5 +119,5 @@ def _cache_path(paths: list[Path]) -> str | None:
             parts.append(f"{p}:{st.st_size}:{st.st_mtime_ns}")
     except OSError:
         return None
-    key = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
-    return os.path.join(cache_dir(), f"catalog-{key}.pickle")
+    key = "\n".join(parts)
+    return key, os.path.join(cache_dir(), f"catalog-{zlib.crc32(key.encode()):08x}.pickle")

@@ -4,12 +4,12 @@ Used by SARIF ``partialFingerprints`` and by baselines."""
 
 from __future__ import annotations
 
-import hashlib
-
 from kvlint.models import Finding
 
 
 def fingerprint(f: Finding) -> str:
+    import hashlib  # (imported when used: most runs write no baseline and no SARIF)
+
     obj = f.object
     ident = "|".join(
         (

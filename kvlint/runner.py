@@ -8,7 +8,6 @@ merges the results, so the output does not depend on the number of jobs).
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -104,6 +103,8 @@ def _parallel(files: list[source.SourceFile], max_size: int, jobs: int) -> list[
 
 
 def git_root(start: str = ".") -> str | None:
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", "-C", start, "rev-parse", "--show-toplevel"],
@@ -121,6 +122,8 @@ def git_root(start: str = ".") -> str | None:
 def _git_files(folder: str) -> list[str] | None:
     """Manifest files of a git work tree folder (tracked, and untracked but not ignored),
     relative to it; None when git cannot tell."""
+    import subprocess
+
     try:
         out = subprocess.run(
             ["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
