@@ -334,8 +334,12 @@ def main() -> None:
     # is written and closed by now; only the standard streams need flushing.
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, ValueError):
+    except BrokenPipeError:
         code = code or EXIT_USAGE
+    except (OSError, ValueError) as e:  # a full disk, a closed stream
+        with contextlib.suppress(Exception):
+            print(f"kvlint: cannot write the output: {e}", file=sys.stderr)
+        code = EXIT_USAGE
     with contextlib.suppress(Exception):
         sys.stderr.flush()
     os._exit(code)
