@@ -1,8 +1,10 @@
 """The whole pipeline: paths -> source -> parse -> inventory -> rules -> result.
 
-Parsing is the expensive stage; with ``jobs > 1`` and enough files it runs in worker
-processes (each worker reads and parses a contiguous share of the files; the parent only
-merges the results, so the output does not depend on the number of jobs).
+Three ways to the same findings: a single process holding every parsed file (library
+callers: the Result's inventory has every object in full), a single process that checks the
+workloads file by file and keeps their stubs (``Options.stream``, the CLI: ``kvlint.stream``)
+and, with ``jobs > 1`` and enough files, processes that each do that for a contiguous share
+of the files (``kvlint.parallel``). The output does not depend on the way.
 """
 
 from __future__ import annotations
