@@ -248,8 +248,12 @@ def lint(
         outputs[0] = (outputs[0][0], output)
 
     config, opts = build_run(paths, **shared)
-    # Workloads can be dropped after their checks, unless SARIF fixes need them afterwards.
-    opts.stream = not any(fmt == "sarif" for fmt, _ in outputs)
+    # Workloads can be dropped after their checks, unless SARIF fixes need them afterwards
+    # (fixes are worked out from every object in full in this process, as 'kvlint fix' does).
+    if any(fmt == "sarif" for fmt, _ in outputs):
+        opts.jobs = 1
+    else:
+        opts.stream = True
     if fail_on:
         config.fail_on = fail_on
     if no_inline_suppressions:

@@ -492,3 +492,27 @@ def test_cli_sarif_to_file_and_text_to_stdout(tmp_path: Path) -> None:
     assert results and all(
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%" for r in results
     )
+
+
+def test_cli_sarif_of_a_large_tree_carries_its_fixes(tmp_path: Path) -> None:
+    # Enough files for a parallel run: SARIF fixes are worked out from every object in full,
+    # so they must be there whatever --jobs says.
+    from kvlint.runner import PARALLEL_MIN_FILES
+
+    for i in range(-(-PARALLEL_MIN_FILES // 8) + 1):
+        shutil.copytree(ROOT / "examples", tmp_path / f"c{i}")
+
+    def fixes(*extra: str) -> int:
+        p = subprocess.run(
+            [*kvlint_exe(), "lint", "--no-config", "--format", "sarif", *extra, "."],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+        )
+        assert p.returncode == 1, p.stderr
+        return sum(1 for r in run_of(json.loads(p.stdout))["results"] if r.get("fixes"))
+
+    one = fixes("--jobs", "1")
+    assert one > 0
+    assert fixes("--jobs", "2") == one
