@@ -766,17 +766,13 @@ def _prepare_rwx(f: Finding, result: Result) -> None:
     if ctx is None or node is None or f.object is None:
         return
     doc_index, vpath = node
-    w = next(
-        (
-            w
-            for w in ctx.inv.workloads
-            if not w.obj.context_only
-            and w.obj.ref() == f.object
-            and w.obj.doc.index == doc_index
-            and w.obj.file == f.location.file
-        ),
-        None,
-    )
+    index = ctx.cluster.memo.get("fix-workloads")
+    if index is None:  # (built once: a large tree has thousands of KV101 findings)
+        index = ctx.cluster.memo["fix-workloads"] = {}
+        for cand in ctx.inv.workloads:
+            if not cand.obj.context_only:
+                index.setdefault((cand.obj.ref(), cand.obj.doc.index, cand.obj.file), cand)
+    w = index.get((f.object, doc_index, f.location.file))
     if w is None or w.dvt_path is None or vpath[: len(w.obj.base)] != w.obj.base:
         return
     rel = vpath[len(w.obj.base) :]
