@@ -3,8 +3,9 @@
 A GitOps tree is mostly workload files (one VM each), and holding every parsed VM until the
 end of the run is what made memory grow with the tree. Here:
 
-1. every file is read; a file whose top-level ``kind:`` lines all name workload kinds is
-   set aside (its text only), every other file is parsed now;
+1. every file is read; a file whose top-level ``kind:`` and ``apiVersion:`` lines all name
+   workload kinds of KubeVirt's groups is set aside (its text only), every other file is
+   parsed now;
 2. the inventory is built from the parsed files without their workloads, and the phase-1
    checks that do not read workloads run (MigrationPolicy admission, storage, ...);
 3. the workloads, those of the parsed files first and then each set-aside file in turn
@@ -13,10 +14,10 @@ end of the run is what made memory grow with the tree. Here:
 4. the phase-1 checks that read workloads (``late``) and phase 2 run over the rest, with the
    stubs in view, and the result is finished as in a run that held everything.
 
-The ``kind:`` test only decides the order: a set-aside file that turns out to hold anything
-but workloads (a document written in flow style or JSON, a workload kind of another API
-group) makes the run start over with everything held (``Restart``), so the findings are
-always those of ``engine.run``.
+The line test only decides the order: a set-aside file that turns out to hold anything but
+workloads (a document written in flow style or JSON next to a workload) makes the run start
+over with everything held (``Restart``), so the findings are always those of
+``engine.run``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from typing import TYPE_CHECKING
 from kvlint import kustomize, source
 from kvlint.config import Config
 from kvlint.engine import Result, Run
-from kvlint.inventory import WORKLOAD_KINDS, is_workload_doc, objects_of, stub_document
+from kvlint.inventory import KUBEVIRT_GROUPS, WORKLOAD_KINDS, is_workload_doc, objects_of, stub_document
 from kvlint.models import Finding
 from kvlint.parse import Document, ParsedFile, parse_text
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 #: A top-level ``kind:`` line (block style, at column 0) and its value (searched in the
 #: text with a newline in front: a literal start is much faster to find than ``^``).
 _KIND_LINE = re.compile(r"\nkind[ \t]*:[ \t]*([^\s#]*)")
+_API_LINE = re.compile(r"\napiVersion[ \t]*:[ \t]*([^\s#]*)")
 
 #: Workloads checked per call (the inventory takes them in and gives them back each time).
 _BATCH = 64
@@ -49,10 +51,14 @@ class Restart(Exception):
 
 
 def workloads_only(text: str) -> bool:
-    """Whether every top-level ``kind:`` line of a file names a workload kind (and there
-    is at least one)."""
-    kinds = _KIND_LINE.findall("\n" + text)
-    return bool(kinds) and all(k.strip("\"'") in WORKLOAD_KINDS for k in kinds)
+    """Whether every top-level ``kind:`` line of a file names a workload kind and every
+    top-level ``apiVersion:`` line a KubeVirt group, as many of each (at least one)."""
+    text = "\n" + text
+    kinds = _KIND_LINE.findall(text)
+    if not kinds or not all(k.strip("\"'") in WORKLOAD_KINDS for k in kinds):
+        return False
+    apis = _API_LINE.findall(text)
+    return len(apis) == len(kinds) and all(a.strip("\"'").rsplit("/", 1)[0] in KUBEVIRT_GROUPS for a in apis)
 
 
 @dataclass

@@ -130,9 +130,15 @@ def test_stream_keeps_only_stubs_of_workloads(tmp_path: Path) -> None:
 def test_workloads_only_reads_top_level_kind_lines() -> None:
     from kvlint.stream import workloads_only
 
-    assert workloads_only("apiVersion: kubevirt.io/v1\nkind: VirtualMachine\n")
-    assert workloads_only("kind: 'VirtualMachine' # a comment\n---\nkind: \"VirtualMachineInstance\"\n")
-    assert not workloads_only("kind: VirtualMachine\n---\nkind: PersistentVolumeClaim\n")
+    vm = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\n"
+    assert workloads_only(vm)
+    assert workloads_only(
+        "apiVersion: 'kubevirt.io/v1'\nkind: 'VirtualMachine' # a comment\n---\n"
+        'kind: "VirtualMachinePool"\napiVersion: pool.kubevirt.io/v1alpha1\n'
+    )
+    assert not workloads_only(vm + "---\napiVersion: v1\nkind: PersistentVolumeClaim\n")
+    assert not workloads_only("apiVersion: v1\nkind: VirtualMachine\n")  # another group: not a workload
+    assert not workloads_only("kind: VirtualMachine\n")  # no apiVersion: not a workload either
     assert not workloads_only("spec:\n  kind: VirtualMachine\n")  # not at the top level
     assert not workloads_only("")
 
