@@ -35,7 +35,7 @@ from kvlint.config import Config
 from kvlint.engine import Result, Run
 from kvlint.models import Finding
 from kvlint.parse import Document, ParsedFile
-from kvlint.stream import Checked, Restart, add_stubs, check_share, read_and_split
+from kvlint.stream import Checked, Restart, check_share, complete, read_and_split
 
 #: The parent's share of the files, relative to an even split.
 PARENT_SHARE = 1.1
@@ -146,15 +146,7 @@ def lint_parallel(
         del message
         mine = check_share(run, own, kinfo.namespaces, patches)  # its findings are in run already
         checked: list[Checked] = [_recv(conn) for _, conn in workers]
-        stubs = mine.stubs + [d for c in checked for d in c.stubs]
-        add_stubs(run, stubs, {f.display: i for i, f in enumerate(files)}, kinfo.namespaces)
-        run.files = meta + mine.files + [pf for c in checked for pf in c.files]
-        for c in checked:
-            run.ctx.findings.extend(c.first)
-        run.phase(1, late=True)
-        run.phase(2)
-        for c in [mine, *checked]:
-            run.ctx.findings.extend(c.second)  # held back until after phase 2, as in run()
+        complete(run, files, meta, [mine, *checked], kinfo.namespaces)
         return run.finish(errors, baseline, baseline_path)
     finally:
         for proc, conn in workers:

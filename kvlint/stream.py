@@ -138,12 +138,30 @@ def check_share(run: Run, split: Split, namespaces: dict[str, str], patches: set
     return out
 
 
-def add_stubs(run: Run, stubs: list[Document], order: dict[str, int], namespaces: dict[str, str]) -> None:
-    """Put the stubs in view in file order (the order a run holding everything has)."""
-    stubs.sort(key=lambda d: (order.get(d.path, -1), d.index))
+def complete(
+    run: Run,
+    files: Sequence[source.SourceFile],
+    parsed: list[ParsedFile],
+    shares: Sequence[Checked],
+    namespaces: dict[str, str],
+) -> None:
+    """After every share's workloads were checked: put their stubs in view in file order
+    (the order a run holding everything has), add the findings of shares checked by other
+    processes (the first share was checked by ``run`` itself), run the late phase-1 checks
+    and phase 2, then add the workloads' phase-2 findings, held back until now as in
+    ``engine.run()``."""
+    order = {f.display: i for i, f in enumerate(files)}
+    stubs = sorted((d for c in shares for d in c.stubs), key=lambda d: (order.get(d.path, -1), d.index))
     for d in stubs:
         for obj in objects_of(d, namespaces, stub=True):
             run.inv.add(obj)
+    run.files = parsed + [pf for c in shares for pf in c.files]
+    for c in shares[1:]:
+        run.ctx.findings.extend(c.first)
+    run.phase(1, late=True)
+    run.phase(2)
+    for c in shares:
+        run.ctx.findings.extend(c.second)
 
 
 def lint_streaming(
@@ -171,9 +189,5 @@ def lint_streaming(
     run = Run(parsed, config, context_docs, kinfo.namespaces, lazy=loaders)
     run.phase(1, late=False)
     checked = check_share(run, split, kinfo.namespaces, set(kinfo.patches))
-    add_stubs(run, checked.stubs, {f.display: i for i, f in enumerate(files)}, kinfo.namespaces)
-    run.files = parsed + checked.files
-    run.phase(1, late=True)
-    run.phase(2)
-    run.ctx.findings.extend(checked.second)  # held back until after phase 2, as in run()
+    complete(run, files, parsed, [checked], kinfo.namespaces)
     return run.finish(list(read_errors) + split.errors, baseline, baseline_path)
