@@ -1,7 +1,13 @@
 """YAML/JSON loading with exact node positions.
 
-The loader composes YAML with libyaml (PyYAML's C composer when present) and converts
-the node graph to plain Python data itself, so that:
+Three readers, tried in order, give the same result wherever more than one applies:
+
+1. plain block-style YAML (most manifests) is read line by line (:mod:`kvlint.blockyaml`);
+2. other texts without aliases or merge keys are built from libyaml's event stream;
+3. everything else is composed by libyaml (PyYAML's C composer when present) and the node
+   graph is converted here, which also reports errors and limits precisely.
+
+All of them turn YAML into plain Python data themselves, so that:
 
 * every node keeps its line and column (``Document.pos``),
 * scalars resolve the way kubectl's YAML decoder reads them (YAML 1.1: ``yes``/``on``
@@ -460,22 +466,27 @@ def _typed(tag: str, value: str) -> Any:
     return value
 
 
+def _plain_value(value: str) -> Any:
+    """A plain scalar's value: PyYAML's (YAML 1.1) implicit resolvers, as the composer
+    applies them."""
+    if not value:
+        return None
+    resolvers = _RESOLVERS.get(value[0])
+    if resolvers is None:
+        return value
+    for rtag, rx in resolvers:
+        if rx.match(value):
+            return _typed(rtag, value)
+    return value
+
+
 def _scalar_value(event: Any) -> Any:
     tag = event.tag
     value: str = event.value
     if tag is None or tag == "!":
         if not event.implicit[0]:
             return value
-        # Plain scalar: PyYAML's (YAML 1.1) implicit resolvers, as the composer applies them.
-        if not value:
-            return None
-        resolvers = _RESOLVERS.get(value[0])
-        if resolvers is None:
-            return value
-        for rtag, rx in resolvers:
-            if rx.match(value):
-                return _typed(rtag, value)
-        return value
+        return _plain_value(value)
     return _typed(tag, value)
 
 
@@ -695,11 +706,13 @@ def _helm_source(text: str, first_line: int) -> str | None:
     return None
 
 
-def parse_text(path: str, text: str) -> ParsedFile:
+def parse_text(path: str, text: str, *, block: bool = True) -> ParsedFile:
     """Parse a YAML or JSON file's text into documents and input problems.
 
     A templated file (Helm, Jinja, envsubst) yields one KV902 problem and no documents:
-    its unrendered objects would only produce noise.
+    its unrendered objects would only produce noise. Plain block YAML is read by the
+    line-based reader (:mod:`kvlint.blockyaml`) unless ``block`` is False; everything else,
+    and that with ``block=False``, by libyaml.
     """
     result = ParsedFile(path)
     templated = looks_templated(text)
@@ -713,6 +726,13 @@ def parse_text(path: str, text: str) -> ParsedFile:
                 templated[1],
             )
         )
+        return result
+    read = _blockyaml.read(text, path) if block else None
+    if read is not None:
+        result.documents, result.doc_lines, result.problems = read
+        result.comments = _comments(text)
+        if result.comments:
+            result.lines = text.splitlines()
         return result
     try:
         _fast_documents(text, result)
@@ -782,3 +802,7 @@ def parse_text(path: str, text: str) -> ParsedFile:
     if result.comments:
         result.lines = text.splitlines()
     return result
+
+
+# The block reader builds on this module's types (imported last to avoid a cycle).
+from kvlint import blockyaml as _blockyaml  # noqa: E402

@@ -1,0 +1,466 @@
+"""A line-based reader for the block-style YAML that manifests are written in.
+
+Most Kubernetes manifests use a small part of YAML: block mappings and sequences, plain
+and simply quoted one-line scalars, literal block scalars (``|``), empty flow collections
+(``{}``, ``[]``), comments and ``---`` separators. This module reads exactly that subset
+line by line, about three times faster than building the same data from libyaml's event
+stream in Python, and produces the same result: the same values (YAML 1.1 scalar
+resolution through the same resolvers), the same packed positions (libyaml's marks,
+including where collections and block scalars end), the same document lines and the same
+duplicate-key problems.
+
+Anything outside the subset -- tabs, anchors, aliases, tags, flow collections with
+content, folded or indented block scalars, multi-line plain or quoted scalars, escapes,
+explicit keys, directives, empty documents, unusual characters, and every kind of invalid
+YAML -- makes :func:`read` return None, and the caller reads the file with libyaml. A
+fallback is always correct; the differential tests (``tests/test_blockyaml.py``) hold the
+subset to the libyaml reading byte for byte.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from kvlint.parse import (
+    MAX_DEPTH,
+    Document,
+    InputProblem,
+    PList,
+    PMap,
+    _helm_source,
+    _plain_value,
+)
+
+# Characters outside printable ASCII and the line feed (tabs, carriage returns, control
+# characters) or, in non-ASCII text, anything libyaml would treat specially: other line
+# breaks (NEL, LS, PS), the byte order mark, surrogates and non-characters.
+_BAD_ASCII = re.compile(r"[^\n\x20-\x7e]")
+_BAD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+
+#: First characters a plain key or value may not start with (YAML indicators); keys and
+#: values starting with a quote, ``{``, ``[``, ``|`` or ``-`` are looked at more closely.
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_NULL_KEYS = frozenset(("~", "null", "Null", "NULL", "<<"))
+#: Longest key libyaml accepts as a simple key is 1024 characters; stay well below it.
+_MAX_KEY = 1000
+#: Files longer than this are left to libyaml (its node budget applies to them).
+_MAX_LINES = 500_000
+_HEADERS = frozenset(("|", "|-", "|+"))
+
+# What a line is (the first item of its classification).
+_BLANK, _OUTSIDE, _DOC, _EOF, _KEY, _ITEM, _ITEM_KEY = range(7)
+# What a key's or an item's value on the line is.
+_PENDING, _SCALAR, _EMPTY_MAP, _EMPTY_LIST, _LITERAL = range(5)
+_BLANK_T: tuple[Any, ...] = (_BLANK, 0, 0, None, 0, None, 0)
+_OUTSIDE_T: tuple[Any, ...] = (_OUTSIDE, 0, 0, None, 0, None, 0)
+_DOC_T: tuple[Any, ...] = (_DOC, 0, 0, None, 0, None, 0)
+#: A line that cannot occur in a text read here (it holds a NUL) marks the end of the text.
+_EOF_LINE = "\x00"
+#: Multiplying a 1-based line number by these fills in the line halves of a packed position
+#: (see parse.pack) for a key and its value on that line, or for a value alone.
+_KEY_VALUE_LINES = (1 << 120) | (1 << 72) | (1 << 24)
+_VALUE_LINES = (1 << 72) | (1 << 24)
+
+#: Classified lines by their text. Manifests repeat most of their lines ("- name: rootdisk",
+#: "    bus: virtio"), so most lines are looked up rather than read. Each entry holds
+#: only immutable values; the cache is emptied when it grows past _CACHE_MAX entries.
+_cache: dict[str, tuple[Any, ...]] = {_EOF_LINE: (_EOF, 0, 0, None, 0, None, 0)}
+_CACHE_MAX = 200_000
+#: A column beyond any line.
+_FAR = 1 << 23
+
+
+def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputProblem]] | None:
+    """Documents, their first lines and duplicate-key problems of ``text``, or None when
+    the text uses anything outside the block subset (read it with libyaml then)."""
+    if text.isascii():
+        # (printable ASCII and line feeds only: the same test as _BAD_ASCII, faster)
+        if not text.replace("\n", " ").isprintable():
+            return None
+    elif _BAD.search(text) is not None:
+        return None
+    lines = text.split("\n")
+    ends_nl = lines[-1] == ""
+    if ends_nl:
+        lines.pop()
+    n = len(lines)
+    if n > _MAX_LINES:
+        return None
+    lines.append(_EOF_LINE)
+    docs: list[Document] = []
+    doc_lines: list[int] = []
+    problems: list[InputProblem] = []
+    cache = _cache
+    cache_get = cache.get
+    classify = _classify
+    key_value_lines = _KEY_VALUE_LINES
+    value_lines = _VALUE_LINES
+
+    # The open collection lives in locals: whether it is a mapping, its column (-1 when
+    # none is open), the container, its positions, its parent's positions and its slot
+    # there (None for the root). ``stack`` holds the enclosing ones. ``pending`` is a key
+    # whose value starts on a later line: container, positions, key, the line's number,
+    # the key's column, the key and null value's columns.
+    stack: list[tuple[Any, ...]] = []
+    cur_map = False
+    cur_ind = -1
+    cont: Any = None
+    ptab: Any = None
+    cur_parent: Any = None
+    cur_slot: Any = None
+    root: Any = None
+    root_pos = 0
+    first = -1
+    explicit = False
+    pending: tuple[Any, ...] | None = None
+    index = 0
+    skip = 0
+    new: Any
+    for i, line in enumerate(lines):
+        if i < skip:
+            continue  # a block scalar's lines
+        info = cache_get(line)
+        if info is None:
+            info = classify(line)
+            if len(cache) >= _CACHE_MAX:
+                cache.clear()
+                cache[_EOF_LINE] = (_EOF, 0, 0, None, 0, None, 0)
+            cache[line] = info
+        kind, ind, c, key, vkind, value, cols = info
+        if kind == 0:  # _BLANK
+            continue
+        if kind == 1:  # _OUTSIDE
+            return None
+        line_no = i + 1
+        if pending is not None:
+            pcont, pptab, pkey, pline, pind, pcols = pending
+            pending = None
+            dash = kind == 5 or kind == 6  # _ITEM, _ITEM_KEY
+            if kind >= 4 and (ind > pind or (ind == pind and dash)):
+                # The key's value is a collection starting on this line.
+                new = _empty(not dash)
+                pcont[pkey] = new
+                pptab[pkey] = pline << 120 | (pind + 1) << 96 | line_no << 72 | (ind + 1) << 48
+                if len(stack) >= MAX_DEPTH:
+                    return None
+                stack.append((cur_map, cur_ind, cont, ptab, cur_parent, cur_slot))
+                cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = not dash, ind, new, new._p, pptab, pkey
+            else:
+                pcont[pkey] = None
+                pptab[pkey] = pline * key_value_lines | pcols
+        if kind < 4 or ind < cur_ind:
+            # Close the collections deeper than this line (all of them at a document
+            # separator or the end of the text). libyaml's block-end marks sit at the next
+            # token: where this line starts (column 1 for a separator or the end).
+            if kind < 4:
+                target = -1
+                end = line_no << 24 | 1
+                # Without a final line break, libyaml first closes what is deeper than the
+                # end of the last line, where that line ends.
+                last = len(lines[n - 1]) if kind == 3 and not ends_nl and n else _FAR
+            else:
+                target = ind
+                end = line_no << 24 | (ind + 1)
+                last = _FAR
+            early = n << 24 | (last + 1)
+            while cur_ind > target:
+                if cur_parent is None:
+                    root_pos |= early if cur_ind > last else end
+                else:
+                    cur_parent[cur_slot] |= early if cur_ind > last else end
+                if stack:
+                    cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = stack.pop()
+                else:
+                    cur_ind = -1
+            if kind < 4:
+                if first >= 0:
+                    doc = Document(path, index, root, None, root=root_pos)
+                    if path == "<stdin>":
+                        doc.origin = _helm_source(text, first)
+                    docs.append(doc)
+                    doc_lines.append(first + 1)
+                    index += 1
+                elif explicit:
+                    return None  # an empty document: libyaml reads it as null
+                if kind == 3:  # _EOF
+                    break
+                root = None
+                root_pos = 0
+                first = -1
+                explicit = True
+                continue
+        if ind != cur_ind:
+            if cur_ind < 0:
+                if first >= 0:
+                    return None  # a second node at the top level
+                first = i
+                root = _empty(kind == 4)  # _KEY
+                root_pos = line_no << 72 | (ind + 1) << 48
+                cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = kind == 4, ind, root, root._p, None, None
+            elif ind != cur_ind:
+                return None  # deeper than the open collection: a continuation line or an error
+        if kind == 4:  # _KEY
+            if not cur_map:
+                # The end of an indentless sequence (one at its parent key's column).
+                if not stack or stack[-1][1] != ind or not stack[-1][0]:
+                    return None
+                cur_parent[cur_slot] |= line_no << 24 | (ind + 1)
+                cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = stack.pop()
+        else:
+            if cur_map:
+                return None  # an item where a key was expected
+            if kind == 5:  # _ITEM
+                cont.append(value if vkind == 1 else _empty(vkind == 2))  # _SCALAR, _EMPTY_MAP
+                ptab.append(line_no * value_lines | cols)
+                continue
+            # An item that is a mapping whose first key is on this line.
+            if len(stack) >= MAX_DEPTH:
+                return None
+            new = _empty(True)
+            ptab.append(line_no << 72 | (c + 1) << 48)
+            stack.append((cur_map, cur_ind, cont, ptab, cur_parent, cur_slot))
+            cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = True, c, new, new._p, ptab, len(cont)
+            cont_parent = stack[-1][2]
+            cont_parent.append(new)
+        # A key of the open mapping.
+        if key in cont:
+            problems.append(
+                InputProblem(
+                    "KV903",
+                    f"duplicate key {key!r}: the API server's strict decoding rejects it "
+                    "(only the last value would be read)",
+                    line_no,
+                    c + 1,
+                )
+            )
+        if vkind == 1:  # _SCALAR
+            cont[key] = value
+            ptab[key] = line_no * key_value_lines | cols
+        elif vkind == 0:  # _PENDING
+            pending = (cont, ptab, key, line_no, c, cols)
+        elif vkind == 4:  # _LITERAL
+            block = _block(lines, i, c, value, ends_nl, n)
+            if block is None:
+                return None
+            cont[key] = block[0]
+            skip = block[1]
+            # libyaml ends a block scalar after the last line break it consumed.
+            ptab[key] = line_no << 120 | line_no << 72 | cols | (skip + 1) << 24 | 1
+        else:
+            cont[key] = _empty(vkind == 2)  # _EMPTY_MAP
+            ptab[key] = line_no * key_value_lines | cols
+    return docs, doc_lines, problems
+
+
+def _empty(is_map: bool) -> Any:
+    """A new empty mapping or list of a parsed document."""
+    new: Any
+    if is_map:
+        new = PMap()
+        new._p = {}
+    else:
+        new = PList()
+        new._p = []
+    return new
+
+
+def _classify(line: str) -> tuple[Any, ...]:
+    """What a line outside block scalars is, without its line number, as
+    ``(line kind, indent, content column, key, value kind, value, columns)``:
+
+    * ``_KEY``: a key and maybe its value (``content column`` is the key's);
+    * ``_ITEM_KEY``: a sequence item holding a mapping whose first key is on the line;
+    * ``_ITEM``: a sequence item holding a scalar or an empty collection (no key);
+    * ``_BLANK``, ``_DOC``: a blank or comment line, a document separator;
+    * ``_OUTSIDE``: a line outside the subset.
+
+    ``columns`` holds the column halves of the packed position (see parse.pack): the key's
+    and the value's start and end. A pending value's are those of the null it becomes when
+    no collection follows (just after the ':'); a literal's end is filled in when it is read.
+    """
+    s = line.lstrip(" ")
+    if not s or s[0] == "#":
+        return _BLANK_T
+    ind = len(line) - len(s)
+    if ind == 0 and (s[0] == "-" or s[0] == ".") and (s.startswith("---") or s.startswith("...")):
+        rest = s[3:]
+        if s[0] == "." or (rest and (rest[0] != " " or not _is_comment(rest))):
+            return _OUTSIDE_T
+        return _DOC_T
+    if s[0] == "-" and (len(s) == 1 or s[1] == " "):
+        rest = s[1:].lstrip(" ")
+        if not rest or rest[0] == "#":
+            return _OUTSIDE_T  # an empty item, or one whose content starts on the next line
+        c = ind + len(s) - len(rest)
+        entry = _key_entry(rest, c)
+        if entry is None:
+            value = _value(rest, c)
+            if value is None:
+                return _OUTSIDE_T
+            return (_ITEM, ind, c, None, value[0], value[1], value[2])
+        if not entry:
+            return _OUTSIDE_T
+        return (_ITEM_KEY, ind, c, *entry)
+    entry = _key_entry(s, ind)
+    if not entry:
+        return _OUTSIDE_T
+    return (_KEY, ind, ind, *entry)
+
+
+def _key_entry(s: str, c: int) -> tuple[Any, ...] | None:
+    """``(key, value kind, value, key columns, value columns)`` of a key line's text ``s``
+    (at column ``c``); None when ``s`` is no key line, () when it is one outside the
+    subset."""
+    ch = s[0]
+    if ch == '"' or ch == "'":
+        k = _quoted_key_end(s)
+        if k <= 0:
+            return None
+        key = s[1 : k - 1] if ch == '"' else s[1 : k - 1].replace("''", "'")
+        if ch == '"' and "\\" in key:
+            return ()
+    else:
+        k = s.find(": ")
+        if k < 0:
+            if s[-1] != ":":
+                return None
+            k = len(s) - 1
+        h = s.find(" #")
+        if 0 <= h < k:
+            return None  # a scalar and a comment
+        if ch in _INDICATORS:
+            return ()
+        key = s[:k]
+        if key[-1] == " " or len(key) > _MAX_KEY or key in _NULL_KEYS:
+            return ()
+    # ``k`` is the column of the ':' in ``s``.
+    kcols = (c + 1) << 96
+    v = s[k + 1 :].lstrip(" ")
+    if not v or v[0] == "#":
+        col = c + k + 2
+        return (key, _PENDING, None, kcols | col << 48 | col)
+    vc = c + len(s) - len(v)
+    if v[0] == "|":
+        header = v.rstrip(" ")
+        if header not in _HEADERS:
+            return ()
+        return (key, _LITERAL, header[1:2], kcols | (vc + 1) << 48)
+    value = _value(v, vc)
+    if value is None:
+        return ()
+    return (key, value[0], value[1], kcols | value[2])
+
+
+def _is_comment(rest: str) -> bool:
+    """Whether what follows a token is only spaces and maybe a comment."""
+    r = rest.lstrip(" ")
+    return not r or (r[0] == "#" and len(r) < len(rest))
+
+
+def _quoted_key_end(s: str) -> int:
+    """Where the ':' after a quoted key is in ``s`` (which starts with a quote), or -1 when
+    ``s`` is not a quoted key on one line followed by ': ' or a final ':'."""
+    q = s[0]
+    if q == '"':
+        e = s.find('"', 1)
+    else:
+        e = 1
+        while True:
+            e = s.find("'", e)
+            if e < 0 or s[e + 1 : e + 2] != "'":
+                break
+            e += 2
+    if e < 0:
+        return -1
+    k = e + 1
+    if s[k : k + 1] != ":" or (k + 1 < len(s) and s[k + 1] != " "):
+        return -1
+    return k
+
+
+def _value(v: str, vc: int) -> tuple[int, Any, int] | None:
+    """``(value kind, value, value columns)`` of the value text ``v`` at column ``vc``
+    (a scalar or an empty flow collection on one line), or None when it is outside the
+    subset."""
+    ch = v[0]
+    if ch in _INDICATORS:
+        if ch == '"' or ch == "'":
+            if ch == '"':
+                e = v.find('"', 1)
+                if e < 0:
+                    return None
+                text = v[1:e]
+                if "\\" in text:
+                    return None
+            else:
+                e = 1
+                while True:
+                    e = v.find("'", e)
+                    if e < 0:
+                        return None
+                    if v[e + 1 : e + 2] != "'":
+                        break
+                    e += 2
+                text = v[1:e].replace("''", "'")
+            rest = v[e + 1 :]
+            if rest and not _is_comment(rest):
+                return None
+            return _SCALAR, text, (vc + 1) << 48 | (vc + e + 2)
+        if ch == "{" or ch == "[":
+            if v[1:2] != ("}" if ch == "{" else "]") or (len(v) > 2 and not _is_comment(v[2:])):
+                return None
+            return (_EMPTY_MAP if ch == "{" else _EMPTY_LIST), None, (vc + 1) << 48 | (vc + 3)
+        if ch != "-" or len(v) == 1 or v[1] == " ":
+            return None
+    h = v.find(" #")
+    if h >= 0:
+        v = v[:h]
+    v = v.rstrip(" ")
+    if v[-1] == ":" or ": " in v:
+        return None
+    return _SCALAR, _plain_value(v), (vc + 1) << 48 | (vc + len(v) + 1)
+
+
+def _block(lines: list[str], i: int, parent: int, chomp: str, ends_nl: bool, n: int) -> tuple[str, int] | None:
+    """A literal block scalar whose header is on line ``i`` in a mapping at column
+    ``parent``: (its value, the first line after it). ``n`` is the number of lines."""
+    j = i + 1
+    indent = 0
+    leading = 0
+    while j < n:
+        ln = lines[j]
+        if ln:
+            st = ln.lstrip(" ")
+            if not st:
+                return None  # a line of spaces: libyaml's rules for them are subtle
+            indent = len(ln) - len(st)
+            break
+        leading += 1
+        j += 1
+    if indent <= parent:
+        return None  # an empty block scalar
+    body_start = j
+    last = j
+    j += 1
+    while j < n:
+        ln = lines[j]
+        if ln:
+            if ln[:indent].strip(" "):
+                break  # a less indented line ends the scalar
+            if not ln.strip(" "):
+                return None
+            last = j
+        j += 1
+    if last == n - 1 and not ends_nl:
+        return None  # the last line has no line break
+    body = "\n".join([ln[indent:] for ln in lines[body_start : last + 1]])
+    if leading:
+        body = "\n" * leading + body
+    if chomp == "-":
+        value = body
+    elif chomp == "+":
+        value = body + "\n" * (j - last)
+    else:
+        value = body + "\n"
+    return value, j
