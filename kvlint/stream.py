@@ -23,7 +23,7 @@ over with everything held (``Restart``), so the findings are always those of
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -68,8 +68,21 @@ class Split:
 
     parsed: list[ParsedFile] = field(default_factory=list)
     pending: list[Document] = field(default_factory=list)
-    later: list[tuple[str, str]] = field(default_factory=list)
+    #: (path, text) of each file set aside; its text is replaced by the parsed file when
+    #: it is parsed ahead (``parse_ahead``).
+    later: list[tuple[str, str | ParsedFile]] = field(default_factory=list)
     errors: list[Finding] = field(default_factory=list)
+
+
+def parse_ahead(split: Split, stop: Callable[[], bool]) -> None:
+    """Parse set-aside files in order until ``stop()`` is true: a parallel worker does this
+    while it waits for the objects it needs to check them."""
+    later = split.later
+    for i, (path, text) in enumerate(later):
+        if stop():
+            return
+        if isinstance(text, str):
+            later[i] = (path, parse_text(path, text))
 
 
 def read_and_split(files: Sequence[source.SourceFile], max_size: int) -> Split:
@@ -121,7 +134,7 @@ def check_share(run: Run, split: Split, namespaces: dict[str, str], patches: set
                 check()
     split.pending = []
     for path, text in split.later:
-        pf = parse_text(path, text)
+        pf = parse_text(path, text) if isinstance(text, str) else text
         if pf.path in patches:
             pf.documents = []
         docs = [d for d in pf.documents if isinstance(d.data, dict)]

@@ -168,3 +168,36 @@ def test_stub_positions_are_those_of_the_document() -> None:
             assert stub.explicit == {p: hit for p in wanted if (hit := doc.exact(p)) is not None}
             seen += 1
     assert seen >= 6
+
+
+@pytest.mark.parametrize("ahead", ["all", "none"])
+def test_parsing_ahead_gives_the_same_findings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ahead: str) -> None:
+    """A worker parses its set-aside files while it waits for the objects; however many it
+    got to (it depends on timing), the findings are the same. Forked workers inherit the
+    patched stop condition: parse everything ahead, or nothing."""
+    from kvlint import stream
+
+    _many_vms(tmp_path)
+    (tmp_path / "apps" / "vm-bad.yaml").write_text(_vm("vm-bad").replace("masquerade: {}", "bridge: {}"))
+    real = stream.parse_ahead
+
+    def forced(split: stream.Split, stop: object) -> None:
+        real(split, lambda: ahead == "none")
+
+    monkeypatch.setattr("kvlint.parallel.parse_ahead", forced)
+    serial, parallel = both([str(tmp_path)])
+    assert "KV201" in serial and serial == parallel
+
+
+def test_parse_ahead_stops_when_asked(tmp_path: Path) -> None:
+    from kvlint import source
+    from kvlint.parse import ParsedFile
+    from kvlint.stream import parse_ahead, read_and_split
+
+    _many_vms(tmp_path)
+    files, _ = source.discover([str(tmp_path)])
+    split = read_and_split(files[:5], 1 << 20)
+    assert len(split.later) == 5
+    answers = iter([False, False, True])
+    parse_ahead(split, lambda: next(answers))
+    assert [isinstance(t, ParsedFile) for _, t in split.later] == [True, True, False, False, False]
