@@ -64,9 +64,10 @@ _VALUE_LINES = (1 << 72) | (1 << 24)
 
 #: Classified lines by their text. Manifests repeat most of their lines ("- name: rootdisk",
 #: "    bus: virtio"), so most lines are looked up rather than read. Each entry holds
-#: only immutable values; the cache is emptied when it grows past _CACHE_MAX entries.
+#: only immutable values; the cache is emptied when it grows past _CACHE_MAX entries
+#: (about 20 MB; the 10k bench tree has 65,000 distinct lines).
 _cache: dict[str, tuple[Any, ...]] = {_EOF_LINE: (_EOF, 0, 0, None, 0, None, 0)}
-_CACHE_MAX = 200_000
+_CACHE_MAX = 100_000
 #: A column beyond any line.
 _FAR = 1 << 23
 

@@ -74,11 +74,12 @@ class Split:
     errors: list[Finding] = field(default_factory=list)
 
 
-def parse_ahead(split: Split, stop: Callable[[], bool]) -> None:
-    """Parse set-aside files in order until ``stop()`` is true: a parallel worker does this
-    while it waits for the objects it needs to check them."""
+def parse_ahead(split: Split, stop: Callable[[], bool], limit: int) -> None:
+    """Parse set-aside files in order until ``stop()`` is true or ``limit`` files are
+    parsed: a parallel worker does this while it waits for the objects it needs to check
+    them (the limit bounds the memory the parsed files hold meanwhile)."""
     later = split.later
-    for i, (path, text) in enumerate(later):
+    for i, (path, text) in enumerate(later[:limit]):
         if stop():
             return
         if isinstance(text, str):

@@ -181,8 +181,8 @@ def test_parsing_ahead_gives_the_same_findings(tmp_path: Path, monkeypatch: pyte
     (tmp_path / "apps" / "vm-bad.yaml").write_text(_vm("vm-bad").replace("masquerade: {}", "bridge: {}"))
     real = stream.parse_ahead
 
-    def forced(split: stream.Split, stop: object) -> None:
-        real(split, lambda: ahead == "none")
+    def forced(split: stream.Split, stop: object, limit: int) -> None:
+        real(split, lambda: ahead == "none", len(split.later))
 
     monkeypatch.setattr("kvlint.parallel.parse_ahead", forced)
     serial, parallel = both([str(tmp_path)])
@@ -199,5 +199,7 @@ def test_parse_ahead_stops_when_asked(tmp_path: Path) -> None:
     split = read_and_split(files[:5], 1 << 20)
     assert len(split.later) == 5
     answers = iter([False, False, True])
-    parse_ahead(split, lambda: next(answers))
+    parse_ahead(split, lambda: next(answers), 10)
     assert [isinstance(t, ParsedFile) for _, t in split.later] == [True, True, False, False, False]
+    parse_ahead(split, lambda: False, 4)
+    assert [isinstance(t, ParsedFile) for _, t in split.later] == [True, True, True, True, False]
