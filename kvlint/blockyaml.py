@@ -32,10 +32,11 @@ from kvlint.parse import (
     _plain_value,
 )
 
-# Characters outside printable ASCII and the line feed (tabs, carriage returns, control
-# characters) or, in non-ASCII text, anything libyaml would treat specially: other line
-# breaks (NEL, LS, PS), the byte order mark, surrogates and non-characters.
-_BAD_ASCII = re.compile(r"[^\n\x20-\x7e]")
+# Texts with characters outside printable ASCII and the line feed (tabs, carriage returns,
+# control characters) or, in non-ASCII text, with anything libyaml would treat specially
+# (other line breaks: NEL, LS, PS; the byte order mark, surrogates and non-characters) are
+# left to libyaml.
+_PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n"
 _BAD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
 
 #: First characters a plain key or value may not start with (YAML indicators); keys and
@@ -52,21 +53,33 @@ _HEADERS = frozenset(("|", "|-", "|+"))
 _BLANK, _OUTSIDE, _DOC, _EOF, _KEY, _ITEM, _ITEM_KEY = range(7)
 # What a key's or an item's value on the line is.
 _PENDING, _SCALAR, _EMPTY_MAP, _EMPTY_LIST, _LITERAL = range(5)
-_BLANK_T: tuple[Any, ...] = (_BLANK, 0, 0, None, 0, None, 0)
-_OUTSIDE_T: tuple[Any, ...] = (_OUTSIDE, 0, 0, None, 0, None, 0)
-_DOC_T: tuple[Any, ...] = (_DOC, 0, 0, None, 0, None, 0)
+_BLANK_T: tuple[Any, ...] = (_BLANK, 0, 0, None, 0, None, 0, 0)
+_OUTSIDE_T: tuple[Any, ...] = (_OUTSIDE, 0, 0, None, 0, None, 0, 0)
+_DOC_T: tuple[Any, ...] = (_DOC, 0, 0, None, 0, None, 0, 0)
 #: A line that cannot occur in a text read here (it holds a NUL) marks the end of the text.
 _EOF_LINE = "\x00"
 #: Multiplying a 1-based line number by these fills in the line halves of a packed position
 #: (see parse.pack) for a key and its value on that line, or for a value alone.
 _KEY_VALUE_LINES = (1 << 120) | (1 << 72) | (1 << 24)
 _VALUE_LINES = (1 << 72) | (1 << 24)
+#: Those products by line number (a list lookup is cheaper than a multiplication of
+#: long ints), grown to the longest text read.
+_KV_LINES: list[int] = []
+_V_LINES: list[int] = []
+
+
+def _grow(size: int) -> None:
+    size = max(size, 2 * len(_KV_LINES), 1024)
+    _KV_LINES.extend(i * _KEY_VALUE_LINES for i in range(len(_KV_LINES), size))
+    _V_LINES.extend(i * _VALUE_LINES for i in range(len(_V_LINES), size))
+
 
 #: Classified lines by their text. Manifests repeat most of their lines ("- name: rootdisk",
 #: "    bus: virtio"), so most lines are looked up rather than read. Each entry holds
 #: only immutable values; the cache is emptied when it grows past _CACHE_MAX entries
 #: (about 20 MB; the 10k bench tree has 65,000 distinct lines).
-_cache: dict[str, tuple[Any, ...]] = {_EOF_LINE: (_EOF, 0, 0, None, 0, None, 0)}
+_EOF_T: tuple[Any, ...] = (_EOF, 0, 0, None, 0, None, 0, 0)
+_cache: dict[str, tuple[Any, ...]] = {_EOF_LINE: _EOF_T}
 _CACHE_MAX = 100_000
 #: A column beyond any line.
 _FAR = 1 << 23
@@ -76,8 +89,7 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
     """Documents, their first lines and duplicate-key problems of ``text``, or None when
     the text uses anything outside the block subset (read it with libyaml then)."""
     if text.isascii():
-        # (printable ASCII and line feeds only: the same test as _BAD_ASCII, faster)
-        if not text.replace("\n", " ").isprintable():
+        if text.encode("ascii").translate(None, _PRINTABLE):
             return None
     elif _BAD.search(text) is not None:
         return None
@@ -95,14 +107,16 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
     cache = _cache
     cache_get = cache.get
     classify = _classify
-    key_value_lines = _KEY_VALUE_LINES
-    value_lines = _VALUE_LINES
+    if n + 2 > len(_KV_LINES):
+        _grow(n + 2)
+    kv_lines = _KV_LINES
+    v_lines = _V_LINES
 
     # The open collection lives in locals: whether it is a mapping, its column (-1 when
     # none is open), the container, its positions, its parent's positions and its slot
     # there (None for the root). ``stack`` holds the enclosing ones. ``pending`` is a key
-    # whose value starts on a later line: container, positions, key, the line's number,
-    # the key's column, the key and null value's columns.
+    # whose value starts on a later line: container, positions, key, the key's column, the
+    # packed position of a null value, the key half of a packed position.
     stack: list[tuple[Any, ...]] = []
     cur_map = False
     cur_ind = -1
@@ -118,38 +132,44 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
     index = 0
     skip = 0
     new: Any
-    for i, line in enumerate(lines):
-        if i < skip:
+    newp: Any
+    for line_no, line in enumerate(lines, 1):
+        if line_no <= skip:
             continue  # a block scalar's lines
         info = cache_get(line)
         if info is None:
             info = classify(line)
             if len(cache) >= _CACHE_MAX:
                 cache.clear()
-                cache[_EOF_LINE] = (_EOF, 0, 0, None, 0, None, 0)
+                cache[_EOF_LINE] = _EOF_T
             cache[line] = info
-        kind, ind, c, key, vkind, value, cols = info
-        if kind == 0:  # _BLANK
-            continue
-        if kind == 1:  # _OUTSIDE
-            return None
-        line_no = i + 1
+        kind, ind, c, key, vkind, value, cols, here = info
+        if kind < 2:
+            if kind == 0:  # _BLANK
+                continue
+            return None  # _OUTSIDE
         if pending is not None:
-            pcont, pptab, pkey, pline, pind, pcols = pending
+            pcont, pptab, pkey, pind, pnull, pkpos = pending
             pending = None
             dash = kind == 5 or kind == 6  # _ITEM, _ITEM_KEY
             if kind >= 4 and (ind > pind or (ind == pind and dash)):
-                # The key's value is a collection starting on this line.
-                new = _empty(not dash)
+                # The key's value is a collection starting on this line (made here rather
+                # than by _empty(): this is the parser's most frequent allocation).
+                if dash:
+                    new = PList()
+                    new._p = newp = []
+                else:
+                    new = PMap()
+                    new._p = newp = {}
                 pcont[pkey] = new
-                pptab[pkey] = pline << 120 | (pind + 1) << 96 | line_no << 72 | (ind + 1) << 48
+                pptab[pkey] = pkpos | line_no << 72 | here
                 if len(stack) >= MAX_DEPTH:
                     return None
                 stack.append((cur_map, cur_ind, cont, ptab, cur_parent, cur_slot))
-                cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = not dash, ind, new, new._p, pptab, pkey
+                cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = not dash, ind, new, newp, pptab, pkey
             else:
                 pcont[pkey] = None
-                pptab[pkey] = pline * key_value_lines | pcols
+                pptab[pkey] = pnull
         if kind < 4 or ind < cur_ind:
             # Close the collections deeper than this line (all of them at a document
             # separator or the end of the text). libyaml's block-end marks sit at the next
@@ -195,7 +215,7 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
             if cur_ind < 0:
                 if first >= 0:
                     return None  # a second node at the top level
-                first = i
+                first = line_no - 1
                 root = _empty(kind == 4)  # _KEY
                 root_pos = line_no << 72 | (ind + 1) << 48
                 cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = kind == 4, ind, root, root._p, None, None
@@ -213,7 +233,7 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
                 return None  # an item where a key was expected
             if kind == 5:  # _ITEM
                 cont.append(value if vkind == 1 else _empty(vkind == 2))  # _SCALAR, _EMPTY_MAP
-                ptab.append(line_no * value_lines | cols)
+                ptab.append(v_lines[line_no] | cols)
                 continue
             # An item that is a mapping whose first key is on this line.
             if len(stack) >= MAX_DEPTH:
@@ -237,11 +257,11 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
             )
         if vkind == 1:  # _SCALAR
             cont[key] = value
-            ptab[key] = line_no * key_value_lines | cols
+            ptab[key] = kv_lines[line_no] | cols
         elif vkind == 0:  # _PENDING
-            pending = (cont, ptab, key, line_no, c, cols)
+            pending = (cont, ptab, key, c, kv_lines[line_no] | cols, line_no << 120 | (c + 1) << 96)
         elif vkind == 4:  # _LITERAL
-            block = _block(lines, i, c, value, ends_nl, n)
+            block = _block(lines, line_no - 1, c, value, ends_nl, n)
             if block is None:
                 return None
             cont[key] = block[0]
@@ -250,7 +270,7 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
             ptab[key] = line_no << 120 | line_no << 72 | cols | (skip + 1) << 24 | 1
         else:
             cont[key] = _empty(vkind == 2)  # _EMPTY_MAP
-            ptab[key] = line_no * key_value_lines | cols
+            ptab[key] = kv_lines[line_no] | cols
     return docs, doc_lines, problems
 
 
@@ -268,7 +288,7 @@ def _empty(is_map: bool) -> Any:
 
 def _classify(line: str) -> tuple[Any, ...]:
     """What a line outside block scalars is, without its line number, as
-    ``(line kind, indent, content column, key, value kind, value, columns)``:
+    ``(line kind, indent, content column, key, value kind, value, columns, here)``:
 
     * ``_KEY``: a key and maybe its value (``content column`` is the key's);
     * ``_ITEM_KEY``: a sequence item holding a mapping whose first key is on the line;
@@ -279,6 +299,8 @@ def _classify(line: str) -> tuple[Any, ...]:
     ``columns`` holds the column halves of the packed position (see parse.pack): the key's
     and the value's start and end. A pending value's are those of the null it becomes when
     no collection follows (just after the ':'); a literal's end is filled in when it is read.
+    ``here`` is the column half of the start of a collection that begins on the line (at
+    its indent): the value of the key before it.
     """
     s = line.lstrip(" ")
     if not s or s[0] == "#":
@@ -299,14 +321,14 @@ def _classify(line: str) -> tuple[Any, ...]:
             value = _value(rest, c)
             if value is None:
                 return _OUTSIDE_T
-            return (_ITEM, ind, c, None, value[0], value[1], value[2])
+            return (_ITEM, ind, c, None, value[0], value[1], value[2], (ind + 1) << 48)
         if not entry:
             return _OUTSIDE_T
-        return (_ITEM_KEY, ind, c, *entry)
+        return (_ITEM_KEY, ind, c, *entry, (ind + 1) << 48)
     entry = _key_entry(s, ind)
     if not entry:
         return _OUTSIDE_T
-    return (_KEY, ind, ind, *entry)
+    return (_KEY, ind, ind, *entry, (ind + 1) << 48)
 
 
 def _key_entry(s: str, c: int) -> tuple[Any, ...] | None:
