@@ -19,6 +19,7 @@ subset to the libyaml reading byte for byte.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -37,7 +38,15 @@ from kvlint.parse import (
 # (other line breaks: NEL, LS, PS; the byte order mark, surrogates and non-characters) are
 # left to libyaml.
 _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n"
-_BAD = re.compile("[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]")
+_BAD = "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
+
+
+@functools.cache
+def _bad() -> re.Pattern[str]:
+    # Compiled on first use: compiling this class takes several milliseconds, and most
+    # runs read ASCII text only.
+    return re.compile(_BAD)
+
 
 #: First characters a plain key or value may not start with (YAML indicators); keys and
 #: values starting with a quote, ``{``, ``[``, ``|`` or ``-`` are looked at more closely.
@@ -91,7 +100,7 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
     if text.isascii():
         if text.encode("ascii").translate(None, _PRINTABLE):
             return None
-    elif _BAD.search(text) is not None:
+    elif _bad().search(text) is not None:
         return None
     lines = text.split("\n")
     ends_nl = lines[-1] == ""
