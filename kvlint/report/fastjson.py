@@ -17,6 +17,9 @@ try:
 except ImportError:  # pragma: no cover - CPython always has the C accelerator
     from json.encoder import py_encode_basestring as _encode_str
 
+#: A string as JSON (with ensure_ascii=False).
+encode_str = _encode_str
+
 
 class _Unsupported(Exception):
     pass
