@@ -545,9 +545,9 @@ def test_json_report_is_json_dumps_of_the_document(examples: Result) -> None:
         assert json_report.render(res) == _json_dumps_report(res)
     # A field of another type makes the template step aside for the generic encoder.
     res = Result(
-        findings=[Finding("KV101", "error", "m", "f", Location("f", 1.5, 1, 1, 1))],
+        findings=[Finding("KV101", "error", "m", "f", Location("f", 1.5, 1, 1, 1))],  # type: ignore[arg-type]
         files=1,
         objects=1,
         input_errors=False,
-    )  # type: ignore[arg-type]
+    )
     assert json_report.render(res) == _json_dumps_report(res)
