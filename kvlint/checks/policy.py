@@ -792,13 +792,17 @@ def _ns_assumptions(ctx: Context, p: K8sObject) -> dict[str, list[str]]:
     if not ns_sel or all(k == pm.METADATA_NAME for k in ns_sel):
         return {}
     missing: dict[str, list[str]] = {}
+    namespaces: dict[str, tuple[dict[str, str], bool]] = {}
     for w in _workloads_in_view(ctx):
+        ns_info = namespaces.get(w.obj.ns)
+        if ns_info is None:
+            ns_info = namespaces[w.obj.ns] = pm.namespace_labels(ctx.inv, w.obj.ns)
+        ns_labels, in_view = ns_info
+        if in_view:
+            continue
         labels = pm.vmi_labels(w)
         if labels is None:
             continue  # the namespaceSelector is skipped for a VMI without labels
-        ns_labels, in_view = pm.namespace_labels(ctx.inv, w.obj.ns)
-        if in_view:
-            continue
         s = pm.score(p, labels, ns_labels)
         if not s.matched and s.note.startswith("namespaceSelector"):
             missing.setdefault(w.obj.ns or "(namespace not set)", []).append(w.obj.name)
