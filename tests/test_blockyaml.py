@@ -79,6 +79,7 @@ READ = {
     "no final newline": "a: 1\nb:\n  c: x",
     "null at end": "a:\n",
     "no-break space": "a: \xa0x\xa0\n",
+    "astral characters": '😀: a\nb: 😀x\nc:\n- 😀\n- k😀: v\n  z: 1\nd: "😀 q"\ne: |\n  😀 line\n',
     "dup": "a: 1\nb: 2\na: 3\nc:\n  a: 1\n  a:\n  - 1\n",
     "quoted keys": "'a b': 1\n\"c\": 2\n'': 3\n\"null\": 4\n",
     "deep": "".join(" " * i + f"k{i}:\n" for i in range(60)) + " " * 60 + "v: 1\n",
