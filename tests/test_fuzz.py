@@ -556,7 +556,7 @@ def test_one_pass_reader_agrees_with_the_converter(data: st.DataObject) -> None:
     text = dump(data.draw(documents))
     if data.draw(st.booleans()):
         text = data.draw(damaged(text))
-    fast = _parsed(parse.parse_text("f.yaml", text))
+    fast = _parsed(parse.parse_text("f.yaml", text, block=False))
     original = parse._fast_documents
 
     def fallback(*args: Any) -> None:
@@ -564,10 +564,21 @@ def test_one_pass_reader_agrees_with_the_converter(data: st.DataObject) -> None:
 
     parse._fast_documents = fallback
     try:
-        slow = _parsed(parse.parse_text("f.yaml", text))
+        slow = _parsed(parse.parse_text("f.yaml", text, block=False))
     finally:
         parse._fast_documents = original
     assert fast == slow
+
+
+@FUZZ
+@given(st.data())
+def test_line_reader_agrees_with_libyaml(data: st.DataObject) -> None:
+    """Block YAML is read line by line (kvlint.blockyaml) and everything else by libyaml;
+    on fuzzed and damaged manifests, the reading is libyaml's."""
+    text = dump(data.draw(documents))
+    if data.draw(st.booleans()):
+        text = data.draw(damaged(text))
+    assert _parsed(parse.parse_text("f.yaml", text)) == _parsed(parse.parse_text("f.yaml", text, block=False))
 
 
 @pytest.mark.parametrize("name", list(FOUND_BY_FUZZING))
