@@ -10,11 +10,11 @@ including where collections and block scalars end), the same document lines and 
 duplicate-key problems.
 
 Anything outside the subset -- tabs, anchors, aliases, tags, flow collections with
-content, folded or indented block scalars, multi-line plain or quoted scalars, escapes,
-explicit keys, directives, empty documents, unusual characters, and every kind of invalid
-YAML -- makes :func:`read` return None, and the caller reads the file with libyaml. A
-fallback is always correct; the differential tests (``tests/test_blockyaml.py``) hold the
-subset to the libyaml reading byte for byte.
+content, folded block scalars and those with an indentation indicator, multi-line plain
+or quoted scalars, escapes, explicit keys, directives, empty documents, unusual
+characters, and every kind of invalid YAML -- makes :func:`read` return None, and the
+caller reads the file with libyaml. A fallback is always correct; the differential tests
+(``tests/test_blockyaml.py``) hold the subset to the libyaml reading byte for byte.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ _NULL_KEYS = frozenset(("~", "null", "Null", "NULL", "<<"))
 _MAX_KEY = 1000
 #: Files longer than this are left to libyaml (its node budget applies to them).
 _MAX_LINES = 500_000
+#: The block scalar headers read here: literal, with clip, strip or keep chomping.
 _HEADERS = frozenset(("|", "|-", "|+"))
 
 # What a line is (the first item of its classification).
@@ -83,11 +84,11 @@ def _grow(size: int) -> None:
     _V_LINES.extend(i * _VALUE_LINES for i in range(len(_V_LINES), size))
 
 
+_EOF_T: tuple[Any, ...] = (_EOF, 0, 0, None, 0, None, 0, 0)
 #: Classified lines by their text. Manifests repeat most of their lines ("- name: rootdisk",
 #: "    bus: virtio"), so most lines are looked up rather than read. Each entry holds
 #: only immutable values; the cache is emptied when it grows past _CACHE_MAX entries
 #: (about 20 MB; the 10k bench tree has 65,000 distinct lines).
-_EOF_T: tuple[Any, ...] = (_EOF, 0, 0, None, 0, None, 0, 0)
 _cache: dict[str, tuple[Any, ...]] = {_EOF_LINE: _EOF_T}
 _CACHE_MAX = 100_000
 #: A column beyond any line.
@@ -228,7 +229,7 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
                 root = _empty(kind == 4)  # _KEY
                 root_pos = line_no << 72 | (ind + 1) << 48
                 cur_map, cur_ind, cont, ptab, cur_parent, cur_slot = kind == 4, ind, root, root._p, None, None
-            elif ind != cur_ind:
+            else:
                 return None  # deeper than the open collection: a continuation line or an error
         if kind == 4:  # _KEY
             if not cur_map:
