@@ -16,6 +16,7 @@ version, so a stale entry is never used. The cache lives in ``$KVLINT_CACHE_DIR`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 from collections.abc import Callable, Sequence
@@ -211,18 +212,25 @@ def _store(
     eager: dict[str, ParsedFile],
     groups: dict[GroupKey, dict[str, list[Document]]],
 ) -> None:
+    blobs = {key: pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) for key, docs in groups.items()}
+    store(path, {"format": FORMAT, "version": __version__, "files": stats, "eager": eager, "groups": blobs})
+
+
+def store(path: str, value: object) -> None:
+    """Pickle ``value`` to the cache file ``path``, atomically (a reader sees the old file or
+    the new one); a cache that cannot be written only costs time."""
     import tempfile
 
     try:
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".context-", suffix=".tmp")
-        blobs = {key: pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) for key, docs in groups.items()}
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(
-                {"format": FORMAT, "version": __version__, "files": stats, "eager": eager, "groups": blobs},
-                fh,
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".kvlint-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     except OSError:
-        pass  # a cache that cannot be written only costs time
+        pass

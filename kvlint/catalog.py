@@ -93,14 +93,9 @@ def load() -> dict[str, RuleMeta]:
     rules = [_load_one(p) for p in paths]
     out = {r.id: r for r in sorted(rules, key=lambda r: r.id)}
     if found is not None:
-        import tempfile
+        from kvlint.cache import store
 
-        with contextlib.suppress(OSError):
-            os.makedirs(os.path.dirname(cached), exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=os.path.dirname(cached), prefix=".catalog-", suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump((key, out), fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, cached)
+        store(cached, (key, out))
     return out
 
 

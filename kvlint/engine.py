@@ -203,27 +203,24 @@ class Run:
             inv.add(obj)
         mine = inv.loaded_workloads[first:]
         for phase in (1, 2):
-            checks = self._workload_checks(phase)
+            # (check, its argument, the object it is about): "each" checks take the object,
+            # workload checks the workload.
+            calls: list[tuple[Any, Any, K8sObject]] = []
+            for fn, each in self._workload_checks(phase):
+                if each:
+                    calls += [(fn, obj, obj) for obj in objects]
+                else:
+                    calls += [(fn, w, w.obj) for w in mine]
             produced: list[Finding] = []
             try:
                 # The common case, without a guard per call (checks only read the inventory,
                 # so running them again below is harmless).
-                for fn, each in checks:
-                    if each:
-                        for obj in objects:
-                            produced.extend(fn(ctx, obj))
-                    else:
-                        for w in mine:
-                            produced.extend(fn(ctx, w))
+                for fn, arg, _ in calls:
+                    produced.extend(fn(ctx, arg))
             except Exception:  # noqa: BLE001 - a faulty check: again, one call at a time
                 produced = []
-                for fn, each in checks:
-                    if each:
-                        for obj in objects:
-                            produced.extend(_safe(ctx, fn, obj, obj))
-                    else:
-                        for w in mine:
-                            produced.extend(_safe(ctx, fn, w.obj, w))
+                for fn, arg, about in calls:
+                    produced.extend(_safe(ctx, fn, about, arg))
             produced = apply_levels(produced, self.config)
             (ctx.findings if phase == 1 else self.held).extend(produced)
         for obj in reversed(objects):

@@ -420,10 +420,11 @@ def is_workload_doc(data: Any) -> bool:
 def _slim_meta(meta: Any) -> dict[str, Any]:
     meta = as_dict(meta)
     out = {k: meta[k] for k in ("name", "generateName", "namespace", "labels") if k in meta}
-    if type(out.get("labels")) is not dict and isinstance(out.get("labels"), dict):
+    labels = out.get("labels")
+    if isinstance(labels, dict):
         # A plain copy: a stub's positions are its own, and a parsed mapping (with its
         # position table) costs several times as much to send between processes.
-        out["labels"] = dict(out["labels"])
+        out["labels"] = dict(labels)
     ann = as_dict(meta.get("annotations"))
     kept = {k: v for k, v in ann.items() if k.startswith(_KVLINT_ANNOTATION)}
     if kept:

@@ -58,7 +58,6 @@ _MERGE = "tag:yaml.org,2002:merge"
 _C_LOADER: Any = getattr(yaml, "CSafeLoader", None)
 _C_PARSER: Any = getattr(getattr(yaml, "cyaml", None), "CParser", None) if _C_LOADER is not None else None
 _TEMPLATE_RE = re.compile(r"\{\{|\{%|\$\{[A-Za-z_][A-Za-z0-9_]*\}|<%=")
-_INT_RE = re.compile(r"[-+]?(0b[01_]+|0x[0-9a-fA-F_]+|0o?[0-7_]+|[0-9][0-9_]*|[1-9][0-9_]*(:[0-5]?[0-9])+)$")
 
 
 @dataclass(slots=True)
@@ -730,22 +729,25 @@ def parse_text(path: str, text: str, *, block: bool = True) -> ParsedFile:
     read = _blockyaml.read(text, path) if block else None
     if read is not None:
         result.documents, result.doc_lines, result.problems = read
-        result.comments = _comments(text)
-        if result.comments:
-            result.lines = text.splitlines()
-        return result
-    try:
-        _fast_documents(text, result)
-        result.comments = _comments(text)
-        if result.comments:
-            result.lines = text.splitlines()
-        return result
-    except (_Fallback, yaml.YAMLError, RecursionError):
-        # Read it again with the node-graph converter: it handles every YAML feature and
-        # reports errors and limits precisely.
-        result.documents.clear()
-        result.doc_lines.clear()
-        result.problems.clear()
+    else:
+        try:
+            _fast_documents(text, result)
+        except (_Fallback, yaml.YAMLError, RecursionError):
+            # Read it again with the node-graph converter: it handles every YAML feature
+            # and reports errors and limits precisely.
+            result.documents.clear()
+            result.doc_lines.clear()
+            result.problems.clear()
+            _convert_documents(text, result)
+    result.comments = _comments(text)
+    if result.comments:
+        result.lines = text.splitlines()
+    return result
+
+
+def _convert_documents(text: str, result: ParsedFile) -> None:
+    """Documents and problems of any text, composed by libyaml and converted here."""
+    path = result.path
     budget = [MAX_NODES, MAX_ALIAS_NODES]
     loader = None
     index = 0
@@ -798,10 +800,6 @@ def parse_text(path: str, text: str, *, block: bool = True) -> ParsedFile:
     finally:
         if loader is not None:
             loader.dispose()
-    result.comments = _comments(text)
-    if result.comments:
-        result.lines = text.splitlines()
-    return result
 
 
 # The block reader builds on this module's types (imported last to avoid a cycle).

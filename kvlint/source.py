@@ -42,21 +42,14 @@ class Text:
 
 def display_path(path: str) -> str:
     """How findings name a path: relative to the current folder when below it."""
-    return _display(path)
-
-
-def is_excluded(display: str, excludes: Sequence[str]) -> bool:
-    return _excluded(display, excludes)
-
-
-def _display(path: str) -> str:
     rel = os.path.relpath(path) if os.path.isabs(path) else os.path.normpath(path)
     if rel.startswith(".." + os.sep) or rel == "..":
         rel = os.path.normpath(path)
     return rel.replace(os.sep, "/")
 
 
-def _excluded(display: str, excludes: Sequence[str]) -> bool:
+def is_excluded(display: str, excludes: Sequence[str]) -> bool:
+    """Whether a display path matches one of the ``--exclude`` patterns."""
     for pattern in excludes:
         p = pattern.rstrip("/")
         if fnmatch.fnmatch(display, p) or fnmatch.fnmatch(display, p + "/*"):
@@ -91,14 +84,14 @@ def discover(
                 errors.append(SourceError(arg, "no file matches this pattern"))
                 continue
         else:
-            errors.append(SourceError(_display(arg), "no such file or folder"))
+            errors.append(SourceError(display_path(arg), "no such file or folder"))
             continue
         for cand in candidates:
             if os.path.isdir(cand) and (follow_symlinks or not os.path.islink(cand) or cand == arg):
                 _walk(cand, files, errors, excludes, follow_symlinks)
             else:
-                disp = _display(cand)
-                if not _excluded(disp, excludes):
+                disp = display_path(cand)
+                if not is_excluded(disp, excludes):
                     files.setdefault(disp, SourceFile(disp, cand))
     ordered = [files[k] for k in sorted(files)]
     if stdin_seen:
@@ -176,7 +169,7 @@ def _walk(
     seen: set[tuple[int, int]] = set()
 
     def onerror(err: OSError) -> None:
-        errors.append(SourceError(_display(err.filename or root), f"cannot read folder: {err.strerror}"))
+        errors.append(SourceError(display_path(err.filename or root), f"cannot read folder: {err.strerror}"))
 
     for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=follow_symlinks):
         if follow_symlinks:
@@ -195,7 +188,7 @@ def _walk(
             for d in dirnames
             if d not in SKIP_DIRS
             and not (d.startswith(".") and d not in (".", ".."))
-            and not _excluded(_display(os.path.join(dirpath, d)), excludes)
+            and not is_excluded(display_path(os.path.join(dirpath, d)), excludes)
         )
         for name in filenames:
             if not name.endswith(EXTENSIONS):
@@ -203,8 +196,8 @@ def _walk(
             full = os.path.join(dirpath, name)
             if not follow_symlinks and os.path.islink(full):
                 continue
-            disp = _display(full)
-            if _excluded(disp, excludes):
+            disp = display_path(full)
+            if is_excluded(disp, excludes):
                 continue
             files.setdefault(disp, SourceFile(disp, full))
 
