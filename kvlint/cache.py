@@ -6,25 +6,36 @@ attachments, kustomizations) with their positions, and a slim stub of every work
 (identity and labels, for policy and migration-object checks).
 
 The claims with a namespace (by kind and namespace) and the workload stubs are stored as
-separately pickled groups and read only when a lookup needs them (``LazyContext``): a
-pre-commit run checks one changed file and needs a few of a large repository's objects.
+separate groups and decoded only when a lookup needs them (``LazyContext``): a pre-commit
+run checks one changed file and needs a few of a large repository's objects.
 
-Entries are keyed by the file's path, size and modification time and by the kvlint
-version, so a stale entry is never used. The cache lives in ``$KVLINT_CACHE_DIR``, else
-``$XDG_CACHE_HOME/kvlint``, else ``~/.cache/kvlint``; deleting it is always safe.
+The cache holds data only: an SQLite file whose entries are JSON texts, each with a
+checksum; nothing in it is ever run or turned into objects other than plain data and
+kvlint's own containers. It is versioned by a key derived from kvlint's own code, and
+entries are keyed by each file's path, size and modification time. Any problem reading
+it (a missing, foreign, truncated or damaged file, a wrong key, a bad checksum, an
+unexpected shape) is a cache miss: the files are parsed again and the cache is rewritten.
+
+It lives in ``$KVLINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/kvlint``, else
+``~/.cache/kvlint``; a folder owned by another user or writable by others is not used
+(one warning). Deleting it is always safe.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
 import os
-import pickle
+import stat
+import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from kvlint import __version__, source
-from kvlint.parse import Document, ParsedFile
+from kvlint.parse import Document, ParsedFile, PList, PMap
 
-FORMAT = 10
+FORMAT = 11
 FULL_KINDS = frozenset(
     (
         "PersistentVolumeClaim",
@@ -53,6 +64,46 @@ def cache_dir() -> str:
     return os.path.join(base, "kvlint")
 
 
+_warned: set[str] = set()
+
+
+def _refuse(folder: str, why: str) -> None:
+    if folder not in _warned:
+        _warned.add(folder)
+        with contextlib.suppress(Exception):
+            print(f"kvlint: not using the cache folder {folder}: {why}", file=sys.stderr)
+
+
+def usable_dir(create: bool) -> str | None:
+    """The cache folder, when it is safe to use: owned by this user and not writable by
+    others (created, with the user's umask and never writable by others, when ``create``).
+    None otherwise (with a one-line warning for a folder that is not safe)."""
+    folder = cache_dir()
+    try:
+        st = os.stat(folder)
+    except FileNotFoundError:
+        if not create:
+            return None
+        try:
+            os.makedirs(folder, mode=0o775, exist_ok=True)
+            st = os.stat(folder)
+        except OSError:
+            return None
+    except OSError:
+        return None
+    if not stat.S_ISDIR(st.st_mode):
+        _refuse(folder, "it is not a folder")
+        return None
+    uid = os.getuid() if hasattr(os, "getuid") else st.st_uid
+    if st.st_uid != uid:
+        _refuse(folder, f"it is owned by another user (uid {st.st_uid})")
+        return None
+    if st.st_mode & stat.S_IWOTH:
+        _refuse(folder, "it is writable by other users")
+        return None
+    return folder
+
+
 def _slim(pf: ParsedFile) -> ParsedFile:
     from kvlint.inventory import is_workload_doc, stub_document
     from kvlint.kustomize import is_kustomization
@@ -78,10 +129,32 @@ def _slim(pf: ParsedFile) -> ParsedFile:
 
 
 def _key(roots: Sequence[str]) -> str:
-    import hashlib
-
     parts = sorted(os.path.realpath(r) for r in roots) + [os.getcwd()]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+    return hashlib.sha256("|".join(parts).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+
+
+_CODE_KEY: list[str] = []
+
+
+def code_key() -> str:
+    """A key derived from the code that writes and reads the cache (every module of the
+    package, the format number and the version): another kvlint never reads this cache."""
+    if not _CODE_KEY:
+        h = hashlib.sha256(f"{FORMAT}|{__version__}".encode())
+        here = os.path.dirname(os.path.abspath(__file__))
+        for dirpath, dirnames, filenames in os.walk(here):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                if name.endswith(".py"):
+                    full = os.path.join(dirpath, name)
+                    h.update(os.path.relpath(full, here).encode("utf-8", "surrogateescape") + b"\0")
+                    try:
+                        with open(full, "rb") as fh:
+                            h.update(fh.read())
+                    except OSError:
+                        h.update(b"?")
+        _CODE_KEY.append(h.hexdigest())
+    return _CODE_KEY[0]
 
 
 #: Documents of these kinds, with a namespace, are read only when a namespace's claims are
@@ -111,17 +184,173 @@ def _split(pf: ParsedFile) -> tuple[ParsedFile, dict[GroupKey, list[Document]]]:
     return ParsedFile(pf.path, eager), lazy
 
 
-class LazyContext:
-    """The context documents not read yet: per group, the pickled ``{file: documents}``."""
+# -- data-only encoding --------------------------------------------------------------------
+#
+# Scalars are JSON scalars. Every container is a JSON array whose first item names it:
+# "M" a parsed mapping whose position table follows its keys (key, position, value, ...),
+# "L" a parsed list with one position per item (position, value, ...), "m" / "l" the same
+# with any other position table, "d" / "a" / "t" a plain dict, list or tuple.
 
-    def __init__(self, groups: dict[GroupKey, bytes | dict[str, list[Document]]], files: Sequence[str]) -> None:
+
+class _Unencodable(Exception):
+    pass
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _enc(x: Any) -> Any:
+    t = type(x)
+    if t in _SCALARS:
+        return x
+    if t is PMap:
+        p = getattr(x, "_p", None)
+        if p is not None and len(p) == len(x) and all(a == b for a, b in zip(p, x, strict=True)):
+            out: list[Any] = ["M"]
+            for k, v in x.items():
+                out += (k, p[k], _enc(v))
+            return out
+        return ["m", [i for k, v in x.items() for i in (_enc(k), _enc(v))], None if p is None else list(p.items())]
+    if t is PList:
+        p = getattr(x, "_p", None)
+        if p is not None and len(p) == len(x):
+            out = ["L"]
+            for pos, v in zip(p, x, strict=True):
+                out += (pos, _enc(v))
+            return out
+        return ["l", [_enc(v) for v in x], None if p is None else list(p)]
+    if t is dict:
+        return ["d", [i for k, v in x.items() for i in (_enc(k), _enc(v))]]
+    if t is list:
+        return ["a", [_enc(v) for v in x]]
+    if t is tuple:
+        return ["t", [_enc(v) for v in x]]
+    raise _Unencodable(t.__name__)
+
+
+def _pairs(flat: list[Any]) -> list[tuple[Any, Any]]:
+    if len(flat) % 2:
+        raise ValueError("odd pair list")
+    return [(_dec(flat[i]), _dec(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+
+def _dec(x: Any) -> Any:
+    if type(x) is not list:
+        if type(x) in _SCALARS:
+            return x
+        raise ValueError("not data")
+    tag = x[0]
+    if tag == "M":
+        m = PMap()
+        p: Any = {}
+        for i in range(1, len(x), 3):
+            k, pos = x[i], x[i + 1]
+            if type(k) is not str or type(pos) is not int:
+                raise ValueError("bad mapping entry")
+            m[k] = _dec(x[i + 2])
+            p[k] = pos
+        if len(x) % 3 != 1:
+            raise ValueError("bad mapping")
+        m._p = p
+        return m
+    if tag == "L":
+        lst = PList()
+        p = []
+        if len(x) % 2 != 1:
+            raise ValueError("bad list")
+        for i in range(1, len(x), 2):
+            if type(x[i]) is not int:
+                raise ValueError("bad list position")
+            p.append(x[i])
+            lst.append(_dec(x[i + 1]))
+        lst._p = p
+        return lst
+    if tag == "m":
+        m = PMap(_pairs(x[1]))
+        if x[2] is not None:
+            m._p = {str(k): int(v) for k, v in x[2]}
+        return m
+    if tag == "l":
+        lst = PList(_dec(v) for v in x[1])
+        if x[2] is not None:
+            lst._p = [int(v) for v in x[2]]
+        return lst
+    if tag == "d":
+        return dict(_pairs(x[1]))
+    if tag == "a":
+        return [_dec(v) for v in x[1]]
+    if tag == "t":
+        return tuple(_dec(v) for v in x[1])
+    raise ValueError(f"unknown container {tag!r}")
+
+
+def _enc_doc(d: Document) -> list[Any]:
+    explicit = None if d.explicit is None else [[list(p), list(pos)] for p, pos in d.explicit.items()]
+    if explicit is not None and any(type(k) not in (str, int) for p, _ in explicit for k in p):
+        raise _Unencodable("path")
+    return [d.path, d.index, _enc(d.data), explicit, d.origin, d.root]
+
+
+def _dec_doc(x: Any) -> Document:
+    path, index, data, explicit, origin, root = x
+    if type(path) is not str or type(index) is not int or type(root) is not int:
+        raise ValueError("bad document")
+    if origin is not None and type(origin) is not str:
+        raise ValueError("bad origin")
+    table = None
+    if explicit is not None:
+        table = {}
+        for p, pos in explicit:
+            if len(pos) != 6 or any(type(i) is not int for i in pos) or any(type(k) not in (str, int) for k in p):
+                raise ValueError("bad position")
+            table[tuple(p)] = tuple(pos)
+    return Document(path, index, _dec(data), table, origin, root)
+
+
+def _dump(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=True, allow_nan=True).encode("ascii")
+
+
+def _sum(kind: str, name: str, data: bytes) -> bytes:
+    h = hashlib.blake2b(digest_size=16)
+    h.update(f"{code_key()}\0{kind}\0{name}\0".encode("utf-8", "surrogateescape"))
+    h.update(data)
+    return h.digest()
+
+
+def _group_name(key: GroupKey) -> str:
+    return json.dumps(list(key), ensure_ascii=True)
+
+
+def _dec_group(blob: bytes) -> dict[str, list[Document]]:
+    raw = json.loads(blob)
+    if type(raw) is not dict:
+        raise ValueError("bad group")
+    return {str(p): [_dec_doc(d) for d in docs] for p, docs in raw.items()}
+
+
+class LazyContext:
+    """The context documents not decoded yet: per group, the checked JSON of
+    ``{file: documents}`` (``recover`` parses a group's files again should decoding fail)."""
+
+    def __init__(
+        self,
+        groups: dict[GroupKey, bytes | dict[str, list[Document]]],
+        files: Sequence[str],
+        recover: Callable[[GroupKey], dict[str, list[Document]]] | None = None,
+    ) -> None:
         self.groups = groups
         self.files = list(files)
+        self.recover = recover
 
     def _docs(self, key: GroupKey) -> dict[str, list[Document]]:
         group = self.groups[key]
         if isinstance(group, bytes):
-            group = self.groups[key] = pickle.loads(group)
+            try:
+                group = _dec_group(group)
+            except Exception:  # noqa: BLE001 - any problem is a miss: parse the files again
+                group = self.recover(key) if self.recover is not None else {}
+            self.groups[key] = group
         return group
 
     def loaders(self, skip: set[str]) -> dict[GroupKey, list[Callable[[], list[Document]]]]:
@@ -149,26 +378,82 @@ class LazyContext:
         self.groups = {}
 
 
+Stats = dict[str, tuple[int, int, list[GroupKey]]]
+
+
+def _load(path: str) -> tuple[Stats, dict[str, ParsedFile], dict[GroupKey, bytes]]:
+    """The cache file's entries, every one checked; raises on any problem."""
+    import sqlite3
+    from urllib.parse import quote
+
+    st = os.stat(path)
+    if not stat.S_ISREG(st.st_mode) or (hasattr(os, "getuid") and st.st_uid != os.getuid()):
+        raise ValueError("not a cache file of this user")
+    # Read only, and without locks or journals: a cache file is replaced, never changed.
+    con = sqlite3.connect(f"file:{quote(path)}?mode=ro&immutable=1", uri=True)
+    try:
+        rows = con.execute("SELECT kind, name, sum, data FROM entry").fetchall()
+        (key,) = con.execute("SELECT value FROM meta WHERE name = 'code'").fetchone()
+    finally:
+        con.close()
+    if key != code_key():
+        raise ValueError("another kvlint's cache")
+    stats: Stats = {}
+    eager: dict[str, ParsedFile] = {}
+    groups: dict[GroupKey, bytes] = {}
+    seen_files = False
+    for kind, name, checksum, data in rows:
+        if type(kind) is not str or type(name) is not str or type(data) is not bytes:
+            raise ValueError("bad entry")
+        if checksum != _sum(kind, name, data):
+            raise ValueError("bad checksum")
+        if kind == "files":
+            raw = json.loads(data)
+            for p, (size, mtime, keys) in raw.items():
+                if type(size) is not int or type(mtime) is not int:
+                    raise ValueError("bad stat")
+                stats[p] = (size, mtime, [(str(k), str(n)) for k, n in keys])
+            seen_files = True
+        elif kind == "eager":
+            docs = json.loads(data)
+            eager[name] = ParsedFile(name, [_dec_doc(d) for d in docs])
+        elif kind == "group":
+            k, n = json.loads(name)
+            groups[(str(k), str(n))] = data
+        else:
+            raise ValueError("unknown entry")
+    if not seen_files:
+        raise ValueError("no file table")
+    return stats, eager, groups
+
+
 def parse_cached(
     files: Sequence[source.SourceFile], max_size: int, jobs: int, roots: Sequence[str]
 ) -> tuple[list[ParsedFile], LazyContext]:
     """Parse ``files`` for resolution, reusing cached entries that are still valid. The
-    claims and workload stubs come back unread, in a ``LazyContext``; the cache stores the
-    other documents only for the few files that have any."""
+    claims and workload stubs come back undecoded, in a ``LazyContext``; the cache stores
+    the other documents only for the few files that have any."""
     from kvlint.kustomize import is_kustomization
     from kvlint.runner import parse_sources
 
-    path = os.path.join(cache_dir(), f"context-{_key(roots)}.pickle")
-    stats_in: dict[str, tuple[int, int]] = {}
+    folder = usable_dir(create=True)
+    path = os.path.join(folder, f"context-{_key(roots)}.sqlite") if folder else None
+    stats_in: Stats = {}
     eager_in: dict[str, ParsedFile] = {}
     groups_in: dict[GroupKey, bytes | dict[str, list[Document]]] = {}
-    try:
-        with open(path, "rb") as fh:
-            stored = pickle.load(fh)
-        if stored.get("format") == FORMAT and stored.get("version") == __version__:
-            stats_in, eager_in, groups_in = stored["files"], stored["eager"], stored["groups"]
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, KeyError, TypeError, ValueError):
-        stats_in, eager_in, groups_in = {}, {}, {}
+    if path is not None and os.path.exists(path):
+        try:
+            stats_in, eager_in, raw_groups = _load(path)
+            groups_in = dict(raw_groups)
+        except Exception:  # noqa: BLE001 - any problem reading the cache is a miss
+            stats_in, eager_in, groups_in = {}, {}, {}
+    by_display = {f.display: f for f in files}
+
+    def recover(key: GroupKey) -> dict[str, list[Document]]:
+        owners = [by_display[p] for p, (_, _, keys) in stats_in.items() if key in keys and p in by_display]
+        parsed, _ = parse_sources(owners, max_size, 1)
+        return {pf.path: docs for pf in parsed if (docs := _split(pf)[1].get(key))}
+
     todo: list[source.SourceFile] = []
     stats: dict[str, tuple[int, int]] = {}
     for f in files:
@@ -177,12 +462,13 @@ def parse_cached(
         except OSError:
             continue
         stats[f.display] = (st.st_size, st.st_mtime_ns)
-        if stats_in.get(f.display) != stats[f.display]:
+        old = stats_in.get(f.display)
+        if old is None or old[:2] != stats[f.display]:
             todo.append(f)
     # Entries of files not listed this time (linted now, or gone) are kept while the file
     # exists: a pre-commit run lints other files each time.
-    kept = {p: st for p, st in stats_in.items() if p not in stats and os.path.exists(p)}
-    lazy = LazyContext(groups_in, [f.display for f in files if f.display in stats])
+    kept = {p: st[:2] for p, st in stats_in.items() if p not in stats and os.path.exists(p)}
+    lazy = LazyContext(groups_in, [f.display for f in files if f.display in stats], recover)
     if todo or len(kept) + len(stats) != len(stats_in):
         parsed, _ = parse_sources(todo, max_size, jobs)
         redo = {f.display for f in todo}
@@ -200,7 +486,8 @@ def parse_cached(
             stats.pop(p, None)  # unreadable now: no entry
         eager_in = {p: e for p, e in eager_in.items() if p in live}
         groups = {k: kept_docs for k, g in groups.items() if (kept_docs := {p: d for p, d in g.items() if p in live})}
-        _store(path, {**kept, **stats}, eager_in, groups)
+        if path is not None:
+            _store(path, {**kept, **stats}, eager_in, groups)
         lazy = LazyContext(dict(groups), lazy.files)
     out = [eager_in.get(f.display) or ParsedFile(f.display) for f in files if f.display in stats]
     return out, lazy
@@ -212,25 +499,51 @@ def _store(
     eager: dict[str, ParsedFile],
     groups: dict[GroupKey, dict[str, list[Document]]],
 ) -> None:
-    blobs = {key: pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) for key, docs in groups.items()}
-    store(path, {"format": FORMAT, "version": __version__, "files": stats, "eager": eager, "groups": blobs})
-
-
-def store(path: str, value: object) -> None:
-    """Pickle ``value`` to the cache file ``path``, atomically (a reader sees the old file or
-    the new one); a cache that cannot be written only costs time."""
-    import tempfile
-
+    """Write the cache file anew, atomically (a reader sees the old file or the new one); a
+    cache that cannot be written only costs time."""
+    member: dict[str, list[GroupKey]] = {}
+    for key, docs in groups.items():
+        for p in docs:
+            member.setdefault(p, []).append(key)
     try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".kvlint-", suffix=".tmp")
+        rows = [("files", "", _dump({p: [s, m, [list(k) for k in member.get(p, [])]] for p, (s, m) in stats.items()}))]
+        rows += [("eager", p, _dump([_enc_doc(d) for d in pf.documents])) for p, pf in eager.items()]
+        rows += [
+            ("group", _group_name(k), _dump({p: [_enc_doc(d) for d in ds] for p, ds in g.items()}))
+            for k, g in groups.items()
+        ]
+    except (_Unencodable, ValueError, RecursionError):
+        return  # (nothing kvlint parses is like that; the files are parsed on each run then)
+    write_db(path, [(kind, name, _sum(kind, name, data), data) for kind, name, data in rows])
+
+
+def write_db(path: str, rows: list[tuple[str, str, bytes, bytes]]) -> None:
+    import secrets
+    import sqlite3
+
+    folder = os.path.dirname(path)
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
+    try:
+        # Created with the user's umask (as any file the user writes), never through a link.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        os.close(fd)
         try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            con = sqlite3.connect(tmp, isolation_level=None)
+            try:
+                con.execute("PRAGMA journal_mode = OFF")
+                con.execute("PRAGMA synchronous = OFF")
+                con.execute("BEGIN")
+                con.execute("CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT)")
+                con.execute("CREATE TABLE entry (kind TEXT, name TEXT, sum BLOB, data BLOB, PRIMARY KEY (kind, name))")
+                con.execute("INSERT INTO meta VALUES ('code', ?)", (code_key(),))
+                con.executemany("INSERT INTO entry VALUES (?, ?, ?, ?)", rows)
+                con.execute("COMMIT")
+            finally:
+                con.close()
             os.replace(tmp, path)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-    except OSError:
+    except (OSError, sqlite3.Error):
         pass
