@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import importlib
 import importlib.util
+import io
 import os
 import sys
 from typing import Any
@@ -15,6 +17,8 @@ import click
 from kvlint import __version__
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+#: Errors writing a standard stream: closed, full, gone, failing.
+_OUTPUT_ERRORS = frozenset((errno.EBADF, errno.ENOSPC, errno.EPIPE, errno.EIO, errno.EDQUOT))
 
 
 def _version_option(value: str | None) -> tuple[int, int] | None:
@@ -248,6 +252,9 @@ def lint(
         outputs[0] = (outputs[0][0], output)
 
     config, opts = build_run(paths, **shared)
+    _refuse_input_destinations(
+        [dest for _, dest in outputs if dest] + ([write_baseline] if write_baseline else []), paths, config.exclude
+    )
     # Workloads can be dropped after their checks, unless SARIF fixes need them afterwards
     # (fixes are worked out from every object in full in this process, as 'kvlint fix' does).
     if any(fmt == "sarif" for fmt, _ in outputs):
@@ -288,6 +295,35 @@ def lint(
     sys.exit(EXIT_FINDINGS if fails(result.findings, config.fail_on) else EXIT_OK)
 
 
+def _refuse_input_destinations(dests: list[str], paths: tuple[str, ...], exclude: list[str]) -> None:
+    """Exit 2 before linting when a report would overwrite one of the input files (a file
+    named like an option, ``--output=vm.yaml``, once turned a manifest into a report)."""
+    existing = []
+    for dest in dests:
+        with contextlib.suppress(OSError):
+            st = os.stat(dest)
+            existing.append((dest, (st.st_dev, st.st_ino)))
+    if not existing:
+        return
+    from kvlint import source
+
+    files, _ = source.discover(paths, exclude)
+    inputs = set()
+    for f in files:
+        if f.real != source.STDIN:
+            with contextlib.suppress(OSError):
+                st = os.stat(f.real)
+                inputs.add((st.st_dev, st.st_ino))
+    for dest, ident in existing:
+        if ident in inputs:
+            click.echo(
+                f"kvlint: refusing to write a report to {source.printable(dest)}: it is one of the files to lint "
+                "(write it elsewhere; put '--' before file names that start with '-')",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
+
+
 def _write(path: str, text: str) -> None:
     try:
         with open(path, "w", encoding="utf-8") as fh:
@@ -318,7 +354,28 @@ def rules(rule_id: str | None, fmt: str) -> None:
     click.echo(rules_doc.table(list(all_rules.values()), fmt), nl=False)
 
 
+class _Closed(io.TextIOBase):
+    """Stands in for a standard stream the process was started without: writing to it is
+    an error (exit 2), not silence."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        raise OSError(errno.EBADF, f"{self.name} is closed")
+
+    def isatty(self) -> bool:
+        return False
+
+
 def main() -> None:
+    if sys.stdout is None:
+        sys.stdout = _Closed("standard output")
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - nowhere to report anything
     # A lint run allocates millions of small containers and frees them only at exit; the
     # cyclic garbage collector would traverse them again and again (about a quarter of the
     # run time on a large tree) and finds nothing to free. Reference counting still frees
@@ -365,5 +422,10 @@ def _main() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     except Exception as e:  # noqa: BLE001 - never show a traceback to a user
+        if isinstance(e, OSError) and e.errno in _OUTPUT_ERRORS:
+            # A closed or full standard output (or one on a failing device): one line, exit 2.
+            with contextlib.suppress(Exception):
+                click.echo(f"kvlint: cannot write the output: {e.strerror or e}", err=True)
+            sys.exit(EXIT_USAGE)
         click.echo(f"kvlint: internal error: {type(e).__name__}: {e}", err=True)
         sys.exit(EXIT_USAGE)

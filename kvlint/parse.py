@@ -256,7 +256,19 @@ class _TooDeep(Exception):
         self.column = column
 
 
+#: Integers longer than this many bits (about 3,900 decimal digits) stay text: Python
+#: cannot print an integer of more than 4,300 digits, and no API field holds one.
+MAX_INT_BITS = 13_000
+
+
 def _int(text: str) -> int | str:
+    value = _int_value(text)
+    if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+        return text
+    return value
+
+
+def _int_value(text: str) -> int | str:
     t = text.replace("_", "")
     sign = 1
     if t[:1] in "+-":
@@ -739,10 +751,112 @@ def parse_text(path: str, text: str, *, block: bool = True) -> ParsedFile:
             result.doc_lines.clear()
             result.problems.clear()
             _convert_documents(text, result)
+    _check_shapes(result)
     result.comments = _comments(text)
     if result.comments:
         result.lines = text.splitlines()
     return result
+
+
+#: The rule for a document (or List item) that is not a Kubernetes object.
+NOT_AN_OBJECT = "KV909"
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__  # pragma: no cover - parsed data has no other types
+
+
+def _is_object_like(value: Any) -> bool:
+    return isinstance(value, dict) and ("kind" in value or "apiVersion" in value)
+
+
+def _check_shapes(result: ParsedFile) -> None:
+    """Every document of a file that holds Kubernetes objects gets an answer: one that is
+    not an object (a list, a scalar, a mapping without a kind, a kind or apiVersion that is
+    not a string, a List whose items are not objects) is reported, and a document whose
+    kind or apiVersion is not a string is not read any further. Files without any
+    ``apiVersion`` or ``kind`` (neither at the top of a document nor in a top-level list)
+    are not manifests: nothing is reported for them. Empty documents are fine."""
+    docs = result.documents
+    if not any(
+        _is_object_like(d.data) or (isinstance(d.data, list) and any(_is_object_like(i) for i in d.data))
+        for d in docs
+    ):
+        return
+    kept: list[Document] = []
+    for d in docs:
+        data = d.data
+        if data is None:
+            kept.append(d)
+            continue
+        if not isinstance(data, dict):
+            what = _type_name(data)
+            hint = (
+                "; a list of objects belongs under 'items' of a 'kind: List'"
+                if isinstance(data, list) and any(_is_object_like(i) for i in data)
+                else ""
+            )
+            _shape_problem(result, d, (), f"document {d.index + 1} is {what}, not a Kubernetes object{hint}")
+            kept.append(d)
+            continue
+        bad = False
+        for key in ("apiVersion", "kind"):
+            if key in data and not isinstance(data[key], str):
+                _shape_problem(
+                    result, d, (key,), f"'{key}' is {_type_name(data[key])}, not a string: the object was not checked"
+                )
+                bad = True
+        if bad:
+            continue  # (nothing can tell what it is; checks must not meet it)
+        kind = data.get("kind")
+        if kind is None:
+            _shape_problem(result, d, (), f"document {d.index + 1} has no 'kind': it is not a Kubernetes object")
+        elif kind == "List" or (kind.endswith("List") and isinstance(data.get("items"), list)):
+            items = data.get("items")
+            if items is not None and not isinstance(items, list):
+                _shape_problem(result, d, ("items",), f"the {kind}'s 'items' is {_type_name(items)}, not a list")
+            elif isinstance(items, list):
+                for i, item in enumerate(items):
+                    if not isinstance(item, dict):
+                        _shape_problem(
+                            result, d, ("items", i), f"item {i + 1} of the {kind} is {_type_name(item)}, not an object"
+                        )
+                        continue
+                    for key in ("apiVersion", "kind"):
+                        if key in item and not isinstance(item[key], str):
+                            _shape_problem(
+                                result,
+                                d,
+                                ("items", i, key),
+                                f"item {i + 1} of the {kind}: '{key}' is {_type_name(item[key])}, not a string",
+                            )
+                    if "kind" not in item:
+                        _shape_problem(result, d, ("items", i), f"item {i + 1} of the {kind} has no 'kind'")
+        kept.append(d)
+    result.documents = kept
+
+
+def _shape_problem(result: ParsedFile, doc: Document, path: Path, message: str) -> None:
+    pos = doc.position(path)
+    if pos is not None and pos[0] and len(path) and not isinstance(path[-1], int):
+        line, col = pos[0], pos[1]  # at the key
+    elif pos is not None and pos[2]:
+        line, col = pos[2], pos[3]
+    else:
+        line, col = (result.doc_lines[doc.index] if doc.index < len(result.doc_lines) else 1), 1
+    result.problems.append(InputProblem(NOT_AN_OBJECT, message, line, col))
 
 
 def _convert_documents(text: str, result: ParsedFile) -> None:

@@ -105,40 +105,11 @@ def _parallel(files: list[source.SourceFile], max_size: int, jobs: int) -> list[
 
 
 def git_root(start: str = ".") -> str | None:
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["git", "-C", start, "rev-parse", "--show-toplevel"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    root = out.stdout.strip()
-    return root if out.returncode == 0 and root else None
+    return source.git_root(start)
 
 
 def _git_files(folder: str) -> list[str] | None:
-    """Manifest files of a git work tree folder (tracked, and untracked but not ignored),
-    relative to it; None when git cannot tell."""
-    import subprocess
-
-    try:
-        out = subprocess.run(
-            ["git", "-C", folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            timeout=60,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    names = out.stdout.decode("utf-8", "surrogateescape").split("\0")
-    return sorted(n for n in names if n.endswith(source.EXTENSIONS))
+    return source.git_files(folder)
 
 
 def discover_context(dirs: Sequence[str], exclude: Sequence[str], skip: set[str]) -> list[source.SourceFile]:
@@ -160,6 +131,8 @@ def discover_context(dirs: Sequence[str], exclude: Sequence[str], skip: set[str]
         # Paths from git are relative to d: build display paths by prefixing, and compare
         # with the linted files by their path relative to d (no per-file realpath).
         real_d = os.path.realpath(d)
+        # Never through a link out of the repository (or of the folder, outside one).
+        listed = source.contained(d, listed, os.path.realpath(source.git_root(d) or d))
         skip_rel = {os.path.relpath(s, real_d) for s in skip}
         prefix = source.display_path(d)
         prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
@@ -169,7 +142,7 @@ def discover_context(dirs: Sequence[str], exclude: Sequence[str], skip: set[str]
         for n in listed:
             if n in skip_rel:
                 continue
-            disp = prefix + n
+            disp = source.printable(prefix + n)
             if exclude and source.is_excluded(disp, exclude):
                 continue
             files.setdefault(real_base + n, source.SourceFile(disp, base + n))

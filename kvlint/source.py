@@ -41,11 +41,43 @@ class Text:
 
 
 def display_path(path: str) -> str:
-    """How findings name a path: relative to the current folder when below it."""
+    """How findings name a path: relative to the current folder when below it.
+
+    A ``..`` is resolved the way the system opens the file (after the links before it:
+    ``real/link/../vm.yaml`` is in the folder that holds the link's target, not in
+    ``real``). A name that is not valid UTF-8 is shown with ``\\xNN`` escapes."""
+    if ".." in path and ".." in path.split(os.sep):
+        path = _physical(path)
     rel = os.path.relpath(path) if os.path.isabs(path) else os.path.normpath(path)
     if rel.startswith(".." + os.sep) or rel == "..":
         rel = os.path.normpath(path)
-    return rel.replace(os.sep, "/")
+    return printable(rel.replace(os.sep, "/"))
+
+
+def _physical(path: str) -> str:
+    """``path`` with its folder as the system resolves it, when a link before a ``..``
+    makes that differ from reading the ``..`` as text; else ``path`` itself."""
+    head, tail = os.path.split(path)
+    if tail in ("", ".", ".."):
+        head, tail = path, ""
+    real = os.path.realpath(head or os.curdir)
+    if real == os.path.realpath(os.path.normpath(head or os.curdir)):
+        return path
+    out = os.path.join(real, tail) if tail else real
+    if os.path.isabs(path):
+        return out
+    # relative to the current folder as it is reached, like the path given
+    return os.path.join(os.path.relpath(real, os.path.realpath(os.curdir)), tail) if tail else out
+
+
+def printable(name: str) -> str:
+    """``name`` as valid text: bytes of a file name that are not UTF-8 (kept by Python as
+    lone surrogates) become ``\\xNN``, so every report format can carry it."""
+    try:
+        name.encode("utf-8")
+        return name
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 def is_excluded(display: str, excludes: Sequence[str]) -> bool:
@@ -81,7 +113,7 @@ def discover(
         elif glob.has_magic(arg):
             candidates = _glob(arg, follow_symlinks)
             if not candidates:
-                errors.append(SourceError(arg, "no file matches this pattern"))
+                errors.append(SourceError(printable(arg), "no file matches this pattern"))
                 continue
         else:
             errors.append(SourceError(display_path(arg), "no such file or folder"))
@@ -223,7 +255,10 @@ def read(src: SourceFile, max_size: int = DEFAULT_MAX_FILE_SIZE) -> Text:
     """Read and decode one input. Never raises for I/O or encoding problems."""
     try:
         if src.real == STDIN:
-            data = sys.stdin.buffer.read(max_size + 1)
+            stdin = getattr(sys.stdin, "buffer", None)
+            if stdin is None:
+                return Text(src.display, None, "cannot read standard input: it is closed")
+            data = stdin.read(max_size + 1)
         else:
             # One open (non-blocking, so a FIFO cannot hang it), then fstat: one path
             # lookup per file instead of two.
@@ -251,8 +286,9 @@ def read(src: SourceFile, max_size: int = DEFAULT_MAX_FILE_SIZE) -> Text:
                     data = b"".join(chunks)
             finally:
                 os.close(fd)
-    except OSError as e:
-        return Text(src.display, None, f"cannot read file: {e.strerror or e}")
+    except (OSError, ValueError) as e:  # (ValueError: a closed standard input)
+        what = "standard input" if src.real == STDIN else "file"
+        return Text(src.display, None, f"cannot read {what}: {getattr(e, 'strerror', None) or e}")
     if len(data) > max_size:
         return Text(src.display, None, f"input is over the {max_size}-byte limit (raise it with --max-file-size)")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
@@ -264,3 +300,83 @@ def read(src: SourceFile, max_size: int = DEFAULT_MAX_FILE_SIZE) -> Text:
         start = e.start + skip
         line = data[:start].decode(codec, "replace").count("\n") + 1
         return Text(src.display, None, f"invalid {codec.upper()} at byte {start} (line {line})")
+
+
+# -- git -------------------------------------------------------------------------------------
+
+#: Settings that make git run commands or programs a repository can name (its own
+#: .git/config, an included file): turned off for every git kvlint runs.
+GIT_SAFE_CONFIG = (
+    "core.fsmonitor=false",
+    "core.hooksPath=/dev/null",
+    "core.pager=cat",
+    "core.untrackedCache=false",
+    "core.sshCommand=false",
+    "core.askPass=",
+    "credential.helper=",
+    "diff.external=",
+    "protocol.allow=never",
+)
+
+
+def git(folder: str, *args: str, timeout: float = 60) -> bytes | None:
+    """Standard output of ``git -C folder args`` with the repository's hooks, helpers and
+    monitors turned off; None when git fails or is missing."""
+    import subprocess
+
+    argv = ["git", "--no-pager", "--no-optional-locks"]
+    for setting in GIT_SAFE_CONFIG:
+        argv += ["-c", setting]
+    argv += ["-C", folder, *args]
+    env = {k: v for k, v in os.environ.items() if k not in ("GIT_EXTERNAL_DIFF", "GIT_PAGER", "GIT_ASKPASS")}
+    env.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", GIT_OPTIONAL_LOCKS="0")
+    try:
+        out = subprocess.run(argv, capture_output=True, timeout=timeout, check=False, env=env, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_root(start: str = ".") -> str | None:
+    """The top folder of the git work tree holding ``start``; None outside one (or when the
+    repository names a work tree that does not hold ``start``)."""
+    out = git(start, "rev-parse", "--show-toplevel", timeout=10)
+    root = out.decode("utf-8", "surrogateescape").strip() if out else ""
+    if not root or not inside(os.path.realpath(start), os.path.realpath(root)):
+        return None
+    return root
+
+
+def git_files(folder: str) -> list[str] | None:
+    """Manifest files of a git work tree folder (tracked, and untracked but not ignored),
+    relative to it; None when git cannot tell."""
+    out = git(folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    if out is None:
+        return None
+    names = out.decode("utf-8", "surrogateescape").split("\0")
+    return sorted(n for n in names if n.endswith(EXTENSIONS))
+
+
+def inside(path: str, top: str) -> bool:
+    """Whether the real path ``path`` is ``top`` or below it (both real paths)."""
+    return path == top or path.startswith(top.rstrip(os.sep) + os.sep)
+
+
+def contained(base: str, names: list[str], top: str) -> list[str]:
+    """``names`` (relative to the folder ``base``) that do not lead out of the real folder
+    ``top`` through a link: a linked file or folder is kept only when its target is in
+    ``top``."""
+    folders: dict[str, bool] = {}
+    out = []
+    for n in names:
+        d = os.path.dirname(n)
+        ok = folders.get(d)
+        if ok is None:
+            ok = folders[d] = inside(os.path.realpath(os.path.join(base, d)), top)
+        if not ok:
+            continue
+        full = os.path.join(base, n)
+        if os.path.islink(full) and not inside(os.path.realpath(full), top):
+            continue
+        out.append(n)
+    return out

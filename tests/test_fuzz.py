@@ -482,7 +482,8 @@ def check(text: str) -> None:
     code = exit_code(result)
     assert code in (0, 1, 2)
     input_error = any(
-        (f.rule in INPUT_RULE_SEVERITY_ERRORS or f.rule == "KV907") and f.severity == "error" for f in result.findings
+        (f.rule in INPUT_RULE_SEVERITY_ERRORS or f.rule in ("KV907", "KV909")) and f.severity == "error"
+        for f in result.findings
     )
     assert (code == 2) == input_error, (code, [f.rule for f in result.findings])
     for fail_on in ("warning", "info"):
