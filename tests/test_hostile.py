@@ -1433,3 +1433,417 @@ def test_quantity_with_a_huge_exponent_is_fast(work: Path) -> None:
     (work / "hco.yaml").write_text(yaml.safe_dump(hco))
     code, _, _ = cli(work, "hco.yaml", "good.yaml", timeout=30)
     assert code in (0, 1, 2)
+
+
+# --------------------------------------------------------------------------- nothing read runs code
+#
+# Arguments, git, streams, shapes and paths: each case once let an input run a command,
+# change a verdict, stop the run or go unanswered.
+
+BAD_VM = """\
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: {name: bad, namespace: apps}
+spec:
+  runStrategy: Always
+  template:
+    spec:
+      domain:
+        devices:
+          disks: [{name: d, disk: {}}]
+          interfaces: [{name: default, masquerade: {}}]
+      networks: [{name: default, pod: {}}]
+      volumes:
+      - name: d
+        persistentVolumeClaim: {claimName: data}
+"""
+RWO_PVC = (
+    "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: apps}\n"
+    "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n"
+)
+RWX_PVC = RWO_PVC.replace("ReadWriteOnce", "ReadWriteMany")
+
+
+def run_git(repo: Path, *args: str) -> None:
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env, timeout=120)
+
+
+def raw_cli(cwd: Path, *args: str, timeout: float = 120, **kw: Any) -> subprocess.CompletedProcess[bytes]:
+    if EXE is None:
+        pytest.fail("the kvlint console script is not installed (pip install -e .)")
+    env = {**os.environ, "NO_COLOR": "1", **kw.pop("env", {})}
+    p = subprocess.run([EXE, *args], cwd=cwd, capture_output=True, timeout=timeout, env=env, **kw)
+    assert b"Traceback" not in p.stdout + p.stderr, p.stderr
+    assert b"internal error" not in p.stderr, p.stderr
+    return p
+
+
+# -- arguments
+
+
+@pytest.fixture(scope="module")
+def precommit_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, str]:
+    """pre-commit, a home for its environments (shared by the tests) and this project's
+    HEAD as the hook repository."""
+    pre_commit = shutil.which("pre-commit", path=os.path.dirname(sys.executable)) or shutil.which("pre-commit")
+    if pre_commit is None:
+        pytest.skip("pre-commit is not installed (pip install -e '.[test]')")
+    root = Path(__file__).resolve().parent.parent
+    rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True)
+    if rev.returncode != 0:
+        pytest.skip("the project is not a git checkout with a commit")
+    return pre_commit, tmp_path_factory.mktemp("pc-home"), rev.stdout.strip()
+
+
+def test_precommit_lints_a_file_named_like_an_option(
+    tmp_path: Path, precommit_home: tuple[str, Path, str]
+) -> None:
+    # A committed '--exclude=*.yaml' once made the real pre-commit report "Passed" on a
+    # repository with a VM that cannot migrate.
+    pre_commit, home, rev = precommit_home
+    root = Path(__file__).resolve().parent.parent
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    run_git(repo, "init", "-q")
+    (repo / "pvc.yaml").write_text(RWO_PVC)
+    (repo / "vm.yaml").write_text(BAD_VM)
+    (repo / "--exclude=*.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    (repo / ".pre-commit-config.yaml").write_text(f"repos:\n- repo: {root}\n  rev: {rev}\n  hooks:\n  - id: kvlint\n")
+    run_git(repo, "add", "--", ".")
+    p = subprocess.run(
+        [pre_commit, "run", "--all-files"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env={**os.environ, "PRE_COMMIT_HOME": str(home), "KVLINT_CACHE_DIR": str(tmp_path / "cache")},
+    )
+    out = p.stdout + p.stderr
+    assert p.returncode != 0, out
+    assert "Failed" in out and "KV101" in out and "vm.yaml" in out, out
+
+
+def test_paths_after_double_dash_are_never_options(work: Path) -> None:
+    (work / "--exclude=*.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+    (work / "-o").write_text(GOOD.replace("gpu", "dash"))
+    before = (work / "good.yaml").read_bytes()
+    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "-f", "json", "--", "--exclude=*.yaml", "-o", "good.yaml")
+    doc = json.loads(p.stdout)
+    assert p.returncode == 1, p.stderr
+    assert sorted({f["file"] for f in doc["findings"] if f["rule"] == "KV301"}) == ["-o", "good.yaml"]
+    assert doc["summary"]["files"] == 3
+    assert (work / "good.yaml").read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "option",
+    ["--output=good.yaml", "-ogood.yaml", "--format=json:good.yaml", "--format=sarif:./good.yaml", "--write-baseline=good.yaml"],
+)
+def test_a_report_never_overwrites_an_input(work: Path, option: str) -> None:
+    before = (work / "good.yaml").read_bytes()
+    (work / "sub").mkdir()
+    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "good.yaml", option)
+    assert p.returncode == 2
+    assert p.stderr.decode().count("\n") == 1 and "refusing to write a report to" in p.stderr.decode()
+    assert (work / "good.yaml").read_bytes() == before
+    # Also when the input is found in a folder, or through another spelling of its path.
+    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", ".", option.replace("good.yaml", "sub/../good.yaml"))
+    assert p.returncode == 2 and (work / "good.yaml").read_bytes() == before
+    # A report next to the inputs is fine.
+    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "good.yaml", option.replace("good.yaml", "out.txt"))
+    assert p.returncode in (0, 1) and (work / "out.txt").exists()
+
+
+# -- git
+
+
+def _context_repo(tmp_path: Path) -> Path:
+    repo = tmp_path / "repo"
+    (repo / "vms").mkdir(parents=True)
+    (repo / "storage").mkdir()
+    (repo / "vms" / "vm.yaml").write_text(BAD_VM)
+    (repo / "storage" / "pvc.yaml").write_text(RWO_PVC)
+    run_git(repo, "init", "-q")
+    run_git(repo, "add", ".")
+    return repo
+
+
+@pytest.mark.parametrize(
+    "setting",
+    [
+        "core.fsmonitor",
+        "core.hooksPath",  # (a folder of hooks: none runs for what kvlint asks git)
+        "core.pager",
+        "diff.external",
+        "core.sshCommand",
+        "credential.helper",
+    ],
+)
+def test_git_runs_no_command_a_repository_configures(tmp_path: Path, setting: str) -> None:
+    repo = _context_repo(tmp_path)
+    marker = tmp_path / "PWNED"
+    script = tmp_path / "evil.sh"
+    script.write_text(f"#!/bin/sh\ntouch {marker}\nexit 1\n")
+    script.chmod(0o755)
+    hooks = tmp_path / "hooks"
+    hooks.mkdir()
+    for name in ("post-index-change", "fsmonitor-watchman", "reference-transaction", "post-checkout"):
+        shutil.copy(script, hooks / name)
+    value = str(hooks) if setting == "core.hooksPath" else str(script)
+    run_git(repo, "config", setting, value)
+    run_git(repo, "config", "core.untrackedCache", "true")
+    p = raw_cli(repo, "lint", "--no-config", "-f", "json", "vms/vm.yaml", env={"KVLINT_CACHE_DIR": str(tmp_path / "cache")})
+    assert not marker.exists(), f"{setting} ran a command"
+    # The context still came from git: the claim committed elsewhere decides the verdict.
+    doc = json.loads(p.stdout)
+    assert [f["rule"] for f in doc["findings"] if f["rule"].startswith("KV1")] == ["KV101"], doc
+
+
+def test_a_work_tree_named_by_the_repository_is_not_context(tmp_path: Path) -> None:
+    repo = _context_repo(tmp_path)
+    (repo / "storage" / "pvc.yaml").unlink()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "pvc.yaml").write_text(RWX_PVC)  # would make the VM pass
+    run_git(repo, "config", "core.worktree", str(elsewhere))
+    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[], cache=False))
+    from kvlint.runner import git_root
+
+    assert git_root(str(repo / "vms")) is None
+    assert "KV101" not in {f.rule for f in res.findings}
+
+
+# -- links and paths
+
+
+def test_context_never_follows_links_out_of_the_repository(tmp_path: Path) -> None:
+    repo = _context_repo(tmp_path)
+    (repo / "storage" / "pvc.yaml").unlink()
+    outside = tmp_path / "outside"
+    (outside / "dir").mkdir(parents=True)
+    (outside / "pvc.yaml").write_text(RWX_PVC)
+    (outside / "dir" / "pvc.yaml").write_text(RWX_PVC)
+    os.symlink(outside / "pvc.yaml", repo / "storage" / "linked.yaml")
+    os.symlink(outside / "dir", repo / "linked-dir")
+    os.symlink("../vms/vm.yaml", repo / "storage" / "inside.yaml")  # a link inside the repository is fine
+    run_git(repo, "add", "-A")
+    (repo / "later").mkdir()
+    (repo / "later" / "pvc.yaml").write_text(RWX_PVC)
+    run_git(repo, "add", "-A")
+    shutil.rmtree(repo / "later")
+    os.symlink(outside / "dir", repo / "later")  # the index names later/pvc.yaml; a link now
+    for cache in (False, True):
+        opts = Options(context=[str(repo)], cache=cache)
+        res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
+        claims = {f.rule for f in res.findings if f.rule.startswith("KV1")}
+        assert claims == {"KV102"}, (cache, claims)  # the claim is not in view: not RWX from outside
+        assert not [f for f in res.findings if "outside" in f.location.file]
+
+
+def test_dot_dot_after_a_link_names_the_file_that_is_read(work: Path) -> None:
+    (work / "real").mkdir()
+    (work / "other" / "sub").mkdir(parents=True)
+    os.symlink("../other/sub", work / "real" / "link")
+    vm = yaml.safe_load(BAD_VM)
+    vm["spec"]["template"]["spec"]["volumes"] = [{"name": "d", "containerDisk": {"image": "x"}}]
+    vm["metadata"]["annotations"] = {"kubevirt.io/allow-pod-bridge-network-live-migration": ""}
+    (work / "other" / "vm.yaml").write_text(yaml.safe_dump(vm, sort_keys=False))
+    clean = GOOD.replace("gpu", "clean")
+    (work / "real" / "vm.yaml").write_text(clean)
+    res = lint("real/link/../vm.yaml")
+    assert {f.location.file for f in res.findings} == {"other/vm.yaml"}
+    assert "KV202" in {f.rule for f in res.findings}
+    p = raw_cli(work, "fix", "--no-config", "--no-context", "--no-cache", "real/link/../vm.yaml")
+    assert p.returncode in (0, 1), p.stderr
+    assert (work / "real" / "vm.yaml").read_text() == clean
+    fixed = yaml.safe_load((work / "other" / "vm.yaml").read_text())
+    assert "annotations" not in fixed["metadata"]
+
+
+# -- crashes that stopped the run
+
+
+def test_kind_that_is_a_list_does_not_stop_the_run(work: Path) -> None:
+    (work / "k.yaml").write_text("apiVersion: kubevirt.io/v1\nkind: [VirtualMachine]\nmetadata: {name: a}\n")
+    (work / "items.yaml").write_text(
+        "apiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: [x]}\n- {apiVersion: {a: b}, kind: Namespace}\n"
+    )
+    for jobs in ("1", "2"):
+        code, doc, _ = cli(work, "--jobs", jobs, ".")
+        assert code == 2
+        assert [(f["rule"], f["line"]) for f in cli_findings(doc, "k.yaml")] == [("KV909", 2)]
+        assert [(f["rule"], f["line"]) for f in cli_findings(doc, "items.yaml")] == [("KV909", 4), ("KV909", 5)]
+        assert_cli_rest_goes_on(doc)
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ["0x" + "f" * 3600, "0o" + "7" * 5000, "0b" + "1" * 14000, "9" * 3600, "1" + ":59" * 2600, "-0x" + "F" * 3590],
+    ids=["hex-3600", "octal-5000", "binary-14000", "decimal-3600", "sexagesimal", "negative-hex"],
+)
+def test_huge_integers_are_read_safely(work: Path, literal: str) -> None:
+    for doc in (VMI, HCO_V1BETA1, MIGRATION_POLICY, VMIM, PVC):
+        for field in _int_fields(doc):
+            text = yaml.safe_dump(replaced(doc, field, "@@"), sort_keys=False).replace("'@@'", literal)
+            res = lint_text(text)
+            assert_sane(res)
+            for fmt in ("text", "github", "junit"):
+                report.render(fmt, res)
+
+
+def _int_fields(doc: Any) -> list[tuple[Any, ...]]:
+    out = []
+    for path in _leaf_paths(doc):
+        if path and path[-1] in ("name", "port", "completionTimeoutPerGiB", "bandwidthPerMigration", "storage", "vmiName"):
+            out.append(path)
+    return out[:6]
+
+
+def _leaf_paths(node: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _leaf_paths(v, path + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _leaf_paths(v, path + (i,))
+    else:
+        yield path
+
+
+def test_huge_integer_stays_text() -> None:
+    pf = parse.parse_text("f.yaml", "a: 0x" + "f" * 3600 + "\nb: 0x" + "f" * 100 + "\n")
+    data = pf.documents[0].data
+    assert data["a"] == "0x" + "f" * 3600 and data["b"] == int("f" * 100, 16)
+
+
+NON_UTF8 = b"caf\xe9-\xff.yaml"
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="macOS file names are always UTF-8")
+def test_non_utf8_file_names_are_escaped_in_every_format(work: Path) -> None:
+    try:
+        with open(os.path.join(os.fsencode(work), NON_UTF8), "wb") as fh:
+            fh.write(GOOD.replace("gpu", "latin").encode())
+    except OSError:
+        pytest.skip("this file system needs UTF-8 names")
+    shown = "caf\\xe9-\\xff.yaml"
+    for fmt in ("text", "json", "sarif", "junit", "github"):
+        p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "-f", fmt, ".")
+        assert p.returncode == 1, (fmt, p.stderr)
+        out = p.stdout.decode("utf-8")  # strict: valid UTF-8
+        from urllib.parse import quote
+
+        # (SARIF names it by a URI: percent-encoded)
+        assert shown in out or json.dumps(shown)[1:-1] in out or quote(shown) in out, (fmt, out[:500])
+        if fmt in ("json", "sarif"):
+            json.loads(out)
+            assert "\\udc" not in out  # no lone surrogate escapes (invalid Unicode)
+        if fmt == "junit":
+            import xml.etree.ElementTree as ET
+
+            ET.fromstring(p.stdout)
+    files = {f["file"] for f in json.loads(raw_cli(work, "lint", "--no-cache", "--no-context", "-f", "json", ".").stdout)["findings"]}
+    assert files == {"good.yaml", shown}
+    # ... also as an explicit argument, and in SARIF written to a file.
+    p = raw_cli(work, "lint", "--no-cache", "--no-context", "-f", "sarif:out.sarif", os.fsdecode(NON_UTF8))
+    assert p.returncode == 1
+    json.loads((work / "out.sarif").read_text(encoding="utf-8"))
+
+
+def test_closed_or_full_standard_streams(work: Path) -> None:
+    args = [EXE or "kvlint", "lint", "--no-config", "--no-context", "--no-cache", "good.yaml"]
+    # closed stdout
+    p = subprocess.run(args, cwd=work, stdout=None, stderr=subprocess.PIPE, timeout=60, close_fds=True,
+                       preexec_fn=lambda: os.close(1))
+    err = p.stderr.decode()
+    assert p.returncode == 2 and "Traceback" not in err
+    assert err.count("\n") == 1 and "cannot write the output" in err, err
+    if os.path.exists("/dev/full"):
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run(args, cwd=work, stdout=full, stderr=subprocess.PIPE, timeout=60)
+        err = p.stderr.decode()
+        assert p.returncode == 2 and err.count("\n") == 1 and "No space left" in err, err
+        with open("/dev/full", "wb") as full:
+            p = subprocess.run([*args[:-1], "-f", "json", "good.yaml"], cwd=work, stdout=full, stderr=subprocess.PIPE, timeout=60)
+        assert p.returncode == 2 and p.stderr.decode().count("\n") == 1
+    # closed stdin
+    p = subprocess.run([*args[:-1], "-f", "json", "-", "good.yaml"], cwd=work, capture_output=True, timeout=60,
+                       preexec_fn=lambda: os.close(0))
+    assert p.returncode == 2 and b"Traceback" not in p.stderr, p.stderr
+    doc = json.loads(p.stdout)
+    assert [(f["rule"], f["message"]) for f in cli_findings(doc, "<stdin>")] == [
+        ("KV906", "cannot read standard input: it is closed")
+    ]
+    assert_cli_rest_goes_on(doc)
+
+
+# -- every input gets an answer
+
+
+@pytest.mark.parametrize(
+    "name, text, found",
+    [
+        ("quiet-toplist.yaml", BAD_VM.replace("\n", "\n  ").replace("apiVersion", "- apiVersion", 1), [1]),
+        ("scalar.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\njust text\n", [5]),
+        ("list-doc.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n- a\n- b\n", [5]),
+        ("no-kind.yaml", "apiVersion: v1\nmetadata: {name: a}\n", [1]),
+        ("kind-number.yaml", "apiVersion: v1\nkind: 2\nmetadata: {name: a}\n", [2]),
+        ("kind-null.yaml", "apiVersion: v1\nkind:\nmetadata: {name: a}\n", [2]),
+        ("api-list.yaml", "apiVersion: [v1]\nkind: Namespace\nmetadata: {name: a}\n", [1]),
+        ("items-scalar.yaml", "apiVersion: v1\nkind: List\nitems: 3\n", [3]),
+        ("items-mapping.yaml", "apiVersion: v1\nkind: List\nitems: {a: b}\n", [3]),
+        ("items-bad.yaml", "apiVersion: v1\nkind: List\nitems:\n- 1\n- null\n- {kind: 2}\n- {metadata: {}}\n", [4, 5, 6, 7]),
+    ],
+)
+def test_every_document_gets_an_answer(work: Path, name: str, text: str, found: list[int]) -> None:
+    (work / name).write_text(text)
+    code, doc, _ = cli(work, ".")
+    assert code == 2
+    hits = cli_findings(doc, name, "KV909")
+    assert [f["line"] for f in hits] == found, [(f["rule"], f["line"], f["message"]) for f in cli_findings(doc, name)]
+    assert_cli_rest_goes_on(doc)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["---\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n", "- name: task\n  run: make\n", "a: 1\n"],
+    ids=["empty-documents", "not-a-manifest-list", "not-a-manifest-mapping"],
+)
+def test_what_is_not_a_manifest_is_not_reported(work: Path, text: str) -> None:
+    (work / "x.yaml").write_text(text)
+    res = lint(".")
+    assert of(res, "x.yaml", "KV909") == []
+
+
+def test_a_failing_check_reports_kv907_for_that_object_only(work: Path) -> None:
+    import dataclasses
+
+    from kvlint import checks
+
+    registry = checks.load_all()
+    index, target = next((i, c) for i, c in enumerate(registry) if c.scope == "workload" and "KV301" not in c.rules)
+    original = target.fn
+
+    def flaky(ctx: Any, w: Any, *rest: Any) -> Any:
+        if w.obj.name == "boom":
+            raise TypeError("unexpected shape")
+        return original(ctx, w, *rest)
+
+    registry[index] = dataclasses.replace(target, fn=flaky)
+    try:
+        (work / "boom.yaml").write_text(GOOD.replace("gpu", "boom"))
+        for stream in (False, True):
+            res = lint_paths(["."], Config(), options=Options(cache=False, stream=stream))
+            internal = [f for f in res.findings if f.rule == "KV907"]
+            assert [(f.location.file, f.object.name if f.object else None) for f in internal] == [("boom.yaml", "boom")]
+            assert_rest_goes_on(res)
+            assert [f.location.line for f in of(res, "boom.yaml", "KV301")] == [GOOD_LINE]
+    finally:
+        registry[index] = target
