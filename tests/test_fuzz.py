@@ -589,3 +589,85 @@ def test_input_found_by_fuzzing(name: str) -> None:
     result = lint_text(text)
     internal = [f.message for f in result.findings if f.rule == "KV907"]
     assert not internal, internal
+
+
+# --------------------------------------------------------------------------- campaign
+
+#: ``KVLINT_FUZZ_CAMPAIGN=N`` runs N generated inputs through both pipelines (a held run and
+#: the streaming run the CLI uses) and every report format, counting what happens instead of
+#: stopping at the first problem; ``KVLINT_FUZZ_REPORT=FILE`` writes the counts as JSON.
+#: Not run otherwise (see docs/fuzzing.md).
+CAMPAIGN = int(os.environ.get("KVLINT_FUZZ_CAMPAIGN", "0") or 0)
+
+campaign_inputs = st.one_of(
+    documents.map(lambda docs: ("mutated", dump(docs))),
+    documents.flatmap(lambda docs: damaged(dump(docs))).map(lambda text: ("damaged", text)),
+    st.tuples(
+        st.sampled_from(SEEDS),
+        st.dictionaries(st.sampled_from(["metadata", "spec", "status", "items"]), garbage, min_size=1),
+    ).map(lambda sb: ("garbage-body", dump([{"apiVersion": sb[0]["apiVersion"], "kind": sb[0]["kind"], **sb[1]}, *SEEDS]))),
+)
+
+
+@pytest.mark.skipif(not CAMPAIGN, reason="set KVLINT_FUZZ_CAMPAIGN=N to run a fuzz campaign of N inputs")
+def test_fuzz_campaign(tmp_path_factory: pytest.TempPathFactory) -> None:
+    from collections import Counter
+
+    from hypothesis import Phase
+
+    from kvlint.runner import Options, lint_paths
+
+    folder = tmp_path_factory.mktemp("campaign")
+    target = folder / "input.yaml"
+    counts: Counter[str] = Counter()
+    internal: Counter[str] = Counter()
+    stopped: list[str] = []
+
+    @settings(
+        max_examples=CAMPAIGN,
+        deadline=None,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(campaign_inputs)
+    def one(case: tuple[str, str]) -> None:
+        how, text = case
+        counts["inputs"] += 1
+        counts[f"inputs: {how}"] += 1
+        try:
+            held = lint_text(text)
+            for fmt in ("json", "sarif", "text", "github", "junit"):
+                report.render(fmt, held)
+            json.loads(report.render("json", held))
+            target.write_text(text, encoding="utf-8", errors="surrogatepass")
+            streamed = lint_paths([str(target)], Config(), options=Options(cache=False, stream=True, jobs=1))
+            json.loads(report.render("json", streamed))
+        except Exception as e:  # noqa: BLE001 - counted: an error that would stop a run
+            stopped.append(f"{type(e).__name__}: {e} <- {text[:300]!r}")
+            return
+        rules = {f.rule for f in held.findings}
+        code = exit_code(held)
+        counts[f"exit {code}"] += 1
+        for rule in sorted(r for r in rules if r.startswith("KV9")):
+            counts[f"files with {rule}"] += 1
+        for f in held.findings + streamed.findings:
+            if f.rule == "KV907":
+                internal[f.message.split(":")[0]] += 1
+        if "KV907" in rules or any(f.rule == "KV907" for f in streamed.findings):
+            counts["inputs with a KV907 (a check failed on one object; the run went on)"] += 1
+
+    one()
+    summary = {
+        "counts": dict(sorted(counts.items())),
+        "errors that stop a run": len(stopped),
+        "KV907 by check": dict(internal.most_common()),
+        "first errors that stop a run": stopped[:20],
+    }
+    out = os.environ.get("KVLINT_FUZZ_REPORT")
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            json.dump(summary, fh, indent=2)
+    print(json.dumps(summary, indent=2))
+    assert counts["inputs"] >= min(CAMPAIGN, 100)
+    assert not stopped, stopped[:5]
