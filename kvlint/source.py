@@ -365,18 +365,22 @@ def inside(path: str, top: str) -> bool:
 def contained(base: str, names: list[str], top: str) -> list[str]:
     """``names`` (relative to the folder ``base``) that do not lead out of the real folder
     ``top`` through a link: a linked file or folder is kept only when its target is in
-    ``top``."""
-    folders: dict[str, bool] = {}
-    out = []
+    ``top``. (One look at each folder, not one per file.)"""
+    by_folder: dict[str, list[str]] = {}
     for n in names:
-        d = os.path.dirname(n)
-        ok = folders.get(d)
-        if ok is None:
-            ok = folders[d] = inside(os.path.realpath(os.path.join(base, d)), top)
-        if not ok:
+        by_folder.setdefault(os.path.dirname(n), []).append(n)
+    keep: set[str] = set()
+    for d, members in by_folder.items():
+        folder = os.path.join(base, d)
+        if not inside(os.path.realpath(folder), top):
             continue
-        full = os.path.join(base, n)
-        if os.path.islink(full) and not inside(os.path.realpath(full), top):
+        try:
+            with os.scandir(folder) as it:
+                links = {e.name for e in it if e.is_symlink()}
+        except OSError:
             continue
-        out.append(n)
-    return out
+        for n in members:
+            name = os.path.basename(n)
+            if name not in links or inside(os.path.realpath(os.path.join(folder, name)), top):
+                keep.add(n)
+    return [n for n in names if n in keep]
