@@ -318,7 +318,7 @@ def _refuse_input_destinations(dests: list[str], paths: tuple[str, ...], exclude
         if ident in inputs:
             click.echo(
                 f"kvlint: refusing to write a report to {source.printable(dest)}: it is one of the files to lint "
-                "(write it elsewhere; put '--' before file names that start with '-')",
+                "(write it elsewhere or --exclude it; put '--' before file names that start with '-')",
                 err=True,
             )
             sys.exit(EXIT_USAGE)

@@ -1847,3 +1847,14 @@ def test_a_failing_check_reports_kv907_for_that_object_only(work: Path) -> None:
             assert [f.location.line for f in of(res, "boom.yaml", "KV301")] == [GOOD_LINE]
     finally:
         registry[index] = target
+
+
+def test_a_report_in_a_linted_folder_needs_exclude(work: Path) -> None:
+    # A report that already exists in a linted folder is an input: it is written only when
+    # excluded (then it is not read either).
+    (work / "report.json").write_text("{}\n")
+    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "-f", "json", "-o", "report.json", ".")
+    assert p.returncode == 2 and "--exclude it" in p.stderr.decode()
+    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "-f", "json", "-o", "report.json", "--exclude", "report.json", ".")
+    assert p.returncode == 1
+    assert json.loads((work / "report.json").read_text())["summary"]["files"] == 1
