@@ -522,7 +522,9 @@ def write_db(path: str, rows: list[tuple[str, str, bytes, bytes]]) -> None:
     import sqlite3
 
     folder = os.path.dirname(path)
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(8)}.tmp")
+    prefix = f".{os.path.basename(path)}."
+    _remove_stale(folder, prefix)
+    tmp = os.path.join(folder, f"{prefix}{secrets.token_hex(8)}.tmp")
     try:
         # Created with the user's umask (as any file the user writes), never through a link.
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
@@ -547,3 +549,16 @@ def write_db(path: str, rows: list[tuple[str, str, bytes, bytes]]) -> None:
             raise
     except (OSError, sqlite3.Error):
         pass
+
+
+def _remove_stale(folder: str, prefix: str, age: float = 600) -> None:
+    """Remove temporary files of writers that were killed (older than ``age`` seconds)."""
+    import time
+
+    now = time.time()
+    with contextlib.suppress(OSError), os.scandir(folder) as it:
+        for e in it:
+            if e.name.startswith(prefix) and e.name.endswith(".tmp"):
+                with contextlib.suppress(OSError):
+                    if e.is_file(follow_symlinks=False) and now - e.stat(follow_symlinks=False).st_mtime > age:
+                        os.unlink(e.path)

@@ -434,3 +434,16 @@ def test_cache_files_follow_the_umask(repo: Path, tmp_path: Path) -> None:
         os.umask(old)
     assert folder.stat().st_mode & 0o777 == 0o775
     assert all(p.stat().st_mode & 0o777 == 0o666 for p in cache_files(folder))
+
+
+def test_temporary_files_of_killed_writers_are_removed(repo: Path, tmp_path: Path) -> None:
+    findings(repo, True)
+    (db,) = cache_files(tmp_path / "cache")
+    stale = db.parent / f".{db.name}.0123456789abcdef.tmp"
+    fresh = db.parent / f".{db.name}.fedcba9876543210.tmp"
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(stale, (1, 1))
+    (repo / "storage" / "more.yaml").write_text(PVCS.replace("name: data", "name: more"))
+    findings(repo, True)  # a context file changed: the cache is written again
+    assert not stale.exists() and fresh.exists()  # (a writer may still be at work on the other)
