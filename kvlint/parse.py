@@ -782,6 +782,16 @@ def _is_object_like(value: Any) -> bool:
     return isinstance(value, dict) and ("kind" in value or "apiVersion" in value)
 
 
+def holds_objects(docs: list[Document]) -> bool:
+    """Whether a file's documents look like Kubernetes manifests: some document has an
+    ``apiVersion`` or ``kind`` at its top, or is a list of mappings that have one (a
+    top-level list of objects, which kubectl rejects, is still a manifest gone wrong)."""
+    return any(
+        _is_object_like(d.data) or (isinstance(d.data, list) and any(_is_object_like(i) for i in d.data))
+        for d in docs
+    )
+
+
 def _check_shapes(result: ParsedFile) -> None:
     """Every document of a file that holds Kubernetes objects gets an answer: one that is
     not an object (a list, a scalar, a mapping without a kind, a kind or apiVersion that is
@@ -790,10 +800,7 @@ def _check_shapes(result: ParsedFile) -> None:
     ``apiVersion`` or ``kind`` (neither at the top of a document nor in a top-level list)
     are not manifests: nothing is reported for them. Empty documents are fine."""
     docs = result.documents
-    if not any(
-        _is_object_like(d.data) or (isinstance(d.data, list) and any(_is_object_like(i) for i in d.data))
-        for d in docs
-    ):
+    if not holds_objects(docs):
         return
     kept: list[Document] = []
     for d in docs:
