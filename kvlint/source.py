@@ -59,15 +59,62 @@ def is_excluded(display: str, excludes: Sequence[str]) -> bool:
     return False
 
 
+def git_files(folder: str, *, untracked: bool) -> list[str] | None:
+    """The files git lists under a work tree folder, relative to it, sorted; None when git
+    cannot tell (no git, not a work tree).
+
+    ``untracked=False``: the tracked files and what is staged (the index): what a commit
+    holds, never untracked scratch files. ``untracked=True``: also the untracked files that
+    ``.gitignore`` does not ignore."""
+    import subprocess
+
+    args = ["git", "-C", folder, "ls-files", "-z", "--cached"]
+    if untracked:
+        args += ["--others", "--exclude-standard"]
+    try:
+        out = subprocess.run(args, capture_output=True, timeout=60, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return sorted({n for n in out.stdout.decode("utf-8", "surrogateescape").split("\0") if n})
+
+
+def drop_git_ignored(folder: str, found: dict[str, SourceFile]) -> dict[str, SourceFile]:
+    """``found`` (files walked under ``folder``) without those ``.gitignore`` ignores, when
+    ``folder`` is in a git work tree (tracked files are never ignored); unchanged otherwise."""
+    import subprocess
+
+    if not found:
+        return found
+    real = {k: os.path.relpath(f.real, folder) for k, f in found.items()}
+    try:
+        out = subprocess.run(
+            ["git", "-C", folder, "check-ignore", "-z", "--stdin"],
+            input="\0".join(real.values()).encode("utf-8", "surrogateescape") + b"\0",
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return found
+    if out.returncode != 0:  # 1: nothing ignored; 128: not a work tree, no git
+        return found
+    ignored = set(out.stdout.decode("utf-8", "surrogateescape").split("\0"))
+    return {k: f for k, f in found.items() if real[k] not in ignored}
+
+
 def discover(
     paths: Iterable[str],
     excludes: Sequence[str] = (),
     follow_symlinks: bool = False,
+    gitignore: bool = False,
 ) -> tuple[list[SourceFile], list[SourceError]]:
     """Expand paths (files, folders, globs, ``-``) into a sorted, de-duplicated file list.
 
     Folders are walked recursively for ``.yaml``, ``.yml`` and ``.json`` files. Symbolic
     links are not followed unless ``follow_symlinks`` (a link named explicitly is read).
+    With ``gitignore``, files that a folder's git work tree ignores are left out of the walk.
     """
     files: dict[str, SourceFile] = {}
     errors: list[SourceError] = []
@@ -88,7 +135,12 @@ def discover(
             continue
         for cand in candidates:
             if os.path.isdir(cand) and (follow_symlinks or not os.path.islink(cand) or cand == arg):
-                _walk(cand, files, errors, excludes, follow_symlinks)
+                walked: dict[str, SourceFile] = {}
+                _walk(cand, walked, errors, excludes, follow_symlinks)
+                if gitignore:
+                    walked = drop_git_ignored(cand, walked)
+                for key, sf in walked.items():
+                    files.setdefault(key, sf)
             else:
                 disp = display_path(cand)
                 if not is_excluded(disp, excludes):
