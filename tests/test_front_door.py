@@ -380,3 +380,35 @@ def test_without_kustomize_the_overlay_is_linted_as_files(tmp_path: Path) -> Non
     )
     assert "neither kustomize nor kubectl is on PATH; its files were linted as they are" in out.stdout
     assert out.returncode in (0, 1)
+
+
+def test_benchmark_tree_text_fits_one_screen_per_blocked_vm(tmp_path: Path) -> None:
+    """On the benchmark's generated tree, what the text output says about each blocked VM
+    (findings, details, related objects, fix hints) fits on a 24-line screen."""
+    import re
+    from collections import Counter
+
+    gen = ROOT / "bench" / "generate.py"
+    if not gen.exists():
+        pytest.skip("bench/generate.py is not in this checkout")
+    tree = tmp_path / "tree"
+    subprocess.run([sys.executable, str(gen), "--vms", "300", "--out", str(tree)], check=True, capture_output=True)
+    p = run("lint", "--no-context", "--jobs", "1", "tree", cwd=tmp_path)
+    assert p.returncode == 1
+    per_vm: Counter[str] = Counter()
+    blocked: set[str] = set()
+    current = None
+    for line in p.stdout.splitlines():
+        m = re.search(r"\((VirtualMachine [^)]*)\)$", line)
+        if line.startswith("  ") and not line.startswith("   ") and m:
+            current = m.group(1)
+            if " error KV" in line:
+                blocked.add(current)
+        if not line.strip():
+            current = None
+        elif current and line.startswith("  "):
+            per_vm[current] += 1
+    assert len(blocked) > 50
+    worst = max(blocked, key=lambda vm: per_vm[vm])
+    assert per_vm[worst] <= 24, (worst, per_vm[worst])
+    assert "KV108" not in p.stdout
