@@ -77,9 +77,13 @@ _KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomizatio
 _KEY_RE = re.compile(r'(?m)^(?:apiVersion|kind)[ \t]*:|"(?:apiVersion|kind)"\s*:|[{,]\s*(?:apiVersion|kind)\s*:')
 
 
+#: NON_MANIFEST_NAMES as one pattern (checked for every file of a large tree).
+_NAMES_RE = re.compile("|".join(f"(?:{fnmatch.translate(p)})" for p in NON_MANIFEST_NAMES))
+
+
 def known_non_manifest_name(path: str) -> bool:
     name = posixpath.basename(path.replace("\\", "/"))
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in NON_MANIFEST_NAMES)
+    return _NAMES_RE.match(name) is not None
 
 
 def is_manifest_file(path: str, text: str, documents: list[Any] | None = None) -> str | None:
