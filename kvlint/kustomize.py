@@ -505,3 +505,20 @@ def remap(result: Any, rendered: Sequence[Rendered]) -> None:
             continue
         _remap_findings(result.findings, r.display, _line_map(r, text))
     result.findings.sort(key=lambda f: f.sort_key())
+
+
+def overlays_walked(files: Sequence[Any]) -> str | None:
+    """A note naming the overlay kustomizations among the files a walk found (linted as files,
+    not rendered), or None."""
+    found = sorted(
+        posixpath.dirname(f.display) or "."
+        for f in files
+        if posixpath.basename(f.display) in NAMES and is_overlay(_load_yaml(f.real))
+    )
+    if not found:
+        return None
+    shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+    return (
+        f"kustomize: {len(found)} overlay{'' if len(found) == 1 else 's'} linted as files, not rendered "
+        f"({shown}); name an overlay folder as a PATH to lint its rendered objects"
+    )

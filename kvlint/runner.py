@@ -218,6 +218,10 @@ def lint_paths(
     notes = RunNotes()
     paths, rendered = kustomize.render_overlays(paths, opts.kustomize, notes.messages)
     files, missing = source.discover(paths, config.exclude, gitignore=opts.gitignore)
+    if opts.kustomize is not False:
+        walked = kustomize.overlays_walked(files)
+        if walked:
+            notes.messages.append(walked)
     files += [source.SourceFile(r.display, r.temp_path) for r in rendered]
     errors = [missing_path(e) for e in missing]
     notes.rendered = rendered

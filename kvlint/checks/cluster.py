@@ -518,7 +518,7 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
             "KubeVirt aborts every migration ('Aborting migration: not completed after "
             f"{acc} seconds')"
         )
-        details.append(f"allowWorkloadDisruption is false ({eff.origin(awd)})")
+        details.append(f"allowWorkloadDisruption false, from {eff.origin(awd)}")
     elif b.outcome == "post-copy":
         sev = "info"
         msg = (
