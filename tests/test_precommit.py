@@ -155,3 +155,31 @@ def test_precommit_blocks_bad_commit_and_passes_good_one(tmp_path: Path, hook_re
     good = commit("good vm")
     assert good.returncode == 0, good.stdout + good.stderr
     assert "kvlint" in good.stdout + good.stderr
+
+
+def test_try_repo_with_a_local_checkout(tmp_path: Path, hook_rev: str) -> None:
+    """The README's 'pre-commit try-repo ../kvlint kvlint --files ...' form."""
+    repo = tmp_path / "gitops"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "storage").mkdir()
+    (repo / "storage" / "pvc.yaml").write_text(PVC)
+    (repo / "vm.yaml").write_text(VM.format(claim="data"))
+    git(repo, "add", ".")
+    pre_commit = shutil.which("pre-commit", path=str(Path(os.sys.executable).parent)) or "pre-commit"
+    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pc-home"), "KVLINT_CACHE_DIR": str(tmp_path / "cache")}
+    # A clone at the pinned commit: try-repo runs a local checkout's current commit.
+    clone = tmp_path / "kvlint"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, timeout=600)
+    subprocess.run(["git", "-C", str(clone), "checkout", "-q", hook_rev], check=True, timeout=600)
+    tried = subprocess.run(
+        [pre_commit, "try-repo", str(clone), "kvlint", "--files", "vm.yaml"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    out = tried.stdout + tried.stderr
+    assert tried.returncode != 0, out
+    assert "KV101" in out, out
