@@ -40,6 +40,17 @@ LAZY_COMMANDS = {
 }
 
 
+#: One-line summaries for 'kvlint --help' (the docstrings' first sentences are longer than
+#: the help screen's column, which would cut them mid-phrase).
+SHORT_HELP = {
+    "explain": "Explain why one VM can or cannot live-migrate.",
+    "fix": "Apply the mechanical fixes to PATHS (--diff shows them).",
+    "init": "Write a commented starter .kvlint.yaml.",
+    "lint": "Lint manifests in PATHS (files, folders, globs, '-').",
+    "rules": "List the rules, or show one (kvlint rules KV101).",
+}
+
+
 class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         available = []
@@ -52,12 +63,16 @@ class LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = LAZY_COMMANDS.get(cmd_name)
         if target is None:
-            return super().get_command(ctx, cmd_name)
+            found = super().get_command(ctx, cmd_name)
+            if found is not None and cmd_name in SHORT_HELP:
+                found.short_help = SHORT_HELP[cmd_name]
+            return found
         module, _, attr = target.partition(":")
         if importlib.util.find_spec(module) is None:
             return None
         cmd = getattr(importlib.import_module(module), attr)
         assert isinstance(cmd, click.Command)
+        cmd.short_help = SHORT_HELP.get(cmd_name, cmd.short_help)
         return cmd
 
 
@@ -92,6 +107,26 @@ def load_run_config(config_path: str | None, no_config: bool) -> Any:
         click.echo(f"kvlint: {e}", err=True)
         sys.exit(EXIT_USAGE)
     return cfg
+
+
+class JobsType(click.ParamType[int]):
+    """``--jobs``: 'auto' (0 internally: one process per available CPU) or an integer from 1."""
+
+    name = "N|auto"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            n = value
+        elif isinstance(value, str) and value.strip().lower() == "auto":
+            return 0
+        else:
+            try:
+                n = int(str(value).strip())
+            except ValueError:
+                self.fail(f"{value!r} is neither a number nor 'auto'", param, ctx)
+        if n < 1:
+            self.fail(f"{n} is not a process count: give 1 or more, or 'auto' (one per available CPU)", param, ctx)
+        return n
 
 
 def common_options(fn: Any) -> Any:
@@ -129,22 +164,57 @@ def common_options(fn: Any) -> Any:
             "context",
             multiple=True,
             type=click.Path(file_okay=False),
-            help="Folder whose manifests feed resolution only (default when PATHS are files: the git "
-            "repository root). Repeatable.",
+            help="Folder whose manifests feed resolution only; findings are reported for PATHS alone. "
+            "Default: the git repository that holds PATHS (its tracked and staged files, never "
+            "untracked ones), so a file and its folder get the same verdicts. Repeatable.",
         ),
-        click.option("--no-context", is_flag=True, help="Do not load any context folder."),
+        click.option(
+            "--no-context", is_flag=True, help="Read nothing but PATHS (and --cluster-state) for resolution."
+        ),
+        click.option(
+            "--kustomize/--no-kustomize",
+            "kustomize",
+            default=None,
+            help="Render PATH folders that hold a kustomization with kustomize (or kubectl kustomize) "
+            "and lint the result, each finding mapped to its source file or patch line (default: "
+            "only overlays, i.e. kustomizations that patch or build on a base outside their folder).",
+        ),
+        click.option(
+            "--no-gitignore",
+            is_flag=True,
+            help="Also lint files that .gitignore ignores when walking a folder in a git repository.",
+        ),
         click.option("--exclude", multiple=True, help="Path glob to skip. Repeatable."),
         click.option(
             "--max-file-size", type=int, default=None, help="Skip files larger than this many bytes (default 10 MiB)."
         ),
         click.option(
-            "-j", "--jobs", type=int, default=0, help="Processes that parse and check (default: one per available CPU)."
+            "-j",
+            "--jobs",
+            type=JobsType(),
+            default="auto",
+            show_default=True,
+            help="Processes that parse and check: a number from 1, or 'auto' (one per available CPU).",
         ),
         click.option("--no-cache", is_flag=True, help="Do not use or write the cache of parsed context files."),
     ]
     for opt in reversed(options):
         fn = opt(fn)
     return fn
+
+
+def default_context(paths: tuple[str, ...], git_root: Any) -> list[str]:
+    """The git repository that holds the first PATH (file or folder; not stdin), as a path
+    relative to the current folder when below it, or nothing."""
+    first = next((p for p in paths if p != "-" and os.path.exists(p)), None)
+    if first is None:
+        return []
+    start = first if os.path.isdir(first) else (os.path.dirname(os.path.abspath(first)) or ".")
+    root = git_root(start)
+    if not root:
+        return []
+    rel = os.path.relpath(root)
+    return [root if rel.startswith("..") else rel]
 
 
 def build_run(
@@ -156,6 +226,8 @@ def build_run(
     cluster_state: tuple[str, ...],
     context: tuple[str, ...],
     no_context: bool,
+    kustomize: bool | None,
+    no_gitignore: bool,
     exclude: tuple[str, ...],
     max_file_size: int | None,
     jobs: int,
@@ -172,10 +244,8 @@ def build_run(
         cfg.kubevirt_version = _version_option(kv_version)
     cfg.exclude = [*cfg.exclude, *exclude]
     ctx_dirs: list[str] = list(context)
-    if not ctx_dirs and not no_context and paths and all(os.path.isfile(p) for p in paths):
-        root = git_root(os.path.dirname(os.path.abspath(paths[0])) or ".")
-        if root:
-            ctx_dirs = [root]
+    if not ctx_dirs and not no_context:
+        ctx_dirs = default_context(paths, git_root)
     if no_context:
         ctx_dirs = []
     opts = Options(
@@ -184,6 +254,8 @@ def build_run(
         max_size=max_file_size or source.DEFAULT_MAX_FILE_SIZE,
         jobs=jobs,
         cache=not no_cache,
+        gitignore=not no_gitignore,
+        kustomize=kustomize,
     )
     return cfg, opts
 
@@ -220,7 +292,18 @@ def build_run(
 @click.option(
     "--write-baseline", type=click.Path(dir_okay=False), help="Record today's findings (fingerprints) in this file."
 )
-@click.option("--color/--no-color", default=None, help="Colour text output (default: only on a terminal).")
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="Colour the text output, also through a pipe or into a file (default: on a terminal only; "
+    "NO_COLOR turns it off, FORCE_COLOR on, TERM=dumb off).",
+)
+@click.option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    help="Print only the findings at or above the failure threshold (--fail-on) and the summary line.",
+)
 @click.option("--no-fix-hints", is_flag=True, help="Text output without fix hints.")
 @common_options
 def lint(
@@ -232,10 +315,23 @@ def lint(
     baseline: str | None,
     write_baseline: str | None,
     color: bool | None,
+    quiet: bool,
     no_fix_hints: bool,
     **shared: Any,
 ) -> None:
-    """Lint manifests in PATHS (files, folders, globs; '-' reads stdin)."""
+    """Lint manifests in PATHS (files, folders, globs; '-' reads stdin).
+
+    Findings are reported for PATHS only. To resolve what PATHS refer to (a PVC, a
+    StorageProfile, the platform), kvlint also reads the context: by default the git
+    repository that holds PATHS, its tracked and staged files only. So 'kvlint lint
+    vms/db/vm.yaml' and 'kvlint lint vms/db/' give that VM the same verdicts. A run that
+    reads context says so in one line ('context: 412 files from the git repository at .').
+    --context DIR names other folders, --no-context reads nothing but PATHS.
+
+    Files that are not Kubernetes manifests (no apiVersion or kind, or a known name such
+    as .gitlab-ci.yml) are skipped and counted; folders are walked without the files that
+    .gitignore ignores (--no-gitignore to include them).
+    """
     from kvlint import report
     from kvlint.engine import fails
     from kvlint.runner import lint_paths
@@ -278,14 +374,18 @@ def lint(
         click.echo(f"kvlint: wrote {n} finding(s) to {write_baseline}", err=True)
     for fmt, dest in outputs:
         options: dict[str, Any] = {}
+        use_color = False
         if fmt == "text":
-            use_color = (
-                color if color is not None else (dest is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-            )
-            options = {"color": use_color, "show_fix": not no_fix_hints}
+            from kvlint.report.text import wants_color
+
+            use_color = wants_color(color, sys.stdout if dest is None else None)
+            options = {"color": use_color, "show_fix": not no_fix_hints, "quiet": quiet, "fail_on": config.fail_on}
+        elif fmt == "junit":
+            options = {"fail_on": config.fail_on}
         text = report.render(fmt, result, **options)
         if dest is None:
-            click.echo(text, nl=False)
+            # color=True: click would otherwise strip the colour codes when stdout is not a terminal.
+            click.echo(text, nl=False, color=True if use_color else None)
         else:
             _write(dest, text)
     if result.input_errors:

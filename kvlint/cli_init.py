@@ -24,7 +24,7 @@ failOn: error
 
 # Per-rule levels: off | info | warning | error  (kvlint rules  lists them)
 rules:
-  # KV108: off      # block migration of local disks (informational)
+  # KV108: info     # off by default: VMs whose migrations copy local disks
 
 # Path globs that are never linted.
 exclude:

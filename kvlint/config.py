@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LEVELS = ("off", "info", "warning", "error")
+#: Rules that are off unless the configuration sets a level (as kube-linter's opt-in
+#: checks): KV108 is no blocker, and one info per VM with a container disk is noise.
+DEFAULT_LEVELS: dict[str, str] = {"KV108": "off"}
 CONFIG_NAMES = (".kvlint.yaml", ".kvlint.yml")
 
 
@@ -46,8 +49,8 @@ class Config:
     platform: str | None = None
     kubevirt_version: tuple[int, int] | None = None
     fail_on: str = "error"
-    #: rule id -> off | info | warning | error
-    rules: dict[str, str] = field(default_factory=dict)
+    #: rule id -> off | info | warning | error (DEFAULT_LEVELS unless set)
+    rules: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
     exclude: list[str] = field(default_factory=list)
     ignore: list[IgnoreEntry] = field(default_factory=list)
     inline_suppressions: bool = True
@@ -127,7 +130,7 @@ def _validate(path: str, data: dict[str, Any], pos: Mapping[Any, Any]) -> Config
             raise ConfigError(f"{path}: kubevirtVersion: {e}") from None
     if model.failOn is not None:
         cfg.fail_on = model.failOn
-    cfg.rules = {k.upper(): v for k, v in model.rules.items()}
+    cfg.rules = {**DEFAULT_LEVELS, **{k.upper(): v for k, v in model.rules.items()}}
     cfg.exclude = list(model.exclude)
     for i, entry in enumerate(model.ignore):
         p = pos.get(("ignore", i))

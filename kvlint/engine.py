@@ -9,7 +9,9 @@ from typing import Any
 from kvlint import catalog
 from kvlint.config import Config
 from kvlint.inventory import Cluster, Inventory, K8sObject, Loader, build, cluster_facts
-from kvlint.models import SEVERITY_RANK, Finding, Location
+from kvlint.manifest import NOT_A_MANIFEST
+from kvlint.messages import fit_first_line
+from kvlint.models import SEVERITY_RANK, Finding, Location, RunNotes
 from kvlint.parse import Document, ParsedFile, Path
 from kvlint.storage import Resolver
 
@@ -50,7 +52,7 @@ class Context:
         f = Finding(
             rule=rule,
             severity=severity or meta.severity,
-            message=message,
+            message=fit_first_line(message),
             fix=fix or meta.fix,
             location=obj.loc(path, key=key),
             reason=meta.reason,
@@ -88,6 +90,8 @@ class Result:
     cluster: Cluster | None = None
     inventory: Inventory | None = None
     context: Context | None = None
+    #: Context read, files skipped (shown by every output format).
+    notes: RunNotes = field(default_factory=RunNotes)
 
 
 INPUT_RULE_SEVERITY_ERRORS = frozenset(("KV901", "KV903", "KV904", "KV905", "KV906"))
@@ -97,6 +101,8 @@ def _input_findings(files: Iterable[ParsedFile], rules: dict[str, catalog.RuleMe
     out = []
     for pf in files:
         for p in pf.problems:
+            if p.rule == NOT_A_MANIFEST:
+                continue
             meta = rules[p.rule]
             out.append(
                 Finding(
@@ -264,14 +270,16 @@ class Run:
         if any(f.rule == INTERNAL_ERROR_RULE for f in findings):
             input_errors = True
         findings.sort(key=Finding.sort_key)
+        skipped = [pf.path for pf in self.files if any(p.rule == NOT_A_MANIFEST for p in pf.problems)]
         return Result(
             findings=findings,
-            files=len(self.files),
+            files=len(self.files) - len(skipped),
             objects=sum(1 for o in self.inv.objects if not o.context_only or o.stub),
             input_errors=input_errors,
             cluster=self.cluster,
             inventory=self.inv,
             context=self.ctx,
+            notes=RunNotes(skipped=skipped),
         )
 
 

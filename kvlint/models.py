@@ -101,3 +101,26 @@ class Finding:
             "column": loc.column,
             "object": self.object.as_dict() if self.object else None,
         }
+
+
+@dataclass
+class RunNotes:
+    """What a run read besides its PATHS and what it skipped, for every output format."""
+
+    #: "412 files from the git repository at ." (None: no context was read).
+    context: str | None = None
+    #: Context folders and how many files each gave: (folder, source, files).
+    context_sources: list[tuple[str, str, int]] = field(default_factory=list)
+    #: Linted paths that are not Kubernetes manifests (skipped, not errors).
+    skipped: list[str] = field(default_factory=list)
+    #: Other one-line notes (kustomize rendering).
+    messages: list[str] = field(default_factory=list)
+    #: Overlays rendered for this run (``kvlint.kustomize.Rendered``), until mapped back.
+    rendered: list[Any] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "context": [{"folder": f, "source": s, "files": n} for f, s, n in self.context_sources],
+            "skipped": list(self.skipped),
+            "notes": list(self.messages),
+        }

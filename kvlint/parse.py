@@ -866,6 +866,25 @@ def _shape_problem(result: ParsedFile, doc: Document, path: Path, message: str) 
     result.problems.append(InputProblem(NOT_AN_OBJECT, message, line, col))
 
 
+def parse_input(path: str, text: str) -> ParsedFile:
+    """:func:`parse_text` for a file being linted: a file that is not a Kubernetes manifest
+    (:func:`kvlint.manifest.is_manifest_file`) comes back without documents, marked with
+    one ``not-a-manifest`` problem (the run skips and counts it)."""
+    from kvlint import manifest
+
+    if path == "<stdin>":
+        return parse_text(path, text)
+    if manifest.known_non_manifest_name(path):
+        why = manifest.is_manifest_file(path, text)
+    else:
+        pf = parse_text(path, text)
+        unreadable = any(p.rule in ("KV901", "KV902") for p in pf.problems)
+        why = manifest.is_manifest_file(path, text, None if unreadable else [d.data for d in pf.documents])
+        if why is None:
+            return pf
+    return ParsedFile(path, [], [InputProblem(manifest.NOT_A_MANIFEST, why or "not a Kubernetes manifest")])
+
+
 def _convert_documents(text: str, result: ParsedFile) -> None:
     """Documents and problems of any text, composed by libyaml and converted here."""
     path = result.path

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from kvlint import source
 from kvlint.config import Config
 from kvlint.engine import Result, Run, run
-from kvlint.models import Finding, Location
-from kvlint.parse import Document, ParsedFile, parse_text
+from kvlint.models import Finding, Location, RunNotes
+from kvlint.parse import Document, ParsedFile, parse_input, parse_text
 
 if TYPE_CHECKING:
     from kvlint.cache import LazyContext
@@ -44,6 +44,11 @@ class Options:
     #: In a single process, check workloads file by file and keep only their stubs
     #: (``kvlint.stream``): the Result's inventory then holds stubs of the workloads.
     stream: bool = False
+    #: Leave out the files a folder's git work tree ignores (.gitignore) when walking it.
+    gitignore: bool = True
+    #: Render PATH folders that hold a kustomization: None only overlays, True every one,
+    #: False none.
+    kustomize: bool | None = None
 
 
 def read_error(display: str, message: str) -> Finding:
@@ -56,11 +61,23 @@ def read_error(display: str, message: str) -> Finding:
     )
 
 
+def missing_path(e: source.SourceError) -> Finding:
+    """A PATH that names nothing (or a folder that cannot be read): KV906 on the path itself."""
+    f = read_error(e.display, e.message)
+    if e.message not in ("no such file or folder", "no file matches this pattern"):
+        return f  # a folder that could not be read
+    f.fix = (
+        "check the path (relative to the current folder) or the pattern; quote a glob so the shell "
+        "does not expand it"
+    )
+    return f
+
+
 def _parse_one(src: source.SourceFile, max_size: int) -> ParsedFile | Finding:
     text = source.read(src, max_size)
     if text.text is None:
         return read_error(src.display, text.error or "cannot read file")
-    return parse_text(src.display, text.text)
+    return parse_input(src.display, text.text)
 
 
 def _parse_chunk(args: tuple[list[source.SourceFile], int]) -> list[ParsedFile | Finding]:
@@ -108,25 +125,29 @@ def git_root(start: str = ".") -> str | None:
     return source.git_root(start)
 
 
-def _git_files(folder: str) -> list[str] | None:
-    return source.git_files(folder)
-
-
-def discover_context(dirs: Sequence[str], exclude: Sequence[str], skip: set[str]) -> list[source.SourceFile]:
+def discover_context(
+    dirs: Sequence[str], exclude: Sequence[str], skip: set[str], notes: RunNotes | None = None
+) -> list[source.SourceFile]:
     """Files of the context folders, minus the linted ones (``skip``: real paths).
 
-    In a git work tree, git lists them (ignored files stay out); a folder git knows nothing
-    about (outside a repository, or itself ignored) is walked.
+    In a git work tree, the files git tracks (and what is staged): an untracked scratch file
+    is not part of what a commit holds. A folder git knows nothing about (outside a
+    repository) is walked. ``notes`` records where the files came from.
     """
     files: dict[str, source.SourceFile] = {}
     for d in dirs:
-        listed = _git_files(d)  # None outside a git work tree
-        if not listed:
+        before = len(files)
+        listed = source.git_files(d, untracked=False)  # None outside a git work tree
+        if listed is not None:
+            listed = [n for n in listed if n.endswith(source.EXTENSIONS)]
+        if listed is None:
             found, _ = source.discover([d], exclude)
             for f in found:
                 real = os.path.realpath(f.real)
                 if real not in skip:
                     files.setdefault(real, f)
+            if notes is not None:
+                notes.context_sources.append((source.display_path(d), "folder", len(files) - before))
             continue
         # Paths from git are relative to d: build display paths by prefixing, and compare
         # with the linted files by their path relative to d (no per-file realpath).
@@ -146,7 +167,31 @@ def discover_context(dirs: Sequence[str], exclude: Sequence[str], skip: set[str]
             if exclude and source.is_excluded(disp, exclude):
                 continue
             files.setdefault(real_base + n, source.SourceFile(disp, base + n))
+        if notes is not None:
+            notes.context_sources.append((source.display_path(d), "git", len(files) - before))
+    if notes is not None and any(n for _, _, n in notes.context_sources):
+        notes.context = "; ".join(
+            f"{n} file{'' if n == 1 else 's'} from "
+            + ("the git repository at " if kind == "git" else "the folder ")
+            + folder
+            + (" (tracked and staged files)" if kind == "git" else "")
+            for folder, kind, n in notes.context_sources
+        )
     return [files[k] for k in sorted(files)]
+
+
+def _noted(result: Result, notes: RunNotes) -> Result:
+    """The run's notes on its result; findings on rendered overlays mapped to their sources."""
+    from kvlint import kustomize
+
+    notes.skipped = result.notes.skipped
+    result.notes = notes
+    if notes.rendered:
+        try:
+            kustomize.remap(result, notes.rendered)
+        finally:
+            kustomize.cleanup(notes.rendered)
+    return result
 
 
 def lint_paths(
@@ -159,14 +204,22 @@ def lint_paths(
     from kvlint import kustomize
 
     opts = options or Options(cluster_state=cluster_state, max_size=max_size)
-    files, missing = source.discover(paths, config.exclude)
-    errors = [read_error(e.display, e.message) for e in missing]
+    notes = RunNotes()
+    paths, rendered = kustomize.render_overlays(paths, opts.kustomize, notes.messages)
+    files, missing = source.discover(paths, config.exclude, gitignore=opts.gitignore)
+    if opts.kustomize is not False:
+        walked = kustomize.overlays_walked(files)
+        if walked:
+            notes.messages.append(walked)
+    files += [source.SourceFile(r.display, r.temp_path) for r in rendered]
+    errors = [missing_path(e) for e in missing]
+    notes.rendered = rendered
 
     context_files: list[ParsedFile] = []
     lazy: LazyContext | None = None
     if opts.context:
         linted = {os.path.realpath(f.real) for f in files if f.real != source.STDIN}
-        cfiles = discover_context(opts.context, config.exclude, linted)
+        cfiles = discover_context(opts.context, config.exclude, linted, notes)
         if opts.cache:
             from kvlint import cache
 
@@ -214,7 +267,7 @@ def lint_paths(
         if lazy is not None:
             lazy.materialize(context_files)
         try:
-            return lint_parallel(
+            result = lint_parallel(
                 files,
                 config,
                 min(jobs, len(files)),
@@ -225,6 +278,7 @@ def lint_paths(
                 baseline,
                 opts.baseline,
             )
+            return _noted(result, notes)
         except Restart:
             pass  # a file set aside as workloads only was not: lint with everything held
 
@@ -232,9 +286,10 @@ def lint_paths(
         from kvlint.stream import Restart, lint_streaming
 
         try:
-            return lint_streaming(
+            result = lint_streaming(
                 files, config, opts.max_size, context_files, extra_context, errors, baseline, opts.baseline, lazy
             )
+            return _noted(result, notes)
         except Restart:
             pass  # a file set aside as workloads only was not: lint with everything held
 
@@ -248,7 +303,7 @@ def lint_paths(
     r = Run(parsed + state_problems, config, context_docs, kinfo.namespaces, lazy=loaders)
     r.phase(1)
     r.phase(2)
-    return r.finish(errors, baseline, opts.baseline)
+    return _noted(r.finish(errors, baseline, opts.baseline), notes)
 
 
 def context_inputs(

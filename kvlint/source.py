@@ -91,15 +91,54 @@ def is_excluded(display: str, excludes: Sequence[str]) -> bool:
     return False
 
 
+def git_files(folder: str, *, untracked: bool) -> list[str] | None:
+    """The files git lists under a work tree folder, relative to it, sorted; None when git
+    cannot tell (no git, not a work tree).
+
+    ``untracked=False``: the tracked files and what is staged (the index): what a commit
+    holds, never untracked scratch files. ``untracked=True``: also the untracked files that
+    ``.gitignore`` does not ignore. git runs with the repository's hooks, helpers and
+    monitors turned off (:func:`git`)."""
+    args = ["ls-files", "-z", "--cached"]
+    if untracked:
+        args += ["--others", "--exclude-standard"]
+    out = git(folder, *args)
+    if out is None:
+        return None
+    return sorted({n for n in out.decode("utf-8", "surrogateescape").split("\0") if n})
+
+
+def drop_git_ignored(folder: str, found: dict[str, SourceFile]) -> dict[str, SourceFile]:
+    """``found`` (files walked under ``folder``) without those ``.gitignore`` ignores, when
+    ``folder`` is in a git work tree (tracked files are never ignored); unchanged otherwise."""
+    if not found:
+        return found
+    real = {k: os.path.relpath(f.real, folder) for k, f in found.items()}
+    # exit code 1 (nothing ignored) and 128 (not a work tree, no git) both mean "keep all"
+    out = git(
+        folder,
+        "check-ignore",
+        "-z",
+        "--stdin",
+        stdin="\0".join(real.values()).encode("utf-8", "surrogateescape") + b"\0",
+    )
+    if out is None:
+        return found
+    ignored = set(out.decode("utf-8", "surrogateescape").split("\0"))
+    return {k: f for k, f in found.items() if real[k] not in ignored}
+
+
 def discover(
     paths: Iterable[str],
     excludes: Sequence[str] = (),
     follow_symlinks: bool = False,
+    gitignore: bool = False,
 ) -> tuple[list[SourceFile], list[SourceError]]:
     """Expand paths (files, folders, globs, ``-``) into a sorted, de-duplicated file list.
 
     Folders are walked recursively for ``.yaml``, ``.yml`` and ``.json`` files. Symbolic
     links are not followed unless ``follow_symlinks`` (a link named explicitly is read).
+    With ``gitignore``, files that a folder's git work tree ignores are left out of the walk.
     """
     files: dict[str, SourceFile] = {}
     errors: list[SourceError] = []
@@ -120,7 +159,12 @@ def discover(
             continue
         for cand in candidates:
             if os.path.isdir(cand) and (follow_symlinks or not os.path.islink(cand) or cand == arg):
-                _walk(cand, files, errors, excludes, follow_symlinks)
+                walked: dict[str, SourceFile] = {}
+                _walk(cand, walked, errors, excludes, follow_symlinks)
+                if gitignore:
+                    walked = drop_git_ignored(cand, walked)
+                for key, sf in walked.items():
+                    files.setdefault(key, sf)
             else:
                 disp = display_path(cand)
                 if not is_excluded(disp, excludes):
@@ -319,9 +363,9 @@ GIT_SAFE_CONFIG = (
 )
 
 
-def git(folder: str, *args: str, timeout: float = 60) -> bytes | None:
+def git(folder: str, *args: str, timeout: float = 60, stdin: bytes | None = None) -> bytes | None:
     """Standard output of ``git -C folder args`` with the repository's hooks, helpers and
-    monitors turned off; None when git fails or is missing."""
+    monitors turned off (``stdin``: bytes to feed it); None when git fails or is missing."""
     import subprocess
 
     argv = ["git", "--no-pager", "--no-optional-locks"]
@@ -331,7 +375,12 @@ def git(folder: str, *args: str, timeout: float = 60) -> bytes | None:
     env = {k: v for k, v in os.environ.items() if k not in ("GIT_EXTERNAL_DIFF", "GIT_PAGER", "GIT_ASKPASS")}
     env.update(GIT_TERMINAL_PROMPT="0", GIT_PAGER="cat", GIT_OPTIONAL_LOCKS="0")
     try:
-        out = subprocess.run(argv, capture_output=True, timeout=timeout, check=False, env=env, stdin=subprocess.DEVNULL)
+        if stdin is None:
+            out = subprocess.run(
+                argv, capture_output=True, timeout=timeout, check=False, env=env, stdin=subprocess.DEVNULL
+            )
+        else:
+            out = subprocess.run(argv, capture_output=True, timeout=timeout, check=False, env=env, input=stdin)
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout if out.returncode == 0 else None
@@ -345,16 +394,6 @@ def git_root(start: str = ".") -> str | None:
     if not root or not inside(os.path.realpath(start), os.path.realpath(root)):
         return None
     return root
-
-
-def git_files(folder: str) -> list[str] | None:
-    """Manifest files of a git work tree folder (tracked, and untracked but not ignored),
-    relative to it; None when git cannot tell."""
-    out = git(folder, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    if out is None:
-        return None
-    names = out.decode("utf-8", "surrogateescape").split("\0")
-    return sorted(n for n in names if n.endswith(EXTENSIONS))
 
 
 def inside(path: str, top: str) -> bool:

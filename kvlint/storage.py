@@ -349,7 +349,7 @@ class Resolver:
                     acc.steps.append(
                         Step(
                             f"{sc.display()} provisioner {provisioner}: CDI's capability table "
-                            f"(key {key}, CDI {caps.source_commit()[:10]})",
+                            f"(key {key}, {caps.source_label()})",
                             sc,
                             ("provisioner",),
                         )

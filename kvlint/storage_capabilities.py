@@ -31,6 +31,7 @@ __all__ = [
     "is_unsupported",
     "provisioner_key",
     "source_commit",
+    "source_label",
 ]
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "storage-capabilities.yaml"
@@ -303,3 +304,14 @@ def is_unsupported(provisioner: str) -> bool:
 def source_commit() -> str:
     """The CDI commit the data was taken from (as recorded in the data file)."""
     return _table().commit
+
+
+def source_label() -> str:
+    """The CDI source in words: ``CDI commit 0123456789ab`` for a recorded sha, else a
+    plain statement that the commit is not recorded (never a cut-off word)."""
+    import re
+
+    commit = source_commit().strip()
+    if re.fullmatch(r"[0-9a-f]{7,40}", commit):
+        return f"CDI commit {commit[:12]}"
+    return "CDI table; its commit is not recorded"

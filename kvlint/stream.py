@@ -32,7 +32,7 @@ from kvlint.config import Config
 from kvlint.engine import Result, Run
 from kvlint.inventory import KUBEVIRT_GROUPS, WORKLOAD_KINDS, is_workload_doc, objects_of, stub_document
 from kvlint.models import Finding
-from kvlint.parse import Document, ParsedFile, parse_text
+from kvlint.parse import Document, ParsedFile, parse_input, parse_text
 
 if TYPE_CHECKING:
     from kvlint.cache import LazyContext
@@ -97,7 +97,7 @@ def read_and_split(files: Sequence[source.SourceFile], max_size: int) -> Split:
         elif src.real != source.STDIN and workloads_only(read.text):
             out.later.append((src.display, read.text))
         else:
-            pf = parse_text(src.display, read.text)
+            pf = parse_input(src.display, read.text)
             out.pending += [d for d in pf.documents if is_workload_doc(d.data)]
             pf.documents = [d for d in pf.documents if not is_workload_doc(d.data)]
             out.parsed.append(pf)

@@ -15,6 +15,7 @@ from kvlint.runner import lint_text
 def config_from(data: dict[str, Any] | None) -> Config:
     data = data or {}
     cfg = Config()
+    cfg.rules.clear()  # every rule on, the opt-in ones (off by default) included
     if "platform" in data:
         cfg.platform = data["platform"]
     if "kubevirtVersion" in data:

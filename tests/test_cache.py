@@ -106,6 +106,8 @@ def make_repo(root: Path) -> Path:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
     subprocess.run(["git", "init", "-q", str(repo)], check=True, capture_output=True)
+    # context is what the repository tracks (or stages): stage every file
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True, capture_output=True)
     return repo
 
 
@@ -445,5 +447,6 @@ def test_temporary_files_of_killed_writers_are_removed(repo: Path, tmp_path: Pat
     fresh.write_bytes(b"half")
     os.utime(stale, (1, 1))
     (repo / "storage" / "more.yaml").write_text(PVCS.replace("name: data", "name: more"))
+    subprocess.run(["git", "-C", str(repo), "add", "storage/more.yaml"], check=True, capture_output=True)
     findings(repo, True)  # a context file changed: the cache is written again
     assert not stale.exists() and fresh.exists()  # (a writer may still be at work on the other)

@@ -73,7 +73,7 @@ def test_stdin_and_exit_zero() -> None:
 
 
 def test_bad_yaml_exits_2_and_lints_the_rest(tmp_path: Path) -> None:
-    (tmp_path / "bad.yaml").write_text("a: [\n")
+    (tmp_path / "bad.yaml").write_text("apiVersion: v1\nkind: ConfigMap\ndata: [\n")
     shutil.copy(ROOT / "examples/apps/db/vm-db-2.yaml", tmp_path / "vm.yaml")
     p = run("lint", str(tmp_path))
     assert p.returncode == 2

@@ -454,7 +454,7 @@ def check(text: str) -> None:
 
     out = report.render("json", result)
     doc = json.loads(out)
-    assert set(doc) == {"version", "findings", "summary"} and doc["version"] == 1
+    assert set(doc) == {"version", "findings", "summary", "run"} and doc["version"] == 1
     assert set(doc["summary"]) == SUMMARY_KEYS
     for f in doc["findings"]:
         assert set(f) == FINDING_KEYS

@@ -83,6 +83,7 @@ def test_context_cache_is_never_stale(tmp_path: Path, monkeypatch) -> None:  # t
     write(repo, "storage/pvc.yaml", PVC.format(ns=", namespace: apps", mode="ReadWriteOnce"))
     write(repo, "vms/vm.yaml", VM.format(ns=", namespace: apps"))
     git(repo, "init", "-q")
+    git(repo, "add", "-A")  # context: tracked and staged files
     opts = Options(context=[str(repo)])
     target = [str(repo / "vms/vm.yaml")]
     assert rules(lint_paths(target, Config(), options=opts)) == ["KV101"]
@@ -100,8 +101,27 @@ def test_git_ignored_files_are_not_context(tmp_path: Path) -> None:
     write(repo, "out/pvc.yaml", PVC.format(ns=", namespace: apps", mode="ReadWriteMany"))
     write(repo, ".gitignore", "out/\n")
     git(repo, "init", "-q")
+    git(repo, "add", "-A")  # context: tracked and staged files
     res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[str(repo)], cache=False))
     assert rules(res) == ["KV102"]
+
+
+def test_untracked_scratch_files_are_not_context_but_staged_ones_are(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write(repo, "vms/vm.yaml", VM.format(ns=", namespace: apps"))
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    write(repo, "scratch/pvc.yaml", PVC.format(ns=", namespace: apps", mode="ReadWriteOnce"))
+    opts = Options(context=[str(repo)], cache=False)
+    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
+    assert rules(res) == ["KV102"]  # the untracked PVC is not read
+    assert res.notes.context is None  # nothing tracked besides the linted file
+    git(repo, "add", "scratch/pvc.yaml")
+    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
+    assert rules(res) == ["KV101"]
+    assert res.notes.context is not None and res.notes.context.startswith("1 file from the git repository at ")
+    [kv101] = [f for f in res.findings if f.rule == "KV101"]
+    assert [r.file for r in kv101.related] == [str(repo / "scratch/pvc.yaml")]
 
 
 def test_piped_input_names_the_rendered_source(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -138,6 +158,7 @@ def test_policy_matches_context_vms_by_their_labels(tmp_path: Path, monkeypatch)
     policy = "apiVersion: migrations.kubevirt.io/v1alpha1\nkind: MigrationPolicy\nmetadata: {{name: p}}\nspec:\n  selectors:\n    virtualMachineInstanceSelector: {{tier: {tier}}}\n"
     write(repo, "policies/p.yaml", policy.format(tier="db"))
     git(repo, "init", "-q")
+    git(repo, "add", "-A")  # context: tracked and staged files
     target = [str(repo / "policies/p.yaml")]
     for _ in range(2):  # cold, then from the cache
         res = lint_paths(target, Config(), options=Options(context=[str(repo)]))
@@ -186,6 +207,7 @@ def test_lazy_context_gives_the_same_findings(tmp_path: Path, monkeypatch) -> No
         "metadata: {name: m, namespace: apps}\nspec: {vmiName: db}\n",
     )
     git(repo, "init", "-q")
+    git(repo, "add", "-A")  # context: tracked and staged files
     for stream in (False, True):
         for rel in ("vms/vm.yaml", "vms/migrate.yaml", "shop/vm.yaml"):
             plain, cached = _outputs([str(repo / rel)], repo, stream)
@@ -200,6 +222,7 @@ def test_lazy_context_reads_only_what_is_looked_up(tmp_path: Path, monkeypatch) 
     monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
     repo = _two_namespaces(tmp_path)
     git(repo, "init", "-q")
+    git(repo, "add", "-A")  # context: tracked and staged files
     opts = Options(context=[str(repo)], stream=True)
     lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
     res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)

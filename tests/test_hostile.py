@@ -1353,10 +1353,10 @@ def test_hostile_files_in_worker_processes(work: Path) -> None:
     hostile = {
         "bomb.yaml": billion_laughs(9).encode(),
         "deep.yaml": _nested("flow-sequence", 5000).encode(),
-        "bad.yaml": b"a: [\n",
+        "bad.yaml": b"kind: ConfigMap\na: [\n",
         "bin.yaml": b"\x00\x01\x02",
         "latin1.yaml": b"a: caf\xe9\n",
-        "dup.yaml": b"a: 1\na: 2\n",
+        "dup.yaml": b"kind: ConfigMap\na: 1\na: 2\n",
         "le.yaml": b"\xff\xfe" + GOOD.replace("gpu", "le").encode("utf-16-le"),
     }
     for name, data in hostile.items():

@@ -296,7 +296,7 @@ def test_sarif_suppressed_findings_stay_as_suppressed_results(examples: Result, 
     # The other formats drop (GitHub) or skip (JUnit) it.
     assert github.render(examples).count("\n") == len(examples.findings) - 1
     xml = ET.fromstring(junit.render(examples))
-    assert xml.get("skipped") == "1"
+    assert sum("accepted: migrated by hand" in (sk.get("message") or "") for sk in xml.iter("skipped")) == 1
 
 
 def test_sarif_fixes_hook() -> None:
@@ -386,7 +386,9 @@ def test_junit_parses_and_counts_match(examples: Result) -> None:
     xml = ET.fromstring(junit.render(examples))
     assert xml.tag == "testsuites"
     findings = examples.findings
-    failing = [f for f in findings if f.severity in ("error", "warning")]
+    # At or above the failure threshold (error): failures; warnings below it: skipped.
+    failing = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning" and f.suppressed is None]
     suites = xml.findall("testsuite")
     assert [s.get("name") for s in suites] == sorted(s.get("name") or "" for s in suites)
     files_with_findings = {f.location.file for f in findings}
@@ -397,10 +399,16 @@ def test_junit_parses_and_counts_match(examples: Result) -> None:
     for s in clean:
         [case] = s.findall("testcase")
         assert case.find("failure") is None and s.get("tests") == "1"
-    assert len(suites) == examples.files
+    # Every file that holds a linted object or a finding (kustomizations and patches hold none).
+    assert examples.inventory is not None
+    holding = {o.file for o in examples.inventory.objects if not o.context_only} | files_with_findings
+    assert {s.get("name") for s in suites} == holding
     assert int(xml.get("tests") or 0) == len(findings) + len(clean)
     assert int(xml.get("failures") or 0) == len(failing)
     assert len(xml.findall(".//failure")) == len(failing)
+    assert warnings
+    warned = [sk for sk in xml.findall(".//skipped") if (sk.get("message") or "").startswith("warning (does not")]
+    assert len(warned) == len(warnings)
     for s in suites:
         cases = s.findall("testcase")
         assert int(s.get("tests") or 0) == len(cases)
@@ -430,6 +438,34 @@ def test_junit_failure_and_info_shapes_and_escaping() -> None:
     assert "use ReadWriteMany" in (failure.text or "")
     out = suites["apps/vm.yaml"].find(".//system-out")
     assert out is not None and "copies local disks" in (out.text or "")
+
+
+def test_junit_fail_on_warning_makes_warnings_failures() -> None:
+    warn = hand_finding(rule="KV202", severity="warning", message="w")
+    default = ET.fromstring(junit.render(hand_result(warn)))
+    assert default.get("failures") == "0" and default.find(".//skipped") is not None
+    strict = ET.fromstring(junit.render(hand_result(warn), fail_on="warning"))
+    assert strict.get("failures") == "1" and strict.find(".//failure").get("type") == "warning"  # type: ignore[union-attr]
+
+
+JUNIT_XSD = ROOT / "tests" / "schemas" / "junit-10.xsd"
+
+
+def test_junit_validates_against_the_common_schema(examples: Result) -> None:
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(str(JUNIT_XSD))
+    err = hand_finding(message='quotes " and <tags> & amps\nsecond line \x07 bell')
+    warn = hand_finding(rule="KV202", severity="warning", message="w")
+    info = hand_finding(rule="KV108", severity="info", message="i")
+    for text in (
+        junit.render(examples),
+        junit.render(hand_result(err, warn, info), files=["apps/vm.yaml", "apps/clean.yaml"]),
+        junit.render(hand_result()),
+    ):
+        schema.validate(text)
+    # The schema is strict where it matters: the attributes other tools add are rejected.
+    bad = junit.render(examples).replace("<testsuites ", '<testsuites skipped="0" ', 1)
+    assert not schema.is_valid(bad)
 
 
 # -- GitHub Actions -----------------------------------------------------------------------
@@ -551,3 +587,22 @@ def test_json_report_is_json_dumps_of_the_document(examples: Result) -> None:
         input_errors=False,
     )
     assert json_report.render(res) == _json_dumps_report(res)
+
+
+def test_sarif_reads_in_sarif_tools(examples: Result, tmp_path: Path) -> None:
+    """A real SARIF client (sarif-tools) loads the report and counts what kvlint counts."""
+    pytest.importorskip("sarif")
+    path = tmp_path / "kvlint.sarif"
+    path.write_text(sarif.render(examples), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sarif", "summary", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    active = [f for f in examples.findings if f.suppressed is None]
+    for level, severity in (("error", "error"), ("warning", "warning")):
+        n = sum(1 for f in active if f.severity == severity)
+        assert f"{level}: {n}" in proc.stdout, proc.stdout
+    from sarif import loader
+
+    loaded = loader.load_sarif_file(str(path))
+    assert loaded.get_result_count() == len(examples.findings)  # suppressed ones are results too

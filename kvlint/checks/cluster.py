@@ -509,59 +509,63 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
     awd, apc = s["allowWorkloadDisruption"], s["allowPostCopy"]
     acc = b.acceptable_seconds or 0
     nums = b.arithmetic()
-    sources = (
-        f"completionTimeoutPerGiB {per_gib.value} from {eff.origin(per_gib)}; "
-        f"bandwidthPerMigration {bw.value} from {eff.origin(bw)}"
-    )
+    # First line: the verdict (short); then one line per detail.
+    details = [f"numbers: {nums}"] if nums else []
     if b.outcome == "abort":
         sev = "error"
         msg = (
-            f"live migration of this VM cannot finish within its completion time: {nums}, so "
-            f"KubeVirt aborts every migration after {acc} s ('Aborting migration: not "
-            f"completed after {acc} seconds'); allowWorkloadDisruption is false "
-            f"({eff.origin(awd)})"
+            f"live migration of this VM cannot finish within its completion time ({acc} s), so "
+            "KubeVirt aborts every migration ('Aborting migration: not completed after "
+            f"{acc} seconds')"
         )
+        details.append(f"allowWorkloadDisruption false, from {eff.origin(awd)}")
     elif b.outcome == "post-copy":
         sev = "info"
         msg = (
-            f"one memory pass does not fit the completion time ({nums}): after {acc} s every "
-            f"migration of this VM switches to post-copy (allowPostCopy from {eff.origin(apc)}, "
-            f"allowWorkloadDisruption from {eff.origin(awd)}); if the network fails during "
-            "post-copy the VM is lost"
+            f"one memory pass does not fit the completion time ({acc} s): every migration of this VM "
+            "switches to post-copy, and if the network fails during post-copy the VM is lost"
         )
+        details.append(f"allowPostCopy from {eff.origin(apc)}; allowWorkloadDisruption from {eff.origin(awd)}")
     else:
         how = (
-            "gets a very large max downtime (it has VFIO devices: "
-            + ", ".join(b.vfio)
-            + "; post-copy never starts for them)"
+            "gets a very large max downtime (VFIO devices " + ", ".join(b.vfio) + ": post-copy never starts for them)"
             if b.vfio
             else "is paused (dom.Suspend)"
         )
         if b.outcome == "pause":
             sev = "warning"
             msg = (
-                f"one memory pass does not fit the completion time ({nums}): after {acc} s the "
-                f"guest {how} and the deadline doubles to {2 * acc} s, so each migration "
-                f"interrupts the workload (allowWorkloadDisruption from {eff.origin(awd)})"
+                f"one memory pass does not fit the completion time ({acc} s): each migration of this "
+                "VM interrupts the workload"
+            )
+            details.append(
+                f"after {acc} s the guest {how} and the deadline doubles to {2 * acc} s "
+                f"(allowWorkloadDisruption from {eff.origin(awd)})"
             )
         else:
             sev = "error"
             msg = (
-                f"live migration of this VM cannot finish even with workload disruption: {nums}; "
-                f"after {acc} s the guest {how} and the deadline doubles to {2 * acc} s, which is "
-                "still shorter than one pass, so KubeVirt aborts the migration"
+                "live migration of this VM cannot finish even with workload disruption, so KubeVirt "
+                "aborts every migration"
+            )
+            details.append(
+                f"after {acc} s the guest {how} and the deadline doubles to {2 * acc} s, still "
+                "shorter than one pass"
             )
     assumed = [x for x in (per_gib, awd) if x.assumed]
     if sev == "error" and assumed:
         sev = "warning"
-        msg += " (rests on assumed platform defaults; put the HyperConverged or KubeVirt CR in view)"
-    msg += f". Settings: {sources}. One pass is a lower bound (a running guest dirties memory)"
+        msg += " (this rests on assumed platform defaults: put the HyperConverged or KubeVirt CR in view)"
+    details.append(f"completionTimeoutPerGiB {per_gib.value} from {eff.origin(per_gib)}")
+    details.append(f"bandwidthPerMigration {bw.value} from {eff.origin(bw)}")
+    details.append("one pass is a lower bound: a running guest dirties memory while it is copied")
     if b.block_migration:
-        msg += (
-            "; block migration also copies the local disks "
+        details.append(
+            "block migration also copies the local disks "
             + ", ".join(b.block_migration)
             + ", whose sizes kvlint cannot know"
         )
+    msg = "\n".join([msg, *details])
     related: list[Location] = []
     for setting, label in ((per_gib, "completionTimeoutPerGiB"), (bw, "bandwidthPerMigration")):
         related += _loc(setting, f"{label} {setting.value} ({eff.origin(setting)})")

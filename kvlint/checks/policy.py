@@ -805,7 +805,7 @@ def _ns_assumptions(ctx: Context, p: K8sObject) -> dict[str, list[str]]:
             continue  # the namespaceSelector is skipped for a VMI without labels
         s = pm.score(p, labels, ns_labels)
         if not s.matched and s.note.startswith("namespaceSelector"):
-            missing.setdefault(w.obj.ns or "(namespace not set)", []).append(w.obj.name)
+            missing.setdefault(w.obj.ns or "", []).append(w.obj.name)
     return missing
 
 
@@ -820,6 +820,24 @@ def namespace_assumption(ctx: Context, p: K8sObject) -> Iterator[Finding]:
     ns_sel = as_dict(as_dict(_selectors(p)).get("namespaceSelector"))
     for ns, names in sorted(_ns_assumptions(ctx, p).items()):
         shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        labels = _yaml_map(ns_sel, 6)
+        if not ns:
+            # No metadata.namespace: the namespace is chosen when the VM is applied.
+            yield ctx.finding(
+                "KV514",
+                p,
+                ("spec", "selectors", "namespaceSelector"),
+                f"namespaceSelector {_sel_text(ns_sel)} is evaluated against the labels of the "
+                f"namespace that {shown} (no metadata.namespace) will be applied to, which kvlint "
+                "cannot know: it counts them as not matched by this policy",
+                fix="set metadata.namespace on those VMs, and add that Namespace with its labels to the "
+                "input (or pass the cluster's objects with --cluster-state FILE):\n"
+                "  apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: <their namespace>\n"
+                "    labels:\n" + labels,
+                namespace=None,
+                workloads=names,
+            )
+            continue
         yield ctx.finding(
             "KV514",
             p,
@@ -830,7 +848,7 @@ def namespace_assumption(ctx: Context, p: K8sObject) -> Iterator[Finding]:
             "policy; if the Namespace has these labels, the policy applies to them",
             fix="add the Namespace manifest to the input (or pass the cluster's objects with "
             "--cluster-state FILE):\n  apiVersion: v1\n  kind: Namespace\n  metadata:\n"
-            f"    name: {ns}\n    labels:\n" + _yaml_map(ns_sel, 6),
+            f"    name: {ns}\n    labels:\n" + labels,
             namespace=ns,
             workloads=names,
         )

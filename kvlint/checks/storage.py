@@ -55,12 +55,52 @@ def _describe(acc: Access) -> str:
     return kinds.get(acc.source_kind or "", f"claim {acc.claim!r}")
 
 
-def _rwx_fix(acc: Access) -> str:
+def _rwx_classes(ctx: Context) -> list[str]:
+    """Storage classes in view whose StorageProfile (spec, else status) or assumed claim
+    property sets offer ReadWriteMany."""
+    memo = ctx.cluster.memo
+    if "rwx-classes" not in memo:
+        from kvlint import storage_capabilities as caps
+
+        names: set[str] = set()
+        profiled: set[str] = set()
+        for prof in ctx.inv.kind("StorageProfile"):
+            sets = as_list(get(prof.data, "spec", "claimPropertySets")) or as_list(
+                get(prof.data, "status", "claimPropertySets")
+            )
+            if sets:
+                profiled.add(prof.name)
+            if any(isinstance(cs, dict) and "ReadWriteMany" in as_list(cs.get("accessModes")) for cs in sets):
+                names.add(prof.name)
+        for sc in ctx.inv.kind("StorageClass"):
+            provisioner = sc.data.get("provisioner")
+            if sc.name in profiled or not isinstance(provisioner, str):
+                continue
+            params = {str(k): str(v) for k, v in as_dict(sc.data.get("parameters")).items()}
+            if any(mode == "ReadWriteMany" for mode, _ in caps.capabilities(provisioner, params) or ()):
+                names.add(sc.name)
+        for name, claim_sets in ctx.config.storage_classes.items():
+            if any("ReadWriteMany" in cs.access_modes for cs in claim_sets):
+                names.add(name)
+        memo["rwx-classes"] = sorted(names)
+    classes: list[str] = memo["rwx-classes"]
+    return classes
+
+
+def _rwx_fix(acc: Access, ctx: Context) -> str:
     if acc.source_kind in ("template", "DataVolume"):
+        classes = _rwx_classes(ctx)
+        if len(classes) == 1:
+            sc, which = classes[0], "it offers RWX (its StorageProfile or CDI's provisioner table)"
+        elif classes:
+            shown = ", ".join(classes[:4]) + (", ..." if len(classes) > 4 else "")
+            sc, which = "<class>", f"one of {shown}: they offer RWX"
+        else:
+            sc, which = "<class>", "a class that offers RWX; none in view does"
         return (
-            "request shared storage in the DataVolume spec, e.g. 'storage: {accessModes: "
-            "[ReadWriteMany], storageClassName: <a class whose StorageProfile offers RWX>}' "
-            "(or set the StorageProfile's claimPropertySets so RWX comes first)"
+            "request shared storage in the DataVolume spec:\n"
+            f"  storage: {{accessModes: [ReadWriteMany], storageClassName: {sc}}}   # {which}\n"
+            "(or set the StorageProfile's claimPropertySets so that RWX comes first)"
         )
     return (
         "use a PVC with 'accessModes: [ReadWriteMany]' on a storage class that supports it "
@@ -100,7 +140,7 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
                 w.obj,
                 path,
                 msg,
-                fix=_rwx_fix(acc),
+                fix=_rwx_fix(acc, ctx),
                 related=related,
                 blocks=True,
                 chain=[s.as_dict() for s in acc.steps],

@@ -26,6 +26,7 @@ def document(result: Result) -> dict[str, Any]:
         "version": 1,
         "findings": [f.as_dict() for f in result.findings if f.suppressed is None],
         "summary": summary(result),
+        "run": result.notes.as_dict(),
     }
 
 
@@ -42,7 +43,8 @@ def render(result: Result) -> str:
             texts.append(text)
     body = "[\n    " + ",\n    ".join(texts) + "\n  ]" if texts else "[]"
     tail = fastjson.dumps(summary(result)).replace("\n", "\n  ")
-    return head + body + ',\n  "summary": ' + tail + "\n}\n"
+    run = fastjson.dumps(result.notes.as_dict()).replace("\n", "\n  ")
+    return head + body + ',\n  "summary": ' + tail + ',\n  "run": ' + run + "\n}\n"
 
 
 def _finding(f: Finding) -> str | None:

@@ -377,7 +377,8 @@ def document(result: Result, root: str | None = None) -> dict[str, Any]:
                 "invocations": [
                     {
                         "executionSuccessful": not result.input_errors,
-                        "toolExecutionNotifications": notifications,
+                        "toolExecutionNotifications": notifications + _run_notes(result),
+                        "properties": {"kvlint": result.notes.as_dict()},
                     }
                 ],
                 "originalUriBaseIds": {SRCROOT: {"uri": root_uri}},
@@ -386,6 +387,13 @@ def document(result: Result, root: str | None = None) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _run_notes(result: Result) -> list[dict[str, Any]]:
+    """What the run read besides its PATHS and what it skipped, as the text output says it."""
+    from kvlint.report.text import notes
+
+    return [{"level": "note", "message": {"text": line}} for line in notes(result)]
 
 
 def render(result: Result, root: str | None = None) -> str:
