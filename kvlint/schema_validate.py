@@ -388,10 +388,20 @@ def _doc(fname: str) -> dict[str, Any]:
     return docs[fname]
 
 
+def modelled_release(release: Release | None) -> Release:
+    """The release whose schemas model ``release``: itself, or the nearest release kvlint has
+    schemas for (a newer target is checked as the newest, an older one as the oldest)."""
+    if release is None:
+        return DEFAULT_RELEASE
+    names = index().get("releases") or {}
+    known = sorted(parse_ranges(n)[0][0] for n in names) or [DEFAULT_RELEASE]
+    return min(max(release, known[0]), known[-1])
+
+
 def compiled(api_version: str, kind: str, release: Release | None = None) -> _Node | None:
     """The compiled schema of ``apiVersion/kind`` as of ``release`` (cached), or None when
     kvlint has none."""
-    rel = release or DEFAULT_RELEASE
+    rel = modelled_release(release)
     key = (f"{api_version}/{kind}", rel)
     try:
         return _ROOTS[key]
@@ -845,7 +855,7 @@ def validate(api_version: str, kind: str, data: Any, release: Release | None = N
     (when installed; its verdicts agree with the walk's, tests/test_schema_validate.py), and
     only an invalid one is walked for kvlint's own errors (positions, wording, did-you-mean,
     releases)."""
-    rel = release or DEFAULT_RELEASE
+    rel = modelled_release(release)
     root = compiled(api_version, kind, rel)
     if root is None:
         return None

@@ -54,7 +54,7 @@ def _has_field(key: str, version: tuple[int, int]) -> bool:
     from kvlint import schema_validate as sv
 
     ranges = _field_releases(key)
-    return ranges is None or sv.in_ranges(ranges, version)
+    return ranges is None or sv.in_ranges(ranges, sv.modelled_release(version))
 #: Cluster-wide migration settings (KubeVirt CR spec.configuration.migrations) that a
 #: policy cannot set; True when HCO exposes the field in liveMigrationConfig.
 CLUSTER_ONLY: dict[str, bool] = {
@@ -410,14 +410,15 @@ def _field_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
             from kvlint import schema_validate as sv
 
             first = sv.parse_ranges(ranges)[0][0]
-            later = version < first
+            target = sv.modelled_release(version)
+            later = target < first
             since = f"{first[0]}.{first[1]}"
             yield ctx.finding(
                 "KV508",
                 p,
                 path,
                 f"spec.{key} is not part of MigrationPolicy in KubeVirt {vtext} (target version; "
-                f"the field {sv.release_phrase(ranges, version).split(';')[0]}): the API server "
+                f"the field {sv.release_phrase(ranges, target).split(';')[0]}): the API server "
                 "prunes it, so the policy is stored and applied without it",
                 fix=(
                     f"upgrade KubeVirt to v{since} or later, or remove spec.{key}; "

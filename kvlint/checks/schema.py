@@ -577,7 +577,7 @@ def _release_findings(ctx: Context, obj: K8sObject, release: sv.Release) -> Iter
 
 
 def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding]:
-    release: sv.Release = ctx.cluster.version
+    release = sv.modelled_release(ctx.cluster.version)
     out = list(_kind_findings(ctx, obj))
     out.extend(_deprecation_findings(ctx, obj, release))
     rel_findings = list(_release_findings(ctx, obj, release))
