@@ -576,20 +576,24 @@ def _release_findings(ctx: Context, obj: K8sObject, release: sv.Release) -> Iter
     )
 
 
-def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding]:
+def _object_findings(ctx: Context, obj: K8sObject, own: _Owners | None = None) -> list[Finding]:
+    """``own``: the owner rules' state (computed here, only when something is to report)."""
     release = sv.modelled_release(ctx.cluster.version)
     out = list(_kind_findings(ctx, obj))
     out.extend(_deprecation_findings(ctx, obj, release))
     rel_findings = list(_release_findings(ctx, obj, release))
     out.extend(rel_findings)
-    if own.spots and out:
-        out = [f for f in out if (f.location.file, f.location.line, f.location.column) not in own.spots]
+    if out:
+        own = own or _owners(ctx, obj)
+        if own.spots:
+            out = [f for f in out if (f.location.file, f.location.line, f.location.column) not in own.spots]
     if rel_findings:
         return out
     got = _schema_errors(obj, release)
     if not got or not got[0]:
         return out
     errors, schema_av = got
+    own = own or _owners(ctx, obj)
     root = sv.compiled(schema_av, obj.kind, release)
     kept: list[tuple[sv.SchemaError, str, str, str | None]] = []
     moved_to: list[Path] = []
@@ -620,4 +624,4 @@ def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding
 #: Phase 2: the rules that own parts of these objects (OWNER_RULES) have reported by then.
 @each(*RULES, phase=2)
 def schema_problems(ctx: Context, obj: K8sObject) -> list[Finding]:
-    return _object_findings(ctx, obj, _owners(ctx, obj))
+    return _object_findings(ctx, obj)
