@@ -23,9 +23,13 @@ are copied as they are.
 Output: one schema per kind, and ``_defs.json`` for the definitions the KubeVirt kinds share.
 A property, a kind or an apiVersion that does not exist in every release carries
 ``x-kvlint-releases`` (e.g. ``"v1.6-v1.9"``, the KubeVirt releases it exists in); the
-validator builds the view of the release the user targets from it. Descriptions are dropped,
-objects with declared properties are closed (unknown keys are reported), objects and lists
-accept null (YAML's empty value).
+validator builds the view of the release the user targets from it. Descriptions are dropped;
+objects are closed (unknown keys are reported; an object without declared fields must be
+empty) unless upstream keeps unknown fields (x-kubernetes-preserve-unknown-fields, the
+metadata of embedded templates, :data:`PRESERVE_UNKNOWN`); objects and lists accept null
+(YAML's empty value). Constraints upstream does not publish (enum values of Go string
+constants, bounds of Go integer types) come from ``tools/schema_overlay.json``, keyed by
+file, definition and property path; a key that no longer resolves stops the generator.
 
 Usage::
 
