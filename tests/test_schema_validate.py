@@ -458,6 +458,52 @@ def test_corpus_has_no_internal_errors_from_the_schema_check() -> None:
     assert not internal, [f.message for f in internal]
 
 
+# --------------------------------------------------------------------------- (g) library fast path
+
+RELEASES = [(1, m) for m in range(10)]
+
+
+def _library_verdict(doc: dict[str, Any], key: tuple[str, str], release: sv.Release) -> bool:
+    fname = sv.index()["schemas"][f"{key[0]}/{key[1]}"]
+    validator = sv._fast_validator(fname, release)
+    assert validator is not None, "jsonschema-rs did not compile the schema"
+    return bool(validator.is_valid(doc))
+
+
+@pytest.mark.parametrize("release", RELEASES, ids=[sv.release_name(r) for r in RELEASES])
+def test_library_verdicts_agree_with_the_walk_on_every_release(release: sv.Release) -> None:
+    """The fast path trusts jsonschema-rs's "valid": it must never call an object valid that
+    the walk finds at fault (nor the reverse), on any release view."""
+    pytest.importorskip("jsonschema_rs")
+    cases: list[tuple[str, tuple[str, str], dict[str, Any]]] = [
+        (name, (d["apiVersion"], d["kind"]), d) for name, d in GOOD.items()
+    ]
+    cases += [(b[0], (b[1]["apiVersion"], b[1]["kind"]), b[1]) for b in BAD if isinstance(b[1].get("kind"), str)]
+    cases += MUTATIONS[:200]
+    for what, key, doc in cases:
+        root = sv.compiled(key[0], key[1], release)
+        if root is None:
+            continue
+        walk_valid = not sv.validate_node(root, doc)
+        assert _library_verdict(doc, key, release) == walk_valid, (what, sv.release_name(release))
+
+
+def test_the_fast_path_gives_the_same_findings(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("jsonschema_rs")
+    docs = [d for d in GOOD.values()] + [b[1] for b in BAD if isinstance(b[1].get("kind"), str)]
+    def run() -> list[list[tuple[Any, ...]]]:
+        return [
+            [(e.path, e.keyword, e.message) for e in sv.validate(d["apiVersion"], d["kind"], d, (1, 5)) or []]
+            for d in docs
+        ]
+
+    slow = run()
+    monkeypatch.setattr(sv, "FAST_AFTER", 0)
+    fast = run()
+    assert fast == slow
+    assert any(slow) and not all(slow)
+
+
 # --------------------------------------------------------------------------- (f) imports
 
 
@@ -474,7 +520,7 @@ def test_lint_path_imports_nothing_heavy() -> None:
         heavy = sorted(
             m for m in sys.modules
             if m.split(".")[0]
-            in ("jsonschema", "pydantic", "referencing", "jsonschema_specifications")
+            in ("jsonschema", "jsonschema_rs", "pydantic", "referencing", "jsonschema_specifications")
         )
         print(",".join(heavy))
         """

@@ -41,6 +41,7 @@ ALLOWED_KEYWORDS = {
     "minimum",
     "maximum",
     "description",
+    "x-kvlint-releases",
 }
 JSON_TYPES = {"object", "array", "string", "integer", "number", "boolean", "null"}
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -537,7 +538,26 @@ CDI = {
     },
 }
 
+INSTANCETYPE = {
+    "apiVersion": "instancetype.kubevirt.io/v1beta1",
+    "kind": "VirtualMachineInstancetype",
+    "metadata": {"name": "u1.medium", "namespace": "vms"},
+    "spec": {"cpu": {"guest": 1}, "memory": {"guest": "4Gi"}},
+}
+CLUSTER_INSTANCETYPE = {**INSTANCETYPE, "kind": "VirtualMachineClusterInstancetype", "metadata": {"name": "u1.medium"}}
+PREFERENCE = {
+    "apiVersion": "instancetype.kubevirt.io/v1beta1",
+    "kind": "VirtualMachinePreference",
+    "metadata": {"name": "fedora", "namespace": "vms"},
+    "spec": {"devices": {"preferredDiskBus": "virtio"}, "firmware": {"preferredUseEfi": True}},
+}
+CLUSTER_PREFERENCE = {**PREFERENCE, "kind": "VirtualMachineClusterPreference", "metadata": {"name": "fedora"}}
+
 GOOD = {
+    "VirtualMachineInstancetype": INSTANCETYPE,
+    "VirtualMachineClusterInstancetype": CLUSTER_INSTANCETYPE,
+    "VirtualMachinePreference": PREFERENCE,
+    "VirtualMachineClusterPreference": CLUSTER_PREFERENCE,
     "VirtualMachine": VM,
     "VirtualMachineInstance": VMI,
     "VirtualMachineInstanceMigration": VMIM,

@@ -29,17 +29,32 @@ if TYPE_CHECKING:
 
 API_VERSION = pm.API_VERSION
 SELECTOR_KEYS = ("namespaceSelector", "virtualMachineInstanceSelector")
-#: Fields of MigrationPolicySpec, with the KubeVirt version that introduced them.
-POLICY_FIELDS: dict[str, tuple[int, int]] = {
-    "selectors": (0, 0),
-    "allowAutoConverge": (0, 0),
-    "bandwidthPerMigration": (0, 0),
-    "completionTimeoutPerGiB": (0, 0),
-    "allowPostCopy": (0, 0),
-    "allowWorkloadDisruption": (1, 6),
-    "maxDowntimeMs": (1, 9),
-    "experimental": (1, 9),
-}
+#: Fields of MigrationPolicySpec (in some release). The releases each one exists in come from
+#: kvlint's generated schemas (:func:`_field_releases`).
+POLICY_FIELDS: tuple[str, ...] = (
+    "selectors",
+    "allowAutoConverge",
+    "bandwidthPerMigration",
+    "completionTimeoutPerGiB",
+    "allowPostCopy",
+    "allowWorkloadDisruption",
+    "maxDowntimeMs",
+    "experimental",
+)
+
+
+def _field_releases(key: str) -> str | None:
+    """The KubeVirt releases in which MigrationPolicy spec.<key> exists (None: all)."""
+    from kvlint import schema_validate as sv
+
+    return sv.field_releases(API_VERSION, "MigrationPolicy", ("spec", key))
+
+
+def _has_field(key: str, version: tuple[int, int]) -> bool:
+    from kvlint import schema_validate as sv
+
+    ranges = _field_releases(key)
+    return ranges is None or sv.in_ranges(ranges, sv.modelled_release(version))
 #: Cluster-wide migration settings (KubeVirt CR spec.configuration.migrations) that a
 #: policy cannot set; True when HCO exposes the field in liveMigrationConfig.
 CLUSTER_ONLY: dict[str, bool] = {
@@ -390,22 +405,32 @@ def _field_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
         if key not in POLICY_FIELDS:
             yield _unknown(ctx, p, path, list(POLICY_FIELDS), "spec")
             continue
-        since = POLICY_FIELDS[key]
-        if version < since:
+        ranges = _field_releases(key)
+        if ranges is not None and not _has_field(key, version):
+            from kvlint import schema_validate as sv
+
+            first = sv.parse_ranges(ranges)[0][0]
+            target = sv.modelled_release(version)
+            later = target < first
+            since = f"{first[0]}.{first[1]}"
             yield ctx.finding(
                 "KV508",
                 p,
                 path,
                 f"spec.{key} is not part of MigrationPolicy in KubeVirt {vtext} (target version; "
-                f"the field exists from v{since[0]}.{since[1]}): the API server prunes it, so the "
-                "policy is stored and applied without it",
-                fix=f"upgrade KubeVirt to v{since[0]}.{since[1]} or later, or remove spec.{key}; "
-                "if the cluster already runs a newer KubeVirt, set it:\n"
-                f'  kubevirtVersion: "{since[0]}.{since[1]}"'
-                "   # .kvlint.yaml, or --kubevirt-version",
+                f"the field {sv.release_phrase(ranges, target).split(';')[0]}): the API server "
+                "prunes it, so the policy is stored and applied without it",
+                fix=(
+                    f"upgrade KubeVirt to v{since} or later, or remove spec.{key}; "
+                    "if the cluster already runs a newer KubeVirt, set it:\n"
+                    f'  kubevirtVersion: "{since}"'
+                    "   # .kvlint.yaml, or --kubevirt-version"
+                )
+                if later
+                else f"remove spec.{key}: KubeVirt {vtext} no longer has it",
             )
     yield from _value_checks(ctx, p, spec)
-    if version >= POLICY_FIELDS["experimental"]:
+    if _has_field("experimental", version):
         yield from _experimental_checks(ctx, p, spec)
     exp = as_dict(spec.get("experimental"))
     if exp.get("stallDetector") is not None and exp.get("downtimeTuning") is not None:
@@ -638,7 +663,7 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 fix="spec:\n  completionTimeoutPerGiB: 150   # seconds per GiB; 0 disables the timeout",
             )
     for key in BOOL_FIELDS:
-        if ctx.cluster.version < POLICY_FIELDS[key]:
+        if not _has_field(key, ctx.cluster.version):
             continue  # pruned on this version (KV508)
         if key in spec and not isinstance(spec[key], bool):
             v = spec[key]
@@ -650,7 +675,7 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
                 "API server rejects the policy",
                 fix=f"spec:\n  {key}: true   # unquoted true or false",
             )
-    if "maxDowntimeMs" in spec and ctx.cluster.version >= POLICY_FIELDS["maxDowntimeMs"]:
+    if "maxDowntimeMs" in spec and _has_field("maxDowntimeMs", ctx.cluster.version):
         v = spec["maxDowntimeMs"]
         lo, hi = MAX_DOWNTIME_RANGE
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:

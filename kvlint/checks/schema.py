@@ -6,7 +6,12 @@ Every object of a kind kvlint has a schema for is validated with the fast in-hou
 * KV801 unknown field, KV804 the same when the field is known one level off (misplaced),
 * KV802 wrong type, KV803 value not in the enum, KV805 missing required field,
 * KV808 number out of range, KV809 string not in the required format (quantity, duration),
-* KV806 a kind or apiVersion the API group does not serve, KV807 a deprecated apiVersion.
+* KV806 a kind or apiVersion the API group does not serve, KV807 a deprecated apiVersion,
+* KV810 a field (or an apiVersion) that exists in other releases than the target one.
+
+The schemas are generated from the upstream API descriptions of every release kvlint models
+(tools/gen_schemas.py); each object is validated against the view of the target release
+(``kubevirtVersion`` / ``--kubevirt-version``, read from ``ctx.cluster.version``).
 
 Problems that other rules already report are left to them: a schema error at a node where a
 KV106 (DataVolume specs), KV208 (pod-network ports), KV4xx, KV5xx or KV6xx finding sits is
@@ -31,7 +36,7 @@ if TYPE_CHECKING:
 
 Path = tuple[Any, ...]
 
-RULES = ("KV801", "KV802", "KV803", "KV804", "KV805", "KV806", "KV807", "KV808", "KV809")
+RULES = ("KV801", "KV802", "KV803", "KV804", "KV805", "KV806", "KV807", "KV808", "KV809", "KV810")
 
 KEYWORD_RULE = {
     "additionalProperties": "KV801",
@@ -41,6 +46,7 @@ KEYWORD_RULE = {
     "minimum": "KV808",
     "maximum": "KV808",
     "pattern": "KV809",
+    "release": "KV810",
 }
 
 #: Kinds each API group serves, beyond those of schemas/index.json (kinds kvlint has a
@@ -241,9 +247,12 @@ def _removed(note: str) -> bool:
     return "removed" in n or "no longer served" in n or "never served" in n
 
 
-def _deprecation_findings(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
+def _deprecation_findings(ctx: Context, obj: K8sObject, release: sv.Release) -> Iterator[Finding]:
     dep = _catalog()["deprecated"].get(obj.api_version)
     if dep is None:
+        return
+    if dep.get("releases") and sv.in_ranges(str(dep["releases"]), release):
+        # The only version of the kind the target release serves.
         return
     note = str(dep.get("note") or "")
     replacement = dep["replacement"]
@@ -272,9 +281,9 @@ def _deprecation_findings(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
 # --------------------------------------------------------------------------- schema findings
 
 
-def _schema_errors(obj: K8sObject) -> tuple[list[sv.SchemaError], str] | None:
-    """Schema errors of the object and the apiVersion whose schema was used."""
-    errors = sv.validate(obj.api_version, obj.kind, obj.data)
+def _schema_errors(obj: K8sObject, release: sv.Release) -> tuple[list[sv.SchemaError], str] | None:
+    """Schema errors of the object as of ``release`` and the apiVersion whose schema was used."""
+    errors = sv.validate(obj.api_version, obj.kind, obj.data, release)
     if errors is not None:
         return errors, obj.api_version
     dep = _catalog()["deprecated"].get(obj.api_version)
@@ -283,7 +292,7 @@ def _schema_errors(obj: K8sObject) -> tuple[list[sv.SchemaError], str] | None:
     if "same schema" not in str(dep.get("note") or "").lower():
         return None
     # Still served with the schema of its replacement: validate against that one.
-    errors = sv.validate(dep["replacement"], obj.kind, obj.data)
+    errors = sv.validate(dep["replacement"], obj.kind, obj.data, release)
     if errors is None:
         return None
     return [e for e in errors if e.path != ("apiVersion",)], dep["replacement"]
@@ -485,6 +494,20 @@ def _fix_for(e: sv.SchemaError) -> str | None:
         if e.suggestion:
             return f"rename {e.value!r} to {e.suggestion!r} (field names are case-sensitive)"
         return "remove the field, or look up its correct name and place in the API reference"
+    if kw == "release":
+        ranges, _, component = e.expected
+        first = sv.parse_ranges(str(ranges))[0][0]
+        where = sv.path_str(e.path)
+        if first > _target(e):
+            return (
+                f"remove {where}, or upgrade {_UPGRADE.get(str(component), 'KubeVirt')} to the release named; if the "
+                "cluster already runs it, set the target: kubevirtVersion in .kvlint.yaml or "
+                "--kubevirt-version"
+            )
+        return (
+            f"remove {where} (the target release no longer has it), or set the release the "
+            "cluster runs: kubevirtVersion in .kvlint.yaml or --kubevirt-version"
+        )
     if kw == "enum":
         if e.suggestion:
             return f"write {e.suggestion} (values are case-sensitive)"
@@ -519,16 +542,59 @@ def _fix_for(e: sv.SchemaError) -> str | None:
     return None
 
 
-def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding]:
+_UPGRADE = {"cdi": "KubeVirt (and CDI)", "hco": "the HyperConverged operator"}
+
+
+def _target(e: sv.SchemaError) -> sv.Release:
+    return sv.parse_ranges(str(e.expected[1]))[0][0]
+
+
+def _release_findings(ctx: Context, obj: K8sObject, release: sv.Release) -> Iterator[Finding]:
+    """KV810 on an apiVersion the target release does not serve (the schema of a kind that
+    exists in some releases only)."""
+    ranges = sv.kind_releases(obj.api_version, obj.kind)
+    if ranges is None or sv.in_ranges(ranges, release):
+        return
+    older = [
+        dep["apiVersion"]
+        for dep in sv.index().get("deprecatedApiVersions", ())
+        if dep.get("replacement") == obj.api_version
+        and obj.kind in dep.get("kinds", ())
+        and dep.get("releases")
+        and sv.in_ranges(str(dep["releases"]), release)
+    ]
+    fix = f"write apiVersion: {older[0]}" if older else "set the KubeVirt release the cluster runs"
+    yield ctx.finding(
+        "KV810",
+        obj,
+        ("apiVersion",),
+        f"{obj.kind} {obj.api_version} "
+        f"{sv.release_phrase(ranges, release, sv.kind_component(obj.api_version, obj.kind))}: the API server "
+        f'rejects the object with \'no matches for kind "{obj.kind}" in version "{obj.api_version}"\''
+        + (f" ({older[0]} is the version it serves)" if older else ""),
+        fix=fix + " (or kubevirtVersion in .kvlint.yaml / --kubevirt-version, if the cluster runs a newer release)",
+    )
+
+
+def _object_findings(ctx: Context, obj: K8sObject, own: _Owners | None = None) -> list[Finding]:
+    """``own``: the owner rules' state (computed here, only when something is to report)."""
+    release = sv.modelled_release(ctx.cluster.version)
     out = list(_kind_findings(ctx, obj))
-    out.extend(_deprecation_findings(ctx, obj))
-    if own.spots and out:
-        out = [f for f in out if (f.location.file, f.location.line, f.location.column) not in own.spots]
-    got = _schema_errors(obj)
+    out.extend(_deprecation_findings(ctx, obj, release))
+    rel_findings = list(_release_findings(ctx, obj, release))
+    out.extend(rel_findings)
+    if out:
+        own = own or _owners(ctx, obj)
+        if own.spots:
+            out = [f for f in out if (f.location.file, f.location.line, f.location.column) not in own.spots]
+    if rel_findings:
+        return out
+    got = _schema_errors(obj, release)
     if not got or not got[0]:
         return out
     errors, schema_av = got
-    root = sv.compiled(schema_av, obj.kind)
+    own = own or _owners(ctx, obj)
+    root = sv.compiled(schema_av, obj.kind, release)
     kept: list[tuple[sv.SchemaError, str, str, str | None]] = []
     moved_to: list[Path] = []
     for e in errors:
@@ -558,4 +624,4 @@ def _object_findings(ctx: Context, obj: K8sObject, own: _Owners) -> list[Finding
 #: Phase 2: the rules that own parts of these objects (OWNER_RULES) have reported by then.
 @each(*RULES, phase=2)
 def schema_problems(ctx: Context, obj: K8sObject) -> list[Finding]:
-    return _object_findings(ctx, obj, _owners(ctx, obj))
+    return _object_findings(ctx, obj)
