@@ -52,7 +52,7 @@ history before HCO v1.10 is not in the facts; the v1.10 set is used for KubeVirt
 Time budget (§3.3)
 ------------------
 ``memory`` = ``spec.domain.memory.guest`` if set, else ``spec.domain.resources.requests.memory``
-(else an instancetype's ``spec.memory.guest`` when the instancetype is in view). The data
+(the effective VMI's, so an instancetype's ``spec.memory.guest`` counts, ``kvlint.vmi``). The data
 size is ``ceil(bytes / 10**9)`` (``ScaledValue(resource.Giga)``: decimal GB, rounded up, so
 1Gi counts 2 and 6Gi counts 7), and the acceptable completion time is
 ``completionTimeoutPerGiB`` x that count (0 disables it). One memory pass at the effective
@@ -677,24 +677,18 @@ def apply_policy(
 
 
 def memory_of(inv: Inventory, w: Workload) -> tuple[Any, K8sObject, Path] | None:
-    """The memory quantity that sizes the migration, with the object and path it is at."""
-    guest = get(w.spec, "domain", "memory", "guest")
-    if guest is not None:
-        return guest, w.obj, w.sp("domain", "memory", "guest")
-    req = get(w.spec, "domain", "resources", "requests", "memory")
-    if req is not None:
-        return req, w.obj, w.sp("domain", "resources", "requests", "memory")
-    it = get(w.obj.data, "spec", "instancetype")
-    if w.obj.kind == "VirtualMachine" and isinstance(it, dict) and isinstance(it.get("name"), str):
-        kind = str(it.get("kind") or "VirtualMachineClusterInstancetype")
-        kind = {
-            "virtualmachineclusterinstancetype": "VirtualMachineClusterInstancetype",
-            "virtualmachineinstancetype": "VirtualMachineInstancetype",
-        }.get(kind.lower(), kind)
-        ns = "" if kind == "VirtualMachineClusterInstancetype" else w.obj.ns
-        obj = inv.lookup(kind, ns, it["name"])
-        if obj is not None and get(obj.data, "spec", "memory", "guest") is not None:
-            return get(obj.data, "spec", "memory", "guest"), obj, ("spec", "memory", "guest")
+    """The memory quantity that sizes the migration, with the object and path it is at
+    (the instancetype's, when the effective VMI took it from one in view)."""
+    for keys in (("domain", "memory", "guest"), ("domain", "resources", "requests", "memory")):
+        value = get(w.spec, *keys)
+        if value is None:
+            continue
+        hit = w.vmi().origin_of(w.sp(*keys))
+        if hit is not None and hit[0].obj is not None:
+            return value, hit[0].obj, hit[0].path + hit[1]
+        if hit is not None:
+            return value, w.obj, hit[0].ref
+        return value, w.obj, w.sp(*keys)
     return None
 
 

@@ -12,6 +12,7 @@ from kvlint.inventory import Cluster, Inventory, K8sObject, Loader, build, clust
 from kvlint.models import SEVERITY_RANK, Finding, Location
 from kvlint.parse import Document, ParsedFile, Path
 from kvlint.storage import Resolver
+from kvlint.vmi import relocate
 
 INTERNAL_ERROR_RULE = "KV907"
 
@@ -60,6 +61,8 @@ class Context:
         )
         # Where the node sits in its document (for fixes): document index and full path.
         f.data["node"] = (obj.doc.index, obj.base + path)
+        if obj.workload is not None:
+            relocate(f, obj, path)  # a value an instancetype or preference supplied
         return f
 
     def for_object(self, obj: K8sObject) -> list[Finding]:

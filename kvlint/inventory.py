@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kvlint.models import Location, ObjectRef
 from kvlint.parse import Document, Path, Pos, unpack
+
+if TYPE_CHECKING:
+    from kvlint.vmi import EffectiveVMI
 
 CLUSTER_SCOPED = frozenset(
     (
@@ -23,6 +26,8 @@ CLUSTER_SCOPED = frozenset(
         "PersistentVolume",
         "CDIConfig",
         "CDI",
+        "VirtualMachineClusterInstancetype",
+        "VirtualMachineClusterPreference",
     )
 )
 
@@ -109,6 +114,8 @@ class K8sObject:
     #: A slim copy of a workload that another process lints (parallel runs): identity,
     #: labels and kvlint annotations only. Always context_only too.
     stub: bool = False
+    #: The workload this object is (VM, VMI, pool, replica set), set by the inventory.
+    workload: Workload | None = None
 
     @property
     def group(self) -> str:
@@ -173,25 +180,52 @@ class K8sObject:
 
 @dataclass(slots=True, eq=False)
 class Workload:
-    """A VM, VMI, pool or replica set: something that becomes a VMI."""
+    """A VM, VMI, pool or replica set: something that becomes a VMI.
+
+    ``spec`` is the effective VMI spec (the template with the instancetype and preference
+    applied, ``kvlint.vmi``); ``template_spec`` the template as written.
+    """
 
     obj: K8sObject
     spec_path: Path
     meta_path: Path
     dvt_path: Path | None
-    #: The VMI spec and template metadata (read once; the data never changes).
-    spec: dict[str, Any] = field(init=False)
+    #: The VMI template spec and metadata as written (read once; the data never changes).
+    template_spec: dict[str, Any] = field(init=False)
     template_meta: dict[str, Any] = field(init=False)
     #: Values derived for this workload during a run (its MigrationPolicy match).
     memo: dict[str, Any] = field(init=False, default_factory=dict)
+    #: The inventory that resolves its instancetype and preference.
+    inv: Inventory | None = None
+    _vmi: EffectiveVMI | None = None
 
     def __post_init__(self) -> None:
-        self.spec = as_dict(get(self.obj.data, *self.spec_path))
+        self.template_spec = as_dict(get(self.obj.data, *self.spec_path))
         self.template_meta = as_dict(get(self.obj.data, *self.meta_path))
+
+    def vmi(self) -> EffectiveVMI:
+        """The effective VMI, built on first use."""
+        v = self._vmi
+        if v is None:
+            from kvlint.vmi import EffectiveVMI, build
+
+            inv = self.inv
+            if inv is None:
+                v = EffectiveVMI(self.template_spec, self.template_meta)
+            else:
+                v = build(inv, self, inv.target_version, inv.target_platform)
+            self._vmi = v
+        return v
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        v = self._vmi
+        return (v or self.vmi()).spec
 
     @property
     def template_annotations(self) -> dict[str, Any]:
-        return as_dict(self.template_meta.get("annotations"))
+        """The VMI's annotations: the template's, plus those of the instancetype/preference."""
+        return as_dict(self.vmi().meta.get("annotations"))
 
     @property
     def template_labels(self) -> dict[str, Any] | None:
@@ -275,6 +309,9 @@ class Inventory:
     #: (claims of one namespace) or ``LAZY_WORKLOADS`` -> loaders. Pre-commit runs check
     #: one changed file against a whole repository and need only a few of its objects.
     lazy: dict[tuple[str, str], list[Loader]] = field(default_factory=dict)
+    #: The KubeVirt version and platform workloads are resolved for (``cluster_facts``).
+    target_version: tuple[int, int] = (1, 9)
+    target_platform: str = "hco"
 
     def add(self, obj: K8sObject) -> None:
         self.objects.append(obj)
@@ -283,7 +320,9 @@ class Inventory:
         self.by_kind.setdefault(obj.kind, []).append(obj)
         paths = WORKLOAD_PATHS.get(obj.kind)
         if paths is not None and obj.group in KUBEVIRT_GROUPS:
-            self.loaded_workloads.append(Workload(obj, *paths))
+            w = Workload(obj, *paths, inv=self)
+            obj.workload = w
+            self.loaded_workloads.append(w)
 
     @property
     def workloads(self) -> list[Workload]:
@@ -528,6 +567,10 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
     else:
         plat, plat_src = "hco", "assumed (no HyperConverged or KubeVirt CR in view; set --platform)"
     ver = version or DEFAULT_VERSION
+    if (inv.target_version, inv.target_platform) != (ver, plat):
+        inv.target_version, inv.target_platform = ver, plat
+        for w in inv.loaded_workloads:
+            w._vmi = None
 
     kvconf_path: Path = ("spec", "configuration")
     kvconf = as_dict(get(kv.data, *kvconf_path)) if kv else {}

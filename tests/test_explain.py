@@ -29,6 +29,7 @@ TOP_KEYS = {
     "eviction",
     "timeBudget",
     "otherFindings",
+    "instancetype",
 }
 
 

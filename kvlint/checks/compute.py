@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kvlint.checks import workload
-from kvlint.inventory import Workload, as_dict, as_list, enumerate_dicts, get
+from kvlint.inventory import Workload, as_dict, as_list, enumerate_dicts, get, path_str
 from kvlint.models import Finding
 
 if TYPE_CHECKING:
@@ -364,3 +364,36 @@ def cpu_node_labels(ctx: Context, w: Workload) -> Iterator[Finding]:
                 blocks=True,
                 scheduling=True,
             )
+
+
+@workload("KV313", "KV314")
+def instancetype_application(ctx: Context, w: Workload) -> Iterator[Finding]:
+    """The instancetype and preference the VM names: conflicts KubeVirt rejects, and
+    objects kvlint cannot see (the template alone is judged then)."""
+    if w.obj.kind not in ("VirtualMachine", "VirtualMachinePool"):
+        return
+    eff = w.vmi()
+    for path, origin in eff.conflicts:
+        related = [origin.obj.loc(origin.path, label=origin.label)] if origin.obj is not None else []
+        where = path_str(path[len(w.spec_path) :]) if path[: len(w.spec_path)] == w.spec_path else path_str(path)
+        yield ctx.finding(
+            "KV313",
+            w.obj,
+            path,
+            f"VM field(s) {where} conflicts with selected instance type: {origin.label} sets "
+            f"{path_str(origin.path)}, so KubeVirt rejects the VM",
+            related=related,
+        )
+    for u in eff.unknown:
+        yield ctx.finding(
+            "KV314",
+            w.obj,
+            u.ref,
+            f"{u.why}: kvlint judges the VM template without its {u.role} values (CPU placement, "
+            "memory, GPUs, host devices, node selector...)",
+            fix=(
+                f"add the {u.kind} {u.name} manifest to the linted files or pass it with --cluster-state"
+                if u.name
+                else f"name the {u.role} in spec.{u.role}.name, or pass the objects it is inferred from"
+            ),
+        )

@@ -1,0 +1,283 @@
+"""The effective VMI (kvlint.vmi): instancetypes and preferences applied as KubeVirt applies
+them, the bundled common instancetypes, conflicts, unknown objects, and findings that point
+at the object that supplied a value."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+import yaml
+
+from kvlint.vmi import common, common_names
+from tests.helpers import found, lint
+from tests.test_explain import run
+
+
+def vm(spec_extra: str, domain: str = "", name: str = "db") -> str:
+    """A VM with a pod network and LiveMigrate; ``spec_extra`` YAML goes into its spec,
+    ``domain`` YAML into its template's domain."""
+    dom = yaml.safe_load(textwrap.dedent(domain)) or {}
+    dom.setdefault("devices", {})["interfaces"] = [{"name": "default", "masquerade": {}}]
+    spec = {"runStrategy": "Always", **(yaml.safe_load(textwrap.dedent(spec_extra)) or {})}
+    spec["template"] = {
+        "spec": {
+            "evictionStrategy": "LiveMigrate",
+            "domain": dom,
+            "networks": [{"name": "default", "pod": {}}],
+        }
+    }
+    doc = {
+        "apiVersion": "kubevirt.io/v1",
+        "kind": "VirtualMachine",
+        "metadata": {"name": name, "namespace": "apps"},
+        "spec": spec,
+    }
+    return str(yaml.safe_dump(doc, sort_keys=False))
+
+
+def verdict(text: str, **config: object) -> set[tuple[str, str]]:
+    return {(f.rule, f.severity) for f in lint(text, **config).findings}
+
+
+HAND_CX1_LARGE = """
+cpu:
+  sockets: 2
+  cores: 1
+  threads: 1
+  maxSockets: 2
+  dedicatedCpuPlacement: true
+  isolateEmulatorThread: true
+  numa:
+    guestMappingPassthrough: {}
+ioThreadsPolicy: auto
+memory:
+  guest: 4Gi
+  hugepages:
+    pageSize: 2Mi
+"""
+
+
+NODES = """
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: a
+  labels: {kubevirt.io/cpumanager: "true", kubernetes.io/hostname: a}
+"""
+
+
+@pytest.mark.parametrize("version", ["1.4", "1.9"])
+@pytest.mark.parametrize("extra", ["", NODES])
+def test_cx1_large_judged_as_if_written_out(version: str, extra: str) -> None:
+    from_it = vm("instancetype:\n  name: cx1.large\n") + extra
+    by_hand = vm("", HAND_CX1_LARGE) + extra
+    got = verdict(from_it, kubevirtVersion=version)
+    assert got == verdict(by_hand, kubevirtVersion=version)
+    assert ("KV310", "warning" if extra else "info") in got
+
+
+def test_cx1_large_on_kubevirt_1_0_has_no_common_instancetypes() -> None:
+    # v1.0.0 deploys no common instancetypes: unknown, and the template alone is judged.
+    fs = found(vm("instancetype:\n  name: cx1.large\n"), kubevirtVersion="1.0")
+    assert [f.rule for f in fs] == ["KV314"]
+
+
+def test_u1_medium_with_fedora_preference_as_if_written_out() -> None:
+    from_it = vm("instancetype:\n  name: u1.medium\npreference:\n  name: fedora\n")
+    by_hand = vm(
+        "",
+        """
+        cpu: {sockets: 1, cores: 1, threads: 1}
+        memory: {guest: 4Gi}
+        features: {smm: {}}
+        firmware:
+          bootloader:
+            efi: {secureBoot: true}
+        """,
+    )
+    assert verdict(from_it) == verdict(by_hand)
+    res = lint(from_it)
+    w = res.inventory.workloads[0] if res.inventory else None
+    assert w is not None
+    assert w.spec["domain"]["memory"]["guest"] == "4Gi"
+    assert w.spec["domain"]["firmware"]["bootloader"]["efi"] == {"secureBoot": True}
+    assert w.spec["domain"]["devices"]["interfaces"][0]["model"] == "virtio"
+    assert w.spec["architecture"] == "amd64"
+    # The template as written is untouched.
+    assert "memory" not in w.template_spec["domain"]
+
+
+INSTANCETYPE = """
+apiVersion: instancetype.kubevirt.io/v1beta1
+kind: {kind}
+metadata:
+  name: pinned
+{ns}spec:
+  cpu: {{guest: 4}}
+  memory: {{guest: 16Gi}}
+{body}"""
+
+BODIES = {
+    "KV301": "  hostDevices:\n  - name: qat\n    deviceName: intel.com/qat\n",
+    "KV302": "  gpus:\n  - name: gpu1\n    deviceName: nvidia.com/TU104GL_Tesla_T4\n",
+    "KV303": "  launchSecurity:\n    sev: {}\n",
+    "KV311": "  nodeSelector:\n    kubernetes.io/hostname: node-a\n",
+}
+INLINE = {
+    "KV301": "devices:\n  hostDevices:\n  - name: qat\n    deviceName: intel.com/qat\n",
+    "KV302": "devices:\n  gpus:\n  - name: gpu1\n    deviceName: nvidia.com/TU104GL_Tesla_T4\n",
+    "KV303": "launchSecurity:\n  sev: {}\n",
+    "KV311": "",
+}
+
+
+@pytest.mark.parametrize("rule", sorted(BODIES))
+@pytest.mark.parametrize("kind", ["VirtualMachineInstancetype", "VirtualMachineClusterInstancetype"])
+def test_instancetype_in_repo_blocks_as_if_the_vm_said_so(rule: str, kind: str) -> None:
+    ns = "  namespace: apps\n" if kind == "VirtualMachineInstancetype" else ""
+    it = INSTANCETYPE.format(kind=kind, ns=ns, body=BODIES[rule])
+    text = it + "---\n" + vm(f"instancetype:\n  kind: {kind}\n  name: pinned\n")
+    res = lint(text, platform="kubevirt")
+    hits = [f for f in res.findings if f.rule == rule]
+    assert hits, [(f.rule, f.message) for f in res.findings]
+    f = hits[0]
+    # Points at the instancetype's node, with the VM's spec.instancetype as related location.
+    assert f.location.line > 6 and f.location.line < it.count("\n") + 1
+    assert any(r.path == "spec.instancetype" for r in f.related)
+    assert "pinned" in f.message
+    # Blocked exactly as if the VM said so itself: the eviction rule names it.
+    assert any(g.rule == "KV701" for g in res.findings) or rule == "KV302"
+    # The same rules and severities as the inline VM (with the memory written out too).
+    domain = "cpu: {sockets: 4, cores: 1, threads: 1}\nmemory: {guest: 16Gi}\n"
+    inline = vm("", domain + INLINE[rule])
+    if rule == "KV311":
+        inline = inline.replace(
+            "      evictionStrategy",
+            "      nodeSelector:\n        kubernetes.io/hostname: node-a\n      evictionStrategy",
+        )
+    assert {(g.rule, g.severity) for g in res.findings} == verdict(inline, platform="kubevirt")
+
+
+def test_conflict_is_reported_and_the_vm_value_kept() -> None:
+    text = (
+        INSTANCETYPE.format(kind="VirtualMachineInstancetype", ns="  namespace: apps\n", body="")
+        + "---\n"
+        + vm("instancetype:\n  kind: VirtualMachineInstancetype\n  name: pinned\n", "cpu: {sockets: 2}\n")
+    )
+    fs = found(text, "KV313")
+    assert len(fs) == 1
+    assert "domain.cpu.sockets" in fs[0].message
+    assert fs[0].related and fs[0].related[0].line == 8
+
+
+def test_unknown_namespaced_instancetype_warns() -> None:
+    fs = found(vm("instancetype:\n  kind: VirtualMachineInstancetype\n  name: nope\n"), "KV314")
+    assert [f.severity for f in fs] == ["warning"]
+    assert "VirtualMachineInstancetype nope" in fs[0].fix
+
+
+def test_unknown_cluster_preference_warns() -> None:
+    fs = found(vm("preference:\n  name: not-a-common-one\n"), "KV314")
+    assert len(fs) == 1 and "not-a-common-one" in fs[0].message
+
+
+def test_object_in_view_wins_over_the_bundled_one() -> None:
+    mine = """
+apiVersion: instancetype.kubevirt.io/v1beta1
+kind: VirtualMachineClusterInstancetype
+metadata:
+  name: u1.medium
+spec:
+  cpu: {guest: 1}
+  memory: {guest: 4Gi}
+  launchSecurity: {sev: {}}
+---
+"""
+    fs = found(mine + vm("instancetype:\n  name: u1.medium\n"), "KV303")
+    assert len(fs) == 1 and fs[0].location.line == 9
+
+
+def test_revision_name_reads_the_controller_revision() -> None:
+    rev = """
+apiVersion: apps/v1
+kind: ControllerRevision
+metadata:
+  name: db-u1.medium-rev
+  namespace: apps
+data:
+  apiVersion: instancetype.kubevirt.io/v1beta1
+  kind: VirtualMachineClusterInstancetype
+  metadata: {name: u1.medium}
+  spec:
+    cpu: {guest: 1}
+    memory: {guest: 4Gi}
+    gpus:
+    - name: gpu1
+      deviceName: nvidia.com/TU104GL_Tesla_T4
+---
+"""
+    text = rev + vm("instancetype:\n  name: u1.medium\n  revisionName: db-u1.medium-rev\n")
+    fs = found(text, "KV302", kubevirtVersion="1.8")
+    assert len(fs) == 1 and fs[0].location.line == 15
+
+
+def test_preference_masquerade_only_on_pod_interfaces_without_binding() -> None:
+    pref = """
+apiVersion: instancetype.kubevirt.io/v1beta1
+kind: VirtualMachinePreference
+metadata: {name: p, namespace: apps}
+spec:
+  devices:
+    preferredInterfaceMasquerade: {}
+---
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: {name: web, namespace: apps}
+spec:
+  preference: {kind: VirtualMachinePreference, name: p}
+  template:
+    spec:
+      domain:
+        devices:
+          interfaces:
+          - name: default
+          - name: sec
+      networks:
+      - {name: default, pod: {}}
+      - {name: sec, multus: {networkName: br}}
+"""
+    res = lint(pref)
+    assert res.inventory is not None
+    w = res.inventory.workloads[0]
+    ifaces = w.spec["domain"]["devices"]["interfaces"]
+    assert ifaces[0].get("masquerade") == {} and "masquerade" not in ifaces[1]
+    assert "masquerade" not in w.template_spec["domain"]["devices"]["interfaces"][0]
+
+
+def test_bundled_table_has_provenance_per_version() -> None:
+    assert common("instancetype", "cx1.large", (1, 0)) is None
+    spec, prov = common("instancetype", "cx1.large", (1, 9)) or ({}, "")
+    assert spec["cpu"]["dedicatedCPUPlacement"] is True and "v1.9.0" in prov
+    assert "fedora" in common_names("preference", (1, 1))
+    assert "rhel.9" in common_names("preference", (1, 9))
+
+
+def test_explain_shows_which_object_supplied_each_value(tmp_path: object) -> None:
+    import pathlib
+
+    p = pathlib.Path(str(tmp_path)) / "vm.yaml"
+    p.write_text(vm("instancetype:\n  name: cx1.large\npreference:\n  name: fedora\n"))
+    r = run("apps/db", str(p), "--format", "json")
+    assert r.returncode in (0, 1), r.stderr
+    doc = json.loads(r.stdout)
+    it = doc["instancetype"]
+    assert it["instancetype"]["name"] == "cx1.large"
+    assert "v1.9.0" in it["instancetype"]["from"]
+    paths = {v["path"]: v["from"] for v in it["values"]}
+    assert paths["spec.template.spec.domain.cpu.dedicatedCpuPlacement"].endswith("spec.cpu.dedicatedCPUPlacement")
+    assert "fedora" in paths["spec.template.spec.domain.firmware.bootloader.efi"]
+    text = run("apps/db", str(p)).stdout
+    assert "Instancetype: VirtualMachineClusterInstancetype cx1.large" in text
