@@ -29,25 +29,19 @@ from (an object and a path, or ``default (platform, version)``):
 
 HCO default mapping
 -------------------
-kvlint targets KubeVirt versions (product decision 2), but HCO changed its
-``liveMigrationConfig`` defaults by *HCO* release (facts §3.2). kvlint applies the defaults
-of the HCO release that ships the target KubeVirt version. HCO release 1.(N+10) ships
-KubeVirt 1.N (HCO ``hack/config`` ``KUBEVIRT_VERSION``; e.g. HCO 1.11 was built on KubeVirt
-1.1, HCO 1.18 on 1.8):
-
-* target KubeVirt < v1.4: HCO v1.10-v1.13 (also used below v1.0):
-  completionTimeoutPerGiB 800, parallelOutboundMigrationsPerNode 2, no
-  allowWorkloadDisruption field (unset);
-* target KubeVirt v1.4-v1.8: HCO v1.14-v1.18: 150, 2, no allowWorkloadDisruption field;
-* target KubeVirt >= v1.9 (kvlint's default): HCO main after 03da3cff, the unreleased
-  release that ships KubeVirt v1.9: 20, 1, allowWorkloadDisruption false.
-
+kvlint targets KubeVirt versions, but HCO changed its ``liveMigrationConfig`` defaults by
+*HCO* release. kvlint applies the defaults of the HCO release that ships the target KubeVirt
+version, read from the version table (``kvlint/data/versions.json``, ``kvlint.versions``):
+HCO v1.(N+10) ships KubeVirt v1.N (its ``go.mod`` and ``hack/config``), and HCO main after
+03da3cff ships v1.9. The ``kubebuilder:default`` of ``liveMigrationConfig`` at each tag:
+completionTimeoutPerGiB 800 up to HCO v1.13, 150 from v1.14 to v1.18, 20 in main;
+parallelOutboundMigrationsPerNode 2, 1 in main; allowWorkloadDisruption false in main only.
 In all of them ``parallelMigrationsPerCluster`` is 5, ``progressTimeout`` 150,
-``allowAutoConverge`` and ``allowPostCopy`` false, ``bandwidthPerMigration`` and
-``network`` unset. "Unset" ``allowWorkloadDisruption`` follows ``allowPostCopy`` in
-KubeVirt; HCO main's per-field default ``false`` is copied to the KubeVirt CR, so there
-it does *not* follow ``allowPostCopy`` (kvlint's KV411 reports the consequence). The
-history before HCO v1.10 is not in the facts; the v1.10 set is used for KubeVirt < v1.0.
+``allowAutoConverge`` and ``allowPostCopy`` false, ``bandwidthPerMigration`` and ``network``
+unset. "Unset" ``allowWorkloadDisruption`` follows ``allowPostCopy`` in KubeVirt; HCO main's
+per-field default ``false`` is copied to the KubeVirt CR, so there it does *not* follow
+``allowPostCopy`` (kvlint's KV411 reports the consequence). Below KubeVirt v1.0 the HCO v1.10
+row is used.
 
 Time budget (§3.3)
 ------------------
@@ -242,32 +236,12 @@ def fields_for(version: tuple[int, int]) -> list[Field]:
 
 
 def hco_defaults(version: tuple[int, int]) -> tuple[str, dict[str, Any]]:
-    """The liveMigrationConfig defaults of the HCO release that ships ``version`` (see the
-    module docstring), with a label naming that release."""
-    common: dict[str, Any] = {
-        "parallelMigrationsPerCluster": 5,
-        "progressTimeout": 150,
-        "allowAutoConverge": False,
-        "allowPostCopy": False,
-    }
-    if version >= (1, 9):
-        return "HCO main, which ships KubeVirt v1.9", {
-            **common,
-            "parallelOutboundMigrationsPerNode": 1,
-            "completionTimeoutPerGiB": 20,
-            "allowWorkloadDisruption": False,
-        }
-    if version >= (1, 4):
-        return "HCO v1.14-v1.18, which ship KubeVirt v1.4-v1.8", {
-            **common,
-            "parallelOutboundMigrationsPerNode": 2,
-            "completionTimeoutPerGiB": 150,
-        }
-    return "HCO v1.10-v1.13, which ship KubeVirt v1.0-v1.3", {
-        **common,
-        "parallelOutboundMigrationsPerNode": 2,
-        "completionTimeoutPerGiB": 800,
-    }
+    """The liveMigrationConfig defaults of the HCO release that ships ``version`` (the
+    version table, ``kvlint.versions``), with a label naming that release."""
+    from kvlint import versions
+
+    row = versions.hco_release(version)
+    return versions.hco_label(row), dict(row["liveMigrationConfig"])
 
 
 def hco_has_field(name: str, version: tuple[int, int]) -> bool:

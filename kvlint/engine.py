@@ -151,7 +151,9 @@ class Run:
         self.rules = catalog.load()
         docs = [d for pf in files for d in pf.documents]
         self.inv = build(docs, context_docs, namespaces, stub_docs, lazy)
-        self.cluster = cluster_facts(self.inv, config.platform, config.kubevirt_version)
+        self.cluster = cluster_facts(
+            self.inv, config.platform, config.kubevirt_version, config.openshift_virtualization
+        )
         self.ctx = Context(self.inv, self.cluster, config, self.rules, Resolver(self.inv, config))
         self.registry = checks.load_all()
         self.disabled = {rid for rid, level in config.rules.items() if level == "off"}

@@ -69,6 +69,18 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
     path = base + (i,)
     gates = ctx.cluster.feature_gates
     name = gpu.get("name")
+    device = gpu.get("deviceName")
+    if not isinstance(device, str):
+        # A DRA GPU (claimName, no deviceName) is never a permitted mediated device: checked
+        # before the gate, so the verdict does not depend on it.
+        yield ctx.finding(
+            "KV302",
+            w.obj,
+            path,
+            f"GPU {name!r} is a DRA GPU (claimName): VMI specifies non-migratable GPU device",
+            blocks=True,
+        )
+        return
     if gates.value is None:
         yield ctx.finding(
             "KV302",
@@ -81,26 +93,22 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
         )
         return
     if "VGPULiveMigration" not in gates.value:
+        hco_note = (
+            " (HCO does not enable it; only its jsonpatch annotation could)"
+            if ctx.cluster.platform == "hco" and gates.source is not None and gates.source.kind == "HyperConverged"
+            else ""
+        )
         yield ctx.finding(
             "KV302",
             w.obj,
             path,
-            f"GPU {name!r}: VMI specifies a GPU but feature gate VGPULiveMigration is not enabled",
+            f"GPU {name!r}: VMI specifies a GPU but feature gate VGPULiveMigration is not enabled{hco_note}",
             related=[gates.source.loc(gates.path, label="feature gates")] if gates.source else [],
             blocks=True,
         )
         return
-    device = gpu.get("deviceName")
     mdevs = ctx.cluster.mediated_devices.value
-    if not isinstance(device, str):
-        yield ctx.finding(
-            "KV302",
-            w.obj,
-            path,
-            f"GPU {name!r} is a DRA GPU (claimName): VMI specifies non-migratable GPU device",
-            blocks=True,
-        )
-    elif mdevs is not None and device not in mdevs:
+    if mdevs is not None and device not in mdevs:
         yield ctx.finding(
             "KV302",
             w.obj,
