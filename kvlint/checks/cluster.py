@@ -514,10 +514,10 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
         f"bandwidthPerMigration {bw.value} from {eff.origin(bw)}"
     )
     if b.outcome == "abort":
-        sev = "error"
+        sev = "warning"
         msg = (
-            f"live migration of this VM cannot finish within its completion time: {nums}, so "
-            f"KubeVirt aborts every migration after {acc} s ('Aborting migration: not "
+            f"live migration of this VM may not finish within its completion time: {nums}; "
+            f"KubeVirt aborts a migration still running after {acc} s ('Aborting migration: not "
             f"completed after {acc} seconds'); allowWorkloadDisruption is false "
             f"({eff.origin(awd)})"
         )
@@ -545,9 +545,9 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
                 f"interrupts the workload (allowWorkloadDisruption from {eff.origin(awd)})"
             )
         else:
-            sev = "error"
+            sev = "warning"
             msg = (
-                f"live migration of this VM cannot finish even with workload disruption: {nums}; "
+                f"live migration of this VM may not finish even with workload disruption: {nums}; "
                 f"after {acc} s the guest {how} and the deadline doubles to {2 * acc} s, which is "
                 "still shorter than one pass, so KubeVirt aborts the migration"
             )
@@ -555,7 +555,10 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
     if sev == "error" and assumed:
         sev = "warning"
         msg += " (rests on assumed platform defaults; put the HyperConverged or KubeVirt CR in view)"
-    msg += f". Settings: {sources}. One pass is a lower bound (a running guest dirties memory)"
+    msg += (
+        f". Settings: {sources}. One pass at the bandwidth cap is an estimate: QEMU sends zero "
+        "pages as headers only, and a running guest dirties memory"
+    )
     if b.block_migration:
         msg += (
             "; block migration also copies the local disks "

@@ -330,7 +330,8 @@ def disk_cache(ctx: Context, w: Workload) -> Iterator[Finding]:
     for i, d in enumerate_dicts(w.devices().get("disks")):
         cache = d.get("cache")
         base = w.sp("domain", "devices", "disks", i)
-        if cache in ("writethrough", "writeback"):
+        shared_bad = d.get("shareable") is True and cache not in (None, "none")
+        if cache in ("writethrough", "writeback") and not shared_bad:
             yield ctx.finding(
                 "KV110",
                 w.obj,
@@ -339,11 +340,14 @@ def disk_cache(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "unsafe unless migrations.unsafeMigrationOverride is true (libvirt behaviour, "
                 "inferred by KubeVirt's override flag)",
             )
-        if d.get("shareable") is True and cache not in (None, "none"):
+        if shared_bad:
+            # v1.9.0 pkg/virt-launcher/virtwrap/converter/converter.go Convert_v1_Disk_To_api_Disk
             yield ctx.finding(
                 "KV110",
                 w.obj,
                 base + ("shareable",),
-                f"disk {d.get('name')!r} is shareable with cache: {cache}; a shareable disk needs cache: none",
-                fix="set 'cache: none' on the shareable disk",
+                f"disk {d.get('name')!r} is shareable with cache: {cache}: a sharable disk requires "
+                "cache = none, so virt-launcher cannot build the domain and the VM never starts",
+                fix="set 'cache: none' on the shareable disk (or leave cache unset: KubeVirt then uses none)",
+                severity="error",
             )
