@@ -149,6 +149,18 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
     features = as_dict(get(w.spec, "domain", "features"))
     hp = features.get("hypervPassthrough")
     fpath = w.sp("domain", "features")
+    if isinstance(hp, dict) and isinstance(features.get("hyperv"), dict) and ctx.cluster.version >= (1, 3):
+        # v1.9.0 pkg/virt-api/webhooks/hyperv.go ValidateVirtualMachineInstanceHypervMode
+        yield ctx.finding(
+            "KV306",
+            w.obj,
+            fpath + ("hyperv",),
+            "rejected at admission: Cannot explicitly set hyperV features if HypervPassthrough is "
+            "being used (hyperv and hypervPassthrough are both set), so the VM never runs",
+            blocks=True,
+            fix="keep either spec.domain.features.hyperv or hypervPassthrough, not both",
+        )
+        return
     if isinstance(hp, dict) and ctx.cluster.version >= (1, 3):
         enabled = hp.get("enabled")
         if enabled is True:
@@ -169,6 +181,30 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
     reen = get(features, "hyperv", "reenlightenment")
     # FeatureState.enabled defaults to true (SetDefaults_FeatureState), so `reenlightenment: {}` is on.
     if isinstance(reen, dict) and reen.get("enabled") is not False:
+        # The TSC frequency hint that lets it migrate (v1.9.0 pkg/virt-controller/watch/
+        # topology/hinter.go TopologyHintsForVMI) is computed for amd64 VMIs only, from the
+        # KubeVirt CR's minimumClusterTSCFrequency when set, else from the nodes' labels.
+        arch = w.spec.get("architecture") or ctx.cluster.architecture.value
+        if arch != "amd64":
+            yield ctx.finding(
+                "KV307",
+                w.obj,
+                fpath + ("hyperv", "reenlightenment"),
+                f"Hyper-V reenlightenment is on in a {arch} VMI: KubeVirt computes the TSC frequency "
+                "hint for amd64 VMIs only, so HyperV Reenlightenment VMIs cannot migrate when TSC "
+                "Frequency is not exposed on the cluster",
+                severity="error",
+                blocks=True,
+            )
+            return
+        kv = ctx.cluster.kubevirt
+        minimum = (
+            get(kv.data, "spec", "configuration", "developerConfiguration", "minimumClusterTSCFrequency")
+            if kv is not None
+            else None
+        )
+        if isinstance(minimum, int) and not isinstance(minimum, bool) and minimum > 0:
+            return  # the configured cluster minimum is the hint
         nodes = _nodes(ctx)
         with_tsc = [n for n in nodes if any(k.startswith(TSC_LABEL) for k in n)]
         if with_tsc:
@@ -224,16 +260,76 @@ def cpu_model(ctx: Context, w: Workload) -> Iterator[Finding]:
         if not nodes:
             return
         models = [n for n in nodes if any(k.startswith(HOST_MODEL_LABEL) for k in n)]
+        where = path if explicit else w.sp("domain")
+        how = "explicit" if explicit else "KubeVirt default"
+        if any(k.startswith(MIGRATION_MODEL_LABEL) for n in nodes for k in n):
+            yield from _host_model_targets(ctx, w, where, how, nodes)
+            return
         if len(models) < 2:
             yield ctx.finding(
                 "KV308",
                 w.obj,
-                path if explicit else w.sp("domain"),
-                f"the VMI uses the host-model CPU ({'explicit' if explicit else 'KubeVirt default'}), "
+                where,
+                f"the VMI uses the host-model CPU ({how}), "
                 f"but only {len(models)} Node(s) in view carry a {HOST_MODEL_LABEL}* label: there "
                 "is no second node to migrate to (the node does not allow migration with host-model)",
                 blocks=True,
             )
+
+
+#: The label a migration target needs for a source whose host-model CPU is <model>
+#: (v1.9.0 pkg/virt-controller/watch/migration/migration.go getHostCpuModelFromMap).
+MIGRATION_MODEL_LABEL = "cpu-model-migration.node.kubevirt.io/"
+
+
+def _host_model_targets(
+    ctx: Context, w: Workload, where: tuple[Any, ...], how: str, nodes: list[dict[str, Any]]
+) -> Iterator[Finding]:
+    """With the node labeller's labels in view: for each node the VM may run on (its
+    host-model CPU <M>), is there another node labelled cpu-model-migration.../<M>?"""
+    stuck: list[str] = []
+    sources = 0
+    for i, n in enumerate(nodes):
+        host = [k[len(HOST_MODEL_LABEL) :] for k in n if k.startswith(HOST_MODEL_LABEL) and str(n[k]).lower() == "true"]
+        if not host:
+            continue
+        sources += 1
+        label = MIGRATION_MODEL_LABEL + host[0]
+        if not any(str(m.get(label, "")).lower() == "true" for j, m in enumerate(nodes) if j != i):
+            stuck.append(host[0])
+    if sources == 0:
+        yield ctx.finding(
+            "KV308",
+            w.obj,
+            where,
+            f"the VMI uses the host-model CPU ({how}), but no Node in view carries a {HOST_MODEL_LABEL}* "
+            "label: the node does not allow migration with host-model",
+            blocks=True,
+        )
+        return
+    if not stuck:
+        return
+    models = ", ".join(sorted(set(stuck)))
+    if len(stuck) == sources:
+        yield ctx.finding(
+            "KV308",
+            w.obj,
+            where,
+            f"the VMI uses the host-model CPU ({how}); the migration target must carry "
+            f"{MIGRATION_MODEL_LABEL}<source host model>, and for no node in view does another node "
+            f"carry it (host models: {models}): no node is suitable to run the required CPU model",
+            blocks=True,
+        )
+    else:
+        yield ctx.finding(
+            "KV308",
+            w.obj,
+            where,
+            f"the VMI uses the host-model CPU ({how}); started on a node whose host model is {models}, "
+            f"it cannot migrate: no other node in view carries {MIGRATION_MODEL_LABEL}<that model>",
+            severity="warning",
+            blocks=True,
+        )
 
 
 @workload("KV310")
