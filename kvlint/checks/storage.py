@@ -174,6 +174,29 @@ def _dv_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str | int, ...
         for j, m in enumerate(as_list(block.get("accessModes"))):
             if m not in ACCESS_MODES:
                 yield (key, "accessModes", j), (f"unknown access mode {m!r} (one of {', '.join(ACCESS_MODES)})")
+    yield from _dv_source_problems(spec)
+
+
+def _dv_source_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Where the data comes from: a source, a sourceRef, or external population (the
+    claim's dataSource / dataSourceRef), exactly one of them (KubeVirt v1.9.0
+    pkg/storage/admitters/data-volume-template.go validateDataVolume, since v1.4.0; CDI v1.66.0
+    pkg/apiserver/webhooks/datavolume-validate.go)."""
+    target = spec.get("pvc") if isinstance(spec.get("pvc"), dict) else spec.get("storage")
+    block = as_dict(target)
+    external = block.get("dataSource") is not None or block.get("dataSourceRef") is not None
+    source, source_ref = spec.get("source"), spec.get("sourceRef")
+    if external and (source is not None or source_ref is not None):
+        yield (("source",) if source is not None else ("sourceRef",)), (
+            "External population is incompatible with Source and SourceRef"
+        )
+    elif not external and source is None and source_ref is None:
+        yield (), (
+            "no source, sourceRef or dataSource: Data volume should have either Source, SourceRef, "
+            "or be externally populated"
+        )
+    elif not external and source is not None and source_ref is not None:
+        yield ("sourceRef",), "both source and sourceRef are set: Data volume should have either Source or SourceRef"
 
 
 @workload("KV105", "KV106")
