@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kvlint import effective as eff
+from kvlint import versions
 from kvlint.checks import objects, workload
 from kvlint.inventory import K8sObject, Setting, Workload, as_dict, as_list, get, path_str
 from kvlint.models import Finding, Location
@@ -474,25 +475,33 @@ def _downtime_gate(ctx: Context, obj: K8sObject, path: Path) -> Iterator[Finding
     if "MigrationStallDetection" in gates:
         return
     related = [obj.loc(gates_path, label="feature gates")] if obj.has(gates_path) else []
-    if "MigrationDowntimeTuning" in gates:
+    if "MigrationDowntimeTuning" in gates and not versions.holds("policy-downtime-tuning", ctx.cluster.version):
+        # v1.9.0 pkg/virt-operator/webhooks/kubevirt-update-admitter.go: only
+        # MigrationStallDetection; MigrationDowntimeTuning comes after v1.9.0.
         yield ctx.finding(
             "KV408",
             obj,
             path,
-            "maxDowntimeMs is set with only the MigrationDowntimeTuning feature gate: KubeVirt "
-            "main accepts that, but v1.9.0's admission requires MigrationStallDetection "
-            "('maxDowntimeMs cannot be modified without enabling the MigrationStallDetection "
-            "feature gate')",
-            severity="warning",
+            "rejected at admission: maxDowntimeMs is set with only the MigrationDowntimeTuning "
+            "feature gate, which KubeVirt v1.9.0 does not have; its admission requires "
+            "MigrationStallDetection ('maxDowntimeMs cannot be modified without enabling the "
+            "MigrationStallDetection feature gate')",
             related=related,
         )
         return
+    if "MigrationDowntimeTuning" in gates:
+        return  # after v1.9.0 either gate is accepted
     yield ctx.finding(
         "KV408",
         obj,
         path,
-        "maxDowntimeMs cannot be modified without enabling the MigrationStallDetection or "
-        "MigrationDowntimeTuning feature gate: virt-operator's admission rejects the KubeVirt CR "
+        "maxDowntimeMs cannot be modified without enabling the MigrationStallDetection"
+        + (
+            " or MigrationDowntimeTuning"
+            if versions.holds("policy-downtime-tuning", ctx.cluster.version)
+            else ""
+        )
+        + " feature gate: virt-operator's admission rejects the KubeVirt CR "
         "(the error names spec.configuration.migrationConfiguration.maxDowntimeMs)",
         related=related,
     )
