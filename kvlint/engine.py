@@ -76,7 +76,9 @@ class Context:
             for f in self.findings[self._index_size :]:
                 if f.object is not None:
                     o = f.object
-                    index.setdefault((f.location.file, o.kind, o.namespace, o.name), []).append(f)
+                    # (a finding relocated to an instancetype still belongs to its VM's file)
+                    file = f.data.get("object_file") or f.location.file
+                    index.setdefault((file, o.kind, o.namespace, o.name), []).append(f)
             self._index_size = n
         return self._index.get((obj.file, obj.kind, obj.namespace, obj.name), [])
 

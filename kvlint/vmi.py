@@ -663,6 +663,7 @@ def relocate(f: Finding, obj: K8sObject, path: Path) -> None:
     if hit is None:
         return
     origin, rest = hit
+    f.data["object_file"] = obj.file
     ref_loc = obj.loc(origin.ref, label=f"{path_str(origin.ref)} of {obj.display()}")
     where = path_str(origin.path + rest)
     if origin.obj is not None:

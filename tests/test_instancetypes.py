@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 import yaml
@@ -265,7 +266,7 @@ def test_bundled_table_has_provenance_per_version() -> None:
     assert "rhel.9" in common_names("preference", (1, 9))
 
 
-def test_explain_shows_which_object_supplied_each_value(tmp_path: object) -> None:
+def test_explain_shows_which_object_supplied_each_value(tmp_path: Path) -> None:
     import pathlib
 
     p = pathlib.Path(str(tmp_path)) / "vm.yaml"
@@ -281,3 +282,25 @@ def test_explain_shows_which_object_supplied_each_value(tmp_path: object) -> Non
     assert "fedora" in paths["spec.template.spec.domain.firmware.bootloader.efi"]
     text = run("apps/db", str(p)).stdout
     assert "Instancetype: VirtualMachineClusterInstancetype cx1.large" in text
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{"jobs": 1}, {"jobs": 1, "stream": True}, {"jobs": 2}],
+    ids=["held", "stream", "parallel"],
+)
+def test_instancetype_in_another_file_blocks_drains(tmp_path: Path, options: dict[str, object]) -> None:
+    from kvlint.config import Config
+    from kvlint.runner import Options, lint_paths
+
+    it = INSTANCETYPE.format(kind="VirtualMachineClusterInstancetype", ns="", body=BODIES["KV301"])
+    (tmp_path / "00-instancetype.yaml").write_text(it)
+    for i in range(70):  # enough files for the parallel runner to split them
+        doc = vm("instancetype:\n  kind: VirtualMachineClusterInstancetype\n  name: pinned\n", name=f"vm-{i}")
+        (tmp_path / f"vm-{i:02d}.yaml").write_text(doc)
+    res = lint_paths([str(tmp_path)], Config(platform="kubevirt"), options=Options(**options))  # type: ignore[arg-type]
+    rules = [f.rule for f in res.findings]
+    assert rules.count("KV301") == 70 and rules.count("KV701") == 70
+    kv301 = next(f for f in res.findings if f.rule == "KV301")
+    assert kv301.location.file.endswith("00-instancetype.yaml")
+    assert kv301.related[0].file.endswith(".yaml") and "vm-" in kv301.related[0].file
