@@ -325,13 +325,17 @@ def _apply_instancetype(
     def clash(keys: Path, *src_keys: Any) -> None:
         eff.conflicts.append((sp + keys, src.origin(*src_keys)))
 
-    # nodeSelector, schedulerName (apply/nodeselector.go, scheduler.go)
-    if isinstance(it.get("nodeSelector"), dict):
+    # nodeSelector, schedulerName (apply/nodeselector.go, scheduler.go), annotations: v1.1+
+    from kvlint import versions
+
+    inv = w.inv
+    newer = inv is None or versions.holds("instancetype-nodeselector-annotations", inv.target_version)
+    if newer and isinstance(it.get("nodeSelector"), dict):
         if vmi.get("nodeSelector") is not None:
             clash(("nodeSelector",), "nodeSelector")
         else:
             put(("nodeSelector",), it["nodeSelector"], "nodeSelector")
-    if _is_set(it.get("schedulerName")):
+    if newer and _is_set(it.get("schedulerName")):
         if _is_set(vmi.get("schedulerName")):
             clash(("schedulerName",), "schedulerName")
         else:
@@ -412,7 +416,7 @@ def _apply_instancetype(
         else:
             put(vkeys, value, ikey)
     # annotations (apply/annotations.go): onto the VMI's metadata
-    for key, value in as_dict(it.get("annotations")).items():
+    for key, value in as_dict(it.get("annotations") if newer else None).items():
         existing = as_dict(meta.root.get("annotations")).get(key)
         if existing is not None:
             if existing != value:

@@ -304,3 +304,13 @@ def test_instancetype_in_another_file_blocks_drains(tmp_path: Path, options: dic
     kv301 = next(f for f in res.findings if f.rule == "KV301")
     assert kv301.location.file.endswith("00-instancetype.yaml")
     assert kv301.related[0].file.endswith(".yaml") and "vm-" in kv301.related[0].file
+
+
+def test_instancetype_node_selector_applies_from_v1_1() -> None:
+    text = (
+        INSTANCETYPE.format(kind="VirtualMachineInstancetype", ns="  namespace: apps\n", body=BODIES["KV311"])
+        + "---\n"
+        + vm("instancetype:\n  kind: VirtualMachineInstancetype\n  name: pinned\n")
+    )
+    assert found(text, "KV311", kubevirtVersion="1.1")
+    assert not found(text, "KV311", kubevirtVersion="1.0")  # no such field in v1.0.0
