@@ -513,6 +513,18 @@ def stub_document(doc: Document) -> Document:
         for k in spec_path:
             cur = cur.setdefault(k, {})
         cur.setdefault("domain", {})["devices"] = vfio
+    # The instancetype and preference the VM names: their devices count as the VM's own.
+    vm_spec: Path | None = {"VirtualMachine": ("spec",), "VirtualMachinePool": spec_path[:-2]}.get(
+        str(data.get("kind"))
+    )
+    if vm_spec is not None:
+        for role in ("instancetype", "preference"):
+            matcher = get(data, *vm_spec, role)
+            if isinstance(matcher, dict):
+                cur = out
+                for k in vm_spec:
+                    cur = cur.setdefault(k, {})
+                cur[role] = {k: v for k, v in matcher.items() if isinstance(v, str)}
     ann_kept = as_dict(out["metadata"].get("annotations"))
     meta = data.get("metadata")
     table = getattr(data, "_p", None)

@@ -314,3 +314,28 @@ def test_instancetype_node_selector_applies_from_v1_1() -> None:
     )
     assert found(text, "KV311", kubevirtVersion="1.1")
     assert not found(text, "KV311", kubevirtVersion="1.0")  # no such field in v1.0.0
+
+
+def test_stubs_keep_the_instancetype_devices(tmp_path: Path) -> None:
+    """A post-copy cluster CR names the VMs with VFIO devices, those from an instancetype too,
+    whether the workloads are held, streamed or checked in other processes."""
+    from kvlint.config import Config
+    from kvlint.runner import Options, lint_paths
+
+    kv = (
+        "apiVersion: kubevirt.io/v1\nkind: KubeVirt\nmetadata: {name: kubevirt, namespace: kubevirt}\n"
+        "spec:\n  configuration:\n    migrations: {allowPostCopy: true}\n"
+    )
+    (tmp_path / "00-kubevirt.yaml").write_text(kv)
+    it = INSTANCETYPE.format(kind="VirtualMachineClusterInstancetype", ns="", body=BODIES["KV301"])
+    (tmp_path / "01-instancetype.yaml").write_text(it)
+    for i in range(70):
+        doc = vm("instancetype:\n  kind: VirtualMachineClusterInstancetype\n  name: pinned\n", name=f"vm-{i}")
+        (tmp_path / f"vm-{i:02d}.yaml").write_text(doc)
+    outputs = []
+    for options in ({"jobs": 1}, {"jobs": 1, "stream": True}, {"jobs": 2}):
+        res = lint_paths([str(tmp_path)], Config(platform="kubevirt"), options=Options(**options))  # type: ignore[arg-type]
+        msgs = [f.message for f in res.findings if f.location.file.endswith("00-kubevirt.yaml")]
+        outputs.append(msgs)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert any("vm-69" in m and "hostDevice qat" in m for m in outputs[0]), outputs[0]
