@@ -1,10 +1,10 @@
 """Effective migration settings of a workload, and its migration time budget.
 
-Each setting is built in layers (kubevirt-facts §3, §4); every value records where it came
+Each setting is built in layers; every value records where it came
 from (an object and a path, or ``default (platform, version)``):
 
-1. **Platform defaults.** KubeVirt's defaults (§3.1: ``defaultClusterConfig``), or on an
-   HCO platform HCO's ``liveMigrationConfig`` defaults for the fields HCO exposes (§3.2) and
+1. **Platform defaults.** KubeVirt's defaults (``defaultClusterConfig``), or on an
+   HCO platform HCO's ``liveMigrationConfig`` defaults for the fields HCO exposes and
    KubeVirt's for the rest (HCO owns the KubeVirt CR, so the fields it does not expose
    stay at KubeVirt's defaults).
 2. **The cluster CR.** On HCO: the HyperConverged's ``spec.liveMigrationConfig``
@@ -23,7 +23,7 @@ from (an object and a path, or ``default (platform, version)``):
    alone decides).
 3. **The winning MigrationPolicy** (``kvlint.policy.match``): only its non-nil
    ``allowAutoConverge``, ``bandwidthPerMigration``, ``completionTimeoutPerGiB``,
-   ``allowPostCopy``, ``allowWorkloadDisruption`` (v1.6+) and ``maxDowntimeMs`` (v1.9+)
+   ``allowPostCopy``, ``allowWorkloadDisruption`` (v1.5+) and ``maxDowntimeMs`` (v1.9+)
    override; when it sets ``allowPostCopy`` but not ``allowWorkloadDisruption``, the latter
    takes the policy's ``allowPostCopy`` (``applyMigrationPolicySpec``).
 
@@ -43,7 +43,7 @@ per-field default ``false`` is copied to the KubeVirt CR, so there it does *not*
 ``allowPostCopy`` (kvlint's KV411 reports the consequence). Below KubeVirt v1.0 the HCO v1.10
 row is used.
 
-Time budget (§3.3)
+Time budget
 ------------------
 ``memory`` = ``spec.domain.memory.guest`` if set, else ``spec.domain.resources.requests.memory``
 (the effective VMI's, so an instancetype's ``spec.memory.guest`` counts, ``kvlint.vmi``). The data
@@ -82,7 +82,7 @@ from kvlint.policy import PolicyMatch, match
 
 # -- quantities ----------------------------------------------------------------------
 
-#: The CRD pattern of ``bandwidthPerMigration`` (KubeVirt and HCO; facts §3.1).
+#: The CRD pattern of ``bandwidthPerMigration`` (KubeVirt and HCO).
 QUANTITY_PATTERN = re.compile(
     r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|"
     r"([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
@@ -192,9 +192,9 @@ FIELDS: dict[str, Field] = {
         Field("unsafeMigrationOverride", "bool"),
         Field("allowAutoConverge", "bool", hco=True, policy_since=(0, 0)),
         Field("allowPostCopy", "bool", hco=True, policy_since=(0, 0)),
-        # Policy field: "present by v1.6.0, absent in v1.0.0" (facts §4); kvlint (KV508 too)
-        # takes v1.6.
-        Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 6)),
+        # In MigrationPolicy too since v1.5.0 (migrations/v1alpha1 types.go
+        # GetMigrationConfigurationByPolicy applies it).
+        Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 5)),
         Field("disableTLS", "bool"),
         Field("network", "string", hco=True),
         Field("matchSELinuxLevelOnMigration", "bool"),
@@ -202,7 +202,7 @@ FIELDS: dict[str, Field] = {
     )
 }
 
-#: KubeVirt defaults (facts §3.1). ``None``: unset.
+#: KubeVirt defaults (``defaultClusterConfig``). ``None``: unset.
 KUBEVIRT_DEFAULTS: dict[str, Any] = {
     "parallelMigrationsPerCluster": 5,
     "parallelOutboundMigrationsPerNode": 2,
@@ -363,7 +363,7 @@ def origin(s: Setting) -> str:
 
 @dataclass(slots=True)
 class TimeBudget:
-    """§3.3 for one workload. ``outcome``: ``unknown`` (memory or a setting unknown),
+    """The time budget of one workload. ``outcome``: ``unknown`` (memory or a setting unknown),
     ``disabled`` (completionTimeoutPerGiB 0), ``unlimited`` (no bandwidth cap),
     ``fits``, ``post-copy``, ``pause``, ``pause-abort``, ``abort``."""
 
@@ -635,7 +635,7 @@ def apply_policy(
         spec.get("allowPostCopy") is not None
         and "allowPostCopy" in out
         and out["allowPostCopy"].source is policy
-        and (spec.get("allowWorkloadDisruption") is None or version < (1, 6))
+        and (spec.get("allowWorkloadDisruption") is None or version < (1, 5))
     ):
         apc = out["allowPostCopy"]
         out["allowWorkloadDisruption"] = Setting(

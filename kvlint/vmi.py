@@ -202,7 +202,7 @@ def _resolve(
     kind = _KINDS[role].get(str(raw_kind or "").lower()) if raw_kind is None or isinstance(raw_kind, str) else None
     name = matcher.get("name")
     if kind is None:
-        return Unknown(role, str(raw_kind), str(name), ref + ("kind",), f"kind {raw_kind!r} is not a {role} kind")
+        return Unknown(role, str(raw_kind), str(name), ref + ("kind",), f"kind {raw_kind!r} is not a kind of {role}")
     if not isinstance(name, str) or not name:
         infer = matcher.get("inferFromVolume")
         why = (

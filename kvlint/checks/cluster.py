@@ -1,4 +1,4 @@
-"""KV4xx: the cluster's migration configuration (kubevirt-facts §3, §3.3, §4, §7).
+"""KV4xx: the cluster's migration configuration.
 
 Validates HCO ``liveMigrationConfig`` (``spec.liveMigrationConfig`` in
 ``hco.kubevirt.io/v1beta1``, ``spec.virtualization.liveMigrationConfig`` in

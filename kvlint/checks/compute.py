@@ -1,4 +1,4 @@
-"""KV3xx: CPU, devices, confidential computing, Hyper-V, scheduling (facts §1.3–§1.6, §7)."""
+"""KV3xx: CPU, devices, confidential computing, Hyper-V, scheduling, instancetypes."""
 
 from __future__ import annotations
 

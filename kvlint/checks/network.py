@@ -1,4 +1,4 @@
-"""KV2xx: interfaces and networks (kubevirt-facts §0, §1.2, §2)."""
+"""KV2xx: interfaces and networks."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             )
         return
     if not interfaces:
-        # §1.2 rule 1: no interfaces (after defaulting) is migratable, whatever the networks.
+        # No interfaces (after defaulting) is migratable, whatever the networks.
         return
 
     pods = pod_networks(w)
@@ -169,7 +169,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             registry = ctx.cluster.bindings
             known = registry.value
             if known is None or (registry.assumed and not known.get(plugin, False)):
-                # Without a KubeVirt CR in view only HCO's own l2bridge is known (§1.2).
+                # Without a KubeVirt CR in view only HCO's own l2bridge is known.
                 yield ctx.finding(
                     "KV204",
                     w.obj,
@@ -287,7 +287,7 @@ def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding
                     "KV208", w.obj, ppath + ("port",), f"interface {name!r}: Port field must be in range 0 < x < 65536."
                 )
             proto = port.get("protocol")
-            if proto not in (None, "", "TCP", "UDP"):  # empty means TCP (§2)
+            if proto not in (None, "", "TCP", "UDP"):  # empty means TCP
                 yield ctx.finding(
                     "KV208",
                     w.obj,

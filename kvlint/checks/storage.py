@@ -1,4 +1,4 @@
-"""KV1xx: volumes, disks and DataVolumes (kubevirt-facts §1.1, §1.7, §6, §7)."""
+"""KV1xx: volumes, disks and DataVolumes."""
 
 from __future__ import annotations
 
