@@ -125,6 +125,9 @@ class EffectiveVMI:
     unknown: list[Unknown] = field(default_factory=list)
     #: (path in the workload object of the VM's value, origin of the instancetype's value).
     conflicts: list[tuple[Path, Origin]] = field(default_factory=list)
+    #: Preference requirements the instancetype does not meet: (origin of the requirement,
+    #: KubeVirt's message).
+    unmet: list[tuple[Origin, str]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def origin_of(self, path: Path) -> tuple[Origin, Path] | None:
@@ -426,6 +429,36 @@ def _apply_instancetype(
         eff.origins[mp + ("annotations", key)] = src.origin("annotations", key)
 
 
+def _check_requirements(eff: EffectiveVMI, it: Source, pref: Source, w: Workload) -> None:
+    """The preference's requirements against what the instancetype provides (v1.9.0
+    pkg/instancetype/preference/requirements checkCPU / checkMemory; the VM admission
+    rejects the VM with "insufficient ... resources")."""
+    from kvlint.effective import parse_quantity
+
+    req = as_dict(pref.spec.get("requirements"))
+    need_cpu = get(req, "cpu", "guest")
+    have_cpu = get(it.spec, "cpu", "guest")
+    if isinstance(need_cpu, int) and isinstance(have_cpu, int) and have_cpu < need_cpu:
+        eff.unmet.append(
+            (
+                pref.origin("requirements", "cpu", "guest"),
+                f"insufficient CPU resources of {have_cpu} vCPU provided by instance type, "
+                f"preference requires {need_cpu} vCPU",
+            )
+        )
+    need_mem = get(req, "memory", "guest")
+    have_mem = get(w.template_spec, "domain", "memory", "guest") or get(it.spec, "memory", "guest")
+    need_q, have_q = parse_quantity(need_mem), parse_quantity(have_mem)
+    if need_q is not None and have_q is not None and have_q < need_q:
+        eff.unmet.append(
+            (
+                pref.origin("requirements", "memory", "guest"),
+                f"insufficient Memory resources of {have_mem} provided by instance type, "
+                f"preference requires {need_mem}",
+            )
+        )
+
+
 def _topology(vcpus: int, pref: dict[str, Any]) -> dict[str, int]:
     """``applyGuestCPUTopology``: sockets/cores/threads for ``vcpus`` and the preference."""
     out = {"cores": 1, "sockets": 1, "threads": 1}
@@ -646,6 +679,8 @@ def build(inv: Inventory, w: Workload, version: tuple[int, int], platform: str) 
         eff.preference = pref
         if not eff.conflicts:  # KubeVirt applies no preference to a conflicting VM
             _apply_preference(eff, t, meta, pref, w.spec_path, w.meta_path)
+        if isinstance(it, Source):
+            _check_requirements(eff, it, pref, w)
     eff.spec, eff.meta = t.root, meta.root
     return eff
 

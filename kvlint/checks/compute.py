@@ -488,6 +488,16 @@ def instancetype_application(ctx: Context, w: Workload) -> Iterator[Finding]:
             f"{path_str(origin.path)}, so KubeVirt rejects the VM",
             related=related,
         )
+    for origin, why in eff.unmet:
+        related = [origin.obj.loc(origin.path, label=origin.label)] if origin.obj is not None else []
+        yield ctx.finding(
+            "KV313",
+            w.obj,
+            origin.ref[:-1] + ("instancetype",),
+            f"{why} ({origin.label}): KubeVirt rejects the VM",
+            related=related,
+            fix="pick a larger instancetype, or a preference whose requirements it meets",
+        )
     for u in eff.unknown:
         yield ctx.finding(
             "KV314",
