@@ -208,12 +208,17 @@ def _resolve(
         return Unknown(role, str(raw_kind), str(name), ref + ("kind",), f"kind {raw_kind!r} is not a kind of {role}")
     if not isinstance(name, str) or not name:
         infer = matcher.get("inferFromVolume")
-        why = (
-            f"the {role} is inferred from volume {infer!r} when the VM is created"
-            if isinstance(infer, str)
-            else f"spec.{role} names no {role}"
-        )
-        return Unknown(role, kind, "", ref, why)
+        inferred = _infer(inv, w, vm_path, infer, role) if isinstance(infer, str) else None
+        if inferred is None:
+            why = (
+                f"the {role} is inferred from volume {infer!r} when the VM is created, and the labels "
+                "it is read from are not in view"
+                if isinstance(infer, str)
+                else f"spec.{role} names no {role}"
+            )
+            return Unknown(role, kind, "", ref, why)
+        name, inferred_kind = inferred
+        kind = _KINDS[role].get(inferred_kind.lower(), kind)
     ns = w.obj.ns
     # 1. The ControllerRevision the VM is pinned to.
     rev_name = matcher.get("revisionName")
@@ -271,6 +276,66 @@ def _resolve(
         f"{kind} {name} is not in view (and not a common {role} of KubeVirt "
         f"v{version[0]}.{version[1]}); it must exist {where}",
     )
+
+
+#: Labels a volume's source carries to name the VM's defaults (``instancetype`` API
+#: ``DefaultInstancetypeLabel`` etc.).
+_INFER_LABELS = {
+    "instancetype": (
+        "instancetype.kubevirt.io/default-instancetype",
+        "instancetype.kubevirt.io/default-instancetype-kind",
+    ),
+    "preference": ("instancetype.kubevirt.io/default-preference", "instancetype.kubevirt.io/default-preference-kind"),
+}
+
+
+def _infer(inv: Inventory, w: Workload, vm_path: Path, volume: str, role: str) -> tuple[str, str] | None:
+    """``inferFromVolume`` as KubeVirt resolves it when the VM is created (v1.9.0
+    pkg/instancetype/infer/volume.go fromVolumes): the default-instancetype / -preference
+    labels of the volume's PVC, of its dataVolumeTemplate's source PVC or DataSource, or of
+    its DataVolume, as far as those objects are in view. (name, kind label or "")."""
+    name_label, kind_label = _INFER_LABELS[role]
+    ns = w.obj.ns
+
+    def labels_of(kind: str, namespace: str, name: Any) -> tuple[str, str] | None:
+        obj = inv.lookup(kind, namespace, name) if isinstance(name, str) else None
+        if obj is None:
+            return None
+        value = obj.labels().get(name_label)
+        if not isinstance(value, str) or not value:
+            if kind == "DataSource":  # fromDataSource: else its source PVC's labels
+                src = as_dict(get(obj.data, "spec", "source", "pvc"))
+                return labels_of("PersistentVolumeClaim", src.get("namespace") or namespace, src.get("name"))
+            return None
+        kind_value = obj.labels().get(kind_label)
+        return value, kind_value if isinstance(kind_value, str) else ""
+
+    def from_dv_spec(spec: dict[str, Any]) -> tuple[str, str] | None:
+        pvc = as_dict(get(spec, "source", "pvc"))
+        if pvc:
+            return labels_of("PersistentVolumeClaim", pvc.get("namespace") or ns, pvc.get("name"))
+        ref = as_dict(spec.get("sourceRef"))
+        if ref.get("kind") == "DataSource":
+            return labels_of("DataSource", ref.get("namespace") or ns, ref.get("name"))
+        return None
+
+    for _, vol in enumerate_dicts(w.template_spec.get("volumes")):
+        if vol.get("name") != volume:
+            continue
+        claim = get(vol, "persistentVolumeClaim", "claimName")
+        if claim is not None:
+            return labels_of("PersistentVolumeClaim", ns, claim)
+        dv = get(vol, "dataVolume", "name")
+        if not isinstance(dv, str):
+            return None
+        for _, dvt in enumerate_dicts(get(w.obj.data, *vm_path, "dataVolumeTemplates")):
+            if get(dvt, "metadata", "name") == dv:
+                return from_dv_spec(as_dict(dvt.get("spec")))
+        obj = inv.lookup("DataVolume", ns, dv)
+        if obj is not None:
+            return labels_of("DataVolume", ns, dv) or from_dv_spec(as_dict(obj.data.get("spec")))
+        return labels_of("PersistentVolumeClaim", ns, dv)
+    return None
 
 
 # -- copy-on-write helpers ------------------------------------------------------------

@@ -339,3 +339,57 @@ def test_stubs_keep_the_instancetype_devices(tmp_path: Path) -> None:
         outputs.append(msgs)
     assert outputs[0] == outputs[1] == outputs[2]
     assert any("vm-69" in m and "hostDevice qat" in m for m in outputs[0]), outputs[0]
+
+
+INFERRED_VM = """
+apiVersion: kubevirt.io/v1
+kind: VirtualMachine
+metadata: {name: rhel, namespace: apps}
+spec:
+  runStrategy: Always
+  instancetype: {inferFromVolume: rootdisk}
+  preference: {inferFromVolume: rootdisk}
+  dataVolumeTemplates:
+  - metadata: {name: rhel-root}
+    spec:
+      sourceRef: {kind: DataSource, name: rhel9, namespace: openshift-virtualization-os-images}
+      storage: {resources: {requests: {storage: 30Gi}}}
+  template:
+    spec:
+      domain:
+        devices:
+          interfaces: [{name: default, masquerade: {}}]
+      networks: [{name: default, pod: {}}]
+      volumes:
+      - name: rootdisk
+        dataVolume: {name: rhel-root}
+"""
+
+DATA_SOURCE = """
+apiVersion: cdi.kubevirt.io/v1beta1
+kind: DataSource
+metadata:
+  name: rhel9
+  namespace: openshift-virtualization-os-images
+  labels:
+    instancetype.kubevirt.io/default-instancetype: cx1.large
+    instancetype.kubevirt.io/default-preference: rhel.9
+spec:
+  source:
+    snapshot: {name: rhel9-abc, namespace: openshift-virtualization-os-images}
+---
+"""
+
+
+def test_infer_from_volume_reads_the_data_source_labels() -> None:
+    res = lint(DATA_SOURCE + INFERRED_VM)
+    assert res.inventory is not None
+    w = next(w for w in res.inventory.workloads if w.obj.name == "rhel")
+    eff = w.vmi()
+    assert eff.instancetype is not None and eff.instancetype.name == "cx1.large"
+    assert eff.preference is not None and eff.preference.name == "rhel.9"
+    assert w.spec["domain"]["cpu"]["dedicatedCpuPlacement"] is True
+    assert not [f for f in res.findings if f.rule == "KV314"]
+    # Without the DataSource the inference cannot be followed offline.
+    fs = found(INFERRED_VM, "KV314")
+    assert len(fs) == 2 and "inferred from volume 'rootdisk'" in fs[0].message
