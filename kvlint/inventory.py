@@ -769,8 +769,8 @@ def cluster_facts(
     bindings_value: dict[str, bool] = {
         name: isinstance(spec, dict) and spec.get("migration") is not None for name, spec in binding_conf.items()
     }
-    if plat == "hco":
-        bindings_value.setdefault("l2bridge", True)
+    if plat == "hco" and hco_row.get("l2bridgeBinding"):
+        bindings_value.setdefault("l2bridge", True)  # HCO v1.13+ registers it, with migration
     bindings = (
         Setting(bindings_value, hco, hco_path(hco, "networkBinding"), note=f"{hco_name}: getNetworkBindings")
         if hco_rules and hco is not None
