@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from kvlint import versions
 from kvlint.checks import workload
 from kvlint.inventory import Workload, as_dict, as_list, enumerate_dicts, get, path_str
 from kvlint.models import Finding
@@ -27,7 +28,7 @@ def host_devices(ctx: Context, w: Workload) -> Iterator[Finding]:
     for i, dev in enumerate_dicts(w.devices().get("hostDevices")):
         msg = (
             "VMI uses a PCI host devices"
-            if ctx.cluster.version < (1, 9)
+            if not versions.holds("pci-host-device-message", ctx.cluster.version)
             else "VMI specifies non-migratable generic PCI host device"
         )
         yield ctx.finding(
@@ -46,7 +47,7 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
     if not gpu_list:
         return
     base = w.sp("domain", "devices", "gpus")
-    if ctx.cluster.version < (1, 9):
+    if not versions.holds("vgpu-live-migration", ctx.cluster.version):
         yield ctx.finding(
             "KV302",
             w.obj,
@@ -127,18 +128,18 @@ def launch_security(ctx: Context, w: Workload) -> Iterator[Finding]:
     path = w.sp("domain", "launchSecurity")
     arch = w.spec.get("architecture") or ctx.cluster.architecture.value
     if arch == "s390x":
-        if ctx.cluster.version >= (1, 6):
+        if versions.holds("secure-execution-blocks", ctx.cluster.version):
             yield ctx.finding("KV305", w.obj, path, "VMI uses Secure Execution (s390x launchSecurity)", blocks=True)
         return
     if isinstance(ls.get("sev"), dict):
         yield ctx.finding(
             "KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated", blocks=True
         )
-    if isinstance(ls.get("snp"), dict) and ctx.cluster.version >= (1, 7):
+    if isinstance(ls.get("snp"), dict) and versions.holds("snp-tdx-block", ctx.cluster.version):
         yield ctx.finding(
             "KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV", blocks=True
         )
-    if isinstance(ls.get("tdx"), dict) and ctx.cluster.version >= (1, 7):
+    if isinstance(ls.get("tdx"), dict) and versions.holds("snp-tdx-block", ctx.cluster.version):
         yield ctx.finding(
             "KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated", blocks=True
         )
@@ -149,7 +150,11 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
     features = as_dict(get(w.spec, "domain", "features"))
     hp = features.get("hypervPassthrough")
     fpath = w.sp("domain", "features")
-    if isinstance(hp, dict) and isinstance(features.get("hyperv"), dict) and ctx.cluster.version >= (1, 3):
+    if (
+        isinstance(hp, dict)
+        and isinstance(features.get("hyperv"), dict)
+        and versions.holds("hyperv-with-passthrough-rejected", ctx.cluster.version)
+    ):
         # v1.9.0 pkg/virt-api/webhooks/hyperv.go ValidateVirtualMachineInstanceHypervMode
         yield ctx.finding(
             "KV306",
@@ -161,7 +166,7 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
             fix="keep either spec.domain.features.hyperv or hypervPassthrough, not both",
         )
         return
-    if isinstance(hp, dict) and ctx.cluster.version >= (1, 3):
+    if isinstance(hp, dict) and versions.holds("hyperv-passthrough-blocks", ctx.cluster.version):
         enabled = hp.get("enabled")
         if enabled is True:
             yield ctx.finding(
@@ -339,7 +344,8 @@ def dedicated_cpu(ctx: Context, w: Workload) -> Iterator[Finding]:
         return
     path = w.sp("domain", "cpu", "dedicatedCpuPlacement")
     v = ctx.cluster.version
-    if cpu.get("isolateEmulatorThread") is True and (0, 59) <= v < (1, 1):
+    lifted = versions.since("dedicated-cpu-isolated-emulator-migratable")
+    if cpu.get("isolateEmulatorThread") is True and (0, 59) <= v < lifted:
         yield ctx.finding(
             "KV310",
             w.obj,

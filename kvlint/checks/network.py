@@ -114,7 +114,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
         name = name_of(net)
         hit = by_name.get(name) if name is not None else None
         if hit is None:
-            if version >= (1, 8):
+            if versions.holds("pod-network-needs-interface", version):
                 yield ctx.finding(
                     "KV205",
                     w.obj,
@@ -130,7 +130,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
         if binding == "masquerade" or rejected_binding(ctx, iface) is not None:
             continue  # (a binding admission rejects: binding_admission reports it)
         if binding == "passtBinding":
-            if version >= (1, 8):
+            if versions.holds("core-passt-binding-migratable", version):
                 continue
             yield ctx.finding(
                 "KV203",
@@ -156,7 +156,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             continue
         if binding == "binding":
             plugin = iface.get("binding", {}).get("name") if isinstance(iface.get("binding"), dict) else None
-            if version < (1, 2):
+            if not versions.holds("binding-plugin-migratable", version):
                 yield ctx.finding(
                     "KV204",
                     w.obj,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from kvlint import versions
 from kvlint.checks import objects, workload
 from kvlint.inventory import K8sObject, Workload, as_dict, as_list, enumerate_dicts, get, name_of
 from kvlint.models import Finding
@@ -138,7 +139,7 @@ def host_disk(ctx: Context, w: Workload) -> Iterator[Finding]:
 
 @workload("KV104")
 def virtiofs_old(ctx: Context, w: Workload) -> Iterator[Finding]:
-    if ctx.cluster.version >= (1, 5):
+    if versions.holds("virtiofs-migratable", ctx.cluster.version):
         return
     for i, f in enumerate_dicts(w.devices().get("filesystems")):
         if isinstance(f.get("virtiofs"), dict):
@@ -322,7 +323,7 @@ def persistent_reservation(ctx: Context, w: Workload) -> Iterator[Finding]:
         if not (isinstance(lun, dict) and lun.get("reservation") is True):
             continue
         path = w.sp("domain", "devices", "disks", i, "lun", "reservation")
-        if ctx.cluster.version < (1, 9):
+        if not versions.holds("persistent-reservation-migratable", ctx.cluster.version):
             yield ctx.finding(
                 "KV109",
                 w.obj,
