@@ -393,3 +393,38 @@ def test_infer_from_volume_reads_the_data_source_labels() -> None:
     # Without the DataSource the inference cannot be followed offline.
     fs = found(INFERRED_VM, "KV314")
     assert len(fs) == 2 and "inferred from volume 'rootdisk'" in fs[0].message
+
+
+WRONG_TYPES = [None, [], {}, "s", 3, True, [1, 2]]
+IT_FIELDS = ["cpu", "memory", "gpus", "hostDevices", "nodeSelector", "launchSecurity", "annotations", "ioThreads"]
+PREF_FIELDS = ["cpu", "devices", "features", "firmware", "machine", "clock", "requirements", "annotations"]
+
+
+@pytest.mark.parametrize("field", [f"instancetype.{f}" for f in IT_FIELDS] + [f"preference.{f}" for f in PREF_FIELDS])
+def test_wrong_types_in_instancetype_and_preference_never_crash(field: str) -> None:
+    role, key = field.split(".")
+    for bad in WRONG_TYPES:
+        it = {"cpu": {"guest": 2}, "memory": {"guest": "4Gi"}}
+        pref = {"devices": {"preferredInterfaceMasquerade": {}}, "requirements": {"cpu": {"guest": 1}}}
+        (it if role == "instancetype" else pref)[key] = bad
+        docs = [
+            {
+                "apiVersion": "instancetype.kubevirt.io/v1beta1",
+                "kind": "VirtualMachineInstancetype",
+                "metadata": {"name": "x", "namespace": "apps"},
+                "spec": it,
+            },
+            {
+                "apiVersion": "instancetype.kubevirt.io/v1beta1",
+                "kind": "VirtualMachinePreference",
+                "metadata": {"name": "p", "namespace": "apps"},
+                "spec": pref,
+            },
+        ]
+        text = "---\n".join(str(yaml.safe_dump(d)) for d in docs) + "---\n"
+        text += vm(
+            "instancetype: {kind: VirtualMachineInstancetype, name: x}\n"
+            "preference: {kind: VirtualMachinePreference, name: p}\n",
+            "cpu: {sockets: 2}\n",
+        )
+        assert not found(text, "KV907"), (field, bad)
