@@ -213,7 +213,7 @@ class Workload:
             if inv is None:
                 v = EffectiveVMI(self.template_spec, self.template_meta)
             else:
-                v = build(inv, self, inv.target_version, inv.target_platform)
+                v = build(inv, self, inv.target_version, inv.common_instancetypes)
             self._vmi = v
         return v
 
@@ -314,6 +314,8 @@ class Inventory:
     #: The KubeVirt version and platform workloads are resolved for (``cluster_facts``).
     target_version: tuple[int, int] = (1, 9)
     target_platform: str = "hco"
+    #: Whether virt-operator deploys the common cluster instancetypes and preferences.
+    common_instancetypes: bool = True
 
     def add(self, obj: K8sObject) -> None:
         self.objects.append(obj)
@@ -626,6 +628,27 @@ def _jsonpatch_gates(hco: K8sObject, gates: set[str]) -> None:
             gates.add(value)
 
 
+def _common_instancetypes_deployed(
+    version: tuple[int, int], gates: Any, kvconf: dict[str, Any], hco: K8sObject | None
+) -> bool:
+    """Whether virt-operator deploys the common instancetypes (reconcile.go
+    commonInstancetypesDeploymentEnabled): from v1.4.0 unless
+    commonInstancetypesDeployment.enabled is false (the KubeVirt CR's, or under HCO the
+    HyperConverged's, which HCO copies), before that only with the
+    CommonInstancetypesDeploymentGate gate (HCO v1.12 and v1.13 set it)."""
+    from kvlint import versions
+
+    if version >= versions.since("common-instancetypes-deployed"):
+        if hco is not None:
+            v1 = hco.api_version.endswith("/v1")
+            path = ("spec", "workloadSources") if v1 else ("spec",)
+            enabled = get(hco.data, *path, "commonInstancetypesDeployment", "enabled")
+        else:
+            enabled = get(kvconf, "commonInstancetypesDeployment", "enabled")
+        return enabled is not False
+    return gates is None or "CommonInstancetypesDeploymentGate" in gates
+
+
 def cluster_facts(
     inv: Inventory,
     platform: str | None = None,
@@ -665,10 +688,6 @@ def cluster_facts(
     else:
         plat, plat_src = "hco", "assumed (no HyperConverged or KubeVirt CR in view; set --platform)"
     ver = version or DEFAULT_VERSION
-    if (inv.target_version, inv.target_platform) != (ver, plat):
-        inv.target_version, inv.target_platform = ver, plat
-        for w in inv.loaded_workloads:
-            w._vmi = None
 
     # On HCO with a HyperConverged in view, HCO's rendering decides (a KubeVirt CR from the
     # cluster state is that rendering; one in the linted files is overwritten).
@@ -818,6 +837,12 @@ def cluster_facts(
         if isinstance(arch_default, str)
         else Setting("amd64", None, (), assumed=True, note="assumed amd64")
     )
+
+    common = _common_instancetypes_deployed(ver, feature_gates.value, kvconf, hco if hco_rules else None)
+    if (inv.target_version, inv.target_platform, inv.common_instancetypes) != (ver, plat, common):
+        inv.target_version, inv.target_platform, inv.common_instancetypes = ver, plat, common
+        for w in inv.loaded_workloads:
+            w._vmi = None
 
     return Cluster(
         platform=plat,

@@ -195,7 +195,7 @@ def _vm_spec_path(w: Workload) -> Path | None:
 
 
 def _resolve(
-    inv: Inventory, w: Workload, vm_path: Path, role: str, version: tuple[int, int], platform: str
+    inv: Inventory, w: Workload, vm_path: Path, role: str, version: tuple[int, int], deployed: bool
 ) -> Source | Unknown | None:
     matcher = get(w.obj.data, *vm_path, role)
     if not isinstance(matcher, dict):
@@ -253,7 +253,6 @@ def _resolve(
     if kind in (CLUSTER_INSTANCETYPE, CLUSTER_PREFERENCE):
         hit = common(role, name, version)
         if hit is not None:
-            deployed = version >= (1, 4) or platform == "hco"
             if deployed:
                 spec, prov = hit
                 return Source(role, kind, name, None, ("spec",), spec, f"{kind} {name}", ref, note, prov)
@@ -262,8 +261,9 @@ def _resolve(
                 kind,
                 name,
                 ref,
-                f"{kind} {name} is one of the common {role}s, which virt-operator deploys before "
-                "KubeVirt v1.4 only with the CommonInstancetypesDeploymentGate feature gate",
+                f"{kind} {name} is one of the common {role}s, which virt-operator does not deploy "
+                "here (before KubeVirt v1.4 only with the CommonInstancetypesDeploymentGate feature "
+                "gate; from v1.4 unless commonInstancetypesDeployment.enabled is false)",
             )
     where = (
         "in the cluster" if kind in (CLUSTER_INSTANCETYPE, CLUSTER_PREFERENCE) else f"in namespace {ns or 'default'}"
@@ -718,7 +718,7 @@ def _apply_preference(eff: EffectiveVMI, t: _Tree, meta: _Tree, src: Source, sp:
 BINDING_KEYS = ("bridge", "slirp", "masquerade", "sriov", "macvtap", "passt", "binding", "deprecatedSlirp")
 
 
-def build(inv: Inventory, w: Workload, version: tuple[int, int], platform: str) -> EffectiveVMI:
+def build(inv: Inventory, w: Workload, version: tuple[int, int], deployed: bool = True) -> EffectiveVMI:
     """The effective VMI of one workload (the template itself when it names neither an
     instancetype nor a preference)."""
     vm_path = _vm_spec_path(w)
@@ -727,8 +727,8 @@ def build(inv: Inventory, w: Workload, version: tuple[int, int], platform: str) 
     vm_spec = as_dict(get(w.obj.data, *vm_path))
     if "instancetype" not in vm_spec and "preference" not in vm_spec:
         return EffectiveVMI(w.template_spec, w.template_meta)
-    it = _resolve(inv, w, vm_path, "instancetype", version, platform)
-    pref = _resolve(inv, w, vm_path, "preference", version, platform)
+    it = _resolve(inv, w, vm_path, "instancetype", version, deployed)
+    pref = _resolve(inv, w, vm_path, "preference", version, deployed)
     t, meta = _Tree(w.template_spec), _Tree(w.template_meta)
     eff = EffectiveVMI(t.root, meta.root)
     for s in (it, pref):

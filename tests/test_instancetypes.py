@@ -428,3 +428,25 @@ def test_wrong_types_in_instancetype_and_preference_never_crash(field: str) -> N
             "cpu: {sockets: 2}\n",
         )
         assert not found(text, "KV907"), (field, bad)
+
+
+def test_common_instancetypes_deployment_follows_the_cluster_configuration() -> None:
+    vm_text = vm("instancetype:\n  name: cx1.large\n")
+    off = (
+        "apiVersion: kubevirt.io/v1\nkind: KubeVirt\nmetadata: {name: kubevirt, namespace: kubevirt}\n"
+        "spec:\n  configuration:\n    commonInstancetypesDeployment: {enabled: false}\n---\n"
+    )
+    assert [f.rule for f in found(off + vm_text, "KV314")] == ["KV314"]
+    gate = (
+        "apiVersion: kubevirt.io/v1\nkind: KubeVirt\nmetadata: {name: kubevirt, namespace: kubevirt}\n"
+        "spec:\n  configuration:\n    developerConfiguration: {featureGates: [CommonInstancetypesDeploymentGate]}\n---\n"
+    )
+    assert not found(gate + vm_text, "KV314", kubevirtVersion="1.2")
+    no_gate = gate.replace("[CommonInstancetypesDeploymentGate]", "[]")
+    assert found(no_gate + vm_text, "KV314", kubevirtVersion="1.2")
+    hco = (
+        "apiVersion: hco.kubevirt.io/v1beta1\nkind: HyperConverged\nmetadata: {name: h, namespace: o}\nspec: {}\n---\n"
+    )
+    # HCO v1.12 (KubeVirt v1.2) sets the gate; HCO v1.11 (v1.1) does not.
+    assert not found(hco + vm_text, "KV314", kubevirtVersion="1.2")
+    assert found(hco + vm_text, "KV314", kubevirtVersion="1.1")
