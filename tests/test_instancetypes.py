@@ -450,3 +450,19 @@ def test_common_instancetypes_deployment_follows_the_cluster_configuration() -> 
     # HCO v1.12 (KubeVirt v1.2) sets the gate; HCO v1.11 (v1.1) does not.
     assert not found(hco + vm_text, "KV314", kubevirtVersion="1.2")
     assert found(hco + vm_text, "KV314", kubevirtVersion="1.1")
+
+
+def test_pool_template_instancetype_is_applied() -> None:
+    text = INSTANCETYPE.format(kind="VirtualMachineClusterInstancetype", ns="", body=BODIES["KV301"]) + (
+        "---\napiVersion: pool.kubevirt.io/v1alpha1\nkind: VirtualMachinePool\n"
+        "metadata: {name: pool, namespace: apps}\n"
+        "spec:\n  replicas: 2\n  selector: {matchLabels: {app: p}}\n"
+        "  virtualMachineTemplate:\n    metadata: {labels: {app: p}}\n    spec:\n"
+        "      instancetype: {name: pinned}\n      runStrategy: Always\n"
+        "      template:\n        metadata: {labels: {app: p}}\n        spec:\n"
+        "          domain: {devices: {interfaces: [{name: default, masquerade: {}}]}}\n"
+        "          networks: [{name: default, pod: {}}]\n"
+    )
+    fs = found(text, "KV301")
+    assert len(fs) == 1 and fs[0].location.line < 12
+    assert fs[0].related and fs[0].related[0].path == "spec.virtualMachineTemplate.spec.instancetype"
