@@ -45,6 +45,7 @@ class AssumptionsModel(_Strict):
 class ConfigFile(_Strict):
     platform: Literal["hco", "kubevirt"] | None = None
     kubevirtVersion: str | None = None  # quoted: an unquoted 1.10 would read as 1.1
+    openshiftVirtualization: str | None = None  # e.g. "4.19" (quoted, like kubevirtVersion)
     failOn: Literal["error", "warning", "info"] | None = None
     rules: dict[str, Literal["off", "info", "warning", "error"]] = Field(default_factory=dict)
     exclude: list[str] = Field(default_factory=list)

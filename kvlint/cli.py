@@ -153,6 +153,14 @@ def common_options(fn: Any) -> Any:
             help="Target KubeVirt version for version-dependent rules (default 1.9).",
         ),
         click.option(
+            "--openshift-virtualization",
+            "osv",
+            metavar="4.NN",
+            default=None,
+            help="Target OpenShift Virtualization release: the hco platform, the KubeVirt version it "
+            "ships and its HCO defaults (e.g. 4.19: KubeVirt v1.5, HCO v1.15).",
+        ),
+        click.option(
             "--cluster-state",
             multiple=True,
             type=click.Path(),
@@ -223,6 +231,7 @@ def build_run(
     no_config: bool,
     platform: str | None,
     kv_version: str | None,
+    osv: str | None,
     cluster_state: tuple[str, ...],
     context: tuple[str, ...],
     no_context: bool,
@@ -242,6 +251,17 @@ def build_run(
         cfg.platform = platform
     if kv_version:
         cfg.kubevirt_version = _version_option(kv_version)
+    if osv:
+        from kvlint.config import ConfigError, set_openshift_virtualization
+
+        if platform is None and cfg.platform == "kubevirt":
+            cfg.platform = None  # the command line's release replaces the file's platform
+        if kv_version is None and cfg.openshift_virtualization is not None:
+            cfg.kubevirt_version = None  # ... and the file's release
+        try:
+            set_openshift_virtualization(cfg, osv)
+        except ConfigError as e:
+            raise click.BadParameter(str(e)) from e
     cfg.exclude = [*cfg.exclude, *exclude]
     ctx_dirs: list[str] = list(context)
     if not ctx_dirs and not no_context:

@@ -273,6 +273,45 @@ def document(x: Explanation) -> dict[str, Any]:
         },
         "timeBudget": {**x.eff.budget.as_dict(), "summary": budget_summary(x.eff.budget)},
         "otherFindings": [_finding_dict(f) for f in x.others],
+        "instancetype": _vmi_dict(x.w),
+    }
+
+
+def _vmi_dict(w: Workload) -> dict[str, Any] | None:
+    """The instancetype and preference applied to the VMI, and which object supplied each
+    value of the effective VMI (``kvlint.vmi``)."""
+    from kvlint.inventory import path_str
+
+    eff = w.vmi()
+    if eff.instancetype is None and eff.preference is None and not eff.unknown:
+        return None
+
+    def src(s: Any) -> dict[str, Any] | None:
+        if s is None:
+            return None
+        d: dict[str, Any] = {"kind": s.kind, "name": s.name, "from": s.label}
+        if s.obj is not None:
+            loc = s.obj.loc(())
+            d.update(file=loc.file, line=loc.line)
+        else:
+            d["from"] = f"{s.label} ({s.prov})"
+        if s.note:
+            d["note"] = s.note
+        return d
+
+    values = []
+    for path, o in sorted(eff.origins.items(), key=lambda kv: path_str(kv[0])):
+        item: dict[str, Any] = {"path": path_str(path), "from": f"{o.label} {path_str(o.path)}"}
+        if o.obj is not None:
+            loc = o.obj.loc(o.path)
+            item.update(file=loc.file, line=loc.line, column=loc.column)
+        values.append(item)
+    return {
+        "instancetype": src(eff.instancetype),
+        "preference": src(eff.preference),
+        "unknown": [f"{u.role}: {u.why}" for u in eff.unknown],
+        "conflicts": [f"{path_str(p)} (also set by {o.label} {path_str(o.path)})" for p, o in eff.conflicts],
+        "values": values,
     }
 
 
@@ -333,6 +372,23 @@ def render_text(x: Explanation) -> str:
         out.append(f"      {f.message}")
         for r in f.related:
             out.append(f"      related: {r.file}:{r.line}:{r.column} {r.label}".rstrip())
+
+    it = d["instancetype"]
+    if it is not None:
+        out.append("")
+        for role in ("instancetype", "preference"):
+            if it[role] is not None:
+                where = _loc_text(it[role])
+                out.append(f"{role.capitalize()}: {it[role]['from']}" + (f"  ({where})" if where else ""))
+        for u in it["unknown"]:
+            out.append(f"  unknown {u}")
+        for c in it["conflicts"]:
+            out.append(f"  conflict (KubeVirt rejects the VM): {c}")
+        if it["values"]:
+            out.append("  values in the effective VMI:")
+        for v in it["values"]:
+            where = _loc_text(v)
+            out.append(f"    {v['path']} <- {v['from']}" + (f"  ({where})" if where else ""))
 
     out.append("")
     out.append("Volumes:" if d["volumes"] else "Volumes: none")

@@ -48,6 +48,9 @@ class IgnoreEntry:
 class Config:
     platform: str | None = None
     kubevirt_version: tuple[int, int] | None = None
+    #: OpenShift Virtualization release (``--openshift-virtualization 4.19``): selects the
+    #: hco platform, the KubeVirt version and the HCO release's defaults.
+    openshift_virtualization: tuple[int, int] | None = None
     fail_on: str = "error"
     #: rule id -> off | info | warning | error (DEFAULT_LEVELS unless set)
     rules: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_LEVELS))
@@ -64,6 +67,35 @@ class Config:
     assumed_objects: list[dict[str, Any]] = field(default_factory=list)
     #: Where the configuration came from (for messages).
     source: str | None = None
+
+
+def set_openshift_virtualization(cfg: Config, text: str, where: str = "--openshift-virtualization") -> None:
+    """Select an OpenShift Virtualization release: platform hco and the KubeVirt version its
+    HCO release ships (``kvlint/data/versions.json``). Raises ConfigError for a release the
+    table does not know, or one that contradicts an explicit KubeVirt version."""
+    from kvlint import versions
+
+    parts = text.strip().lstrip("vV").split(".")
+    try:
+        release = (int(parts[0]), int(parts[1]))
+    except (ValueError, IndexError):
+        raise ConfigError(f"{where}: not an OpenShift Virtualization release: {text!r} (expected e.g. 4.19)") from None
+    row = versions.openshift_virtualization(release)
+    if row is None:
+        known = ", ".join(versions.openshift_releases())
+        raise ConfigError(f"{where}: unknown OpenShift Virtualization release {text!r} (known: {known})")
+    kv = tuple(int(p) for p in str(row["kubevirt"]).split("."))
+    if cfg.kubevirt_version is not None and cfg.kubevirt_version != kv:
+        have = f"{cfg.kubevirt_version[0]}.{cfg.kubevirt_version[1]}"
+        raise ConfigError(
+            f"{where}: OpenShift Virtualization {text} ships KubeVirt v{row['kubevirt']}, not the "
+            f"configured v{have}"
+        )
+    if cfg.platform not in (None, "hco"):
+        raise ConfigError(f"{where}: OpenShift Virtualization is the hco platform, not {cfg.platform!r}")
+    cfg.openshift_virtualization = release
+    cfg.platform = "hco"
+    cfg.kubevirt_version = (kv[0], kv[1])
 
 
 def find_config(start: str | None = None) -> str | None:
@@ -128,6 +160,8 @@ def _validate(path: str, data: dict[str, Any], pos: Mapping[Any, Any]) -> Config
             cfg.kubevirt_version = parse_version(str(model.kubevirtVersion))
         except ValueError as e:
             raise ConfigError(f"{path}: kubevirtVersion: {e}") from None
+    if model.openshiftVirtualization is not None:
+        set_openshift_virtualization(cfg, str(model.openshiftVirtualization), f"{path}: openshiftVirtualization")
     if model.failOn is not None:
         cfg.fail_on = model.failOn
     cfg.rules = {**DEFAULT_LEVELS, **{k.upper(): v for k, v in model.rules.items()}}

@@ -1,10 +1,10 @@
 """Effective migration settings of a workload, and its migration time budget.
 
-Each setting is built in layers (kubevirt-facts §3, §4); every value records where it came
+Each setting is built in layers; every value records where it came
 from (an object and a path, or ``default (platform, version)``):
 
-1. **Platform defaults.** KubeVirt's defaults (§3.1: ``defaultClusterConfig``), or on an
-   HCO platform HCO's ``liveMigrationConfig`` defaults for the fields HCO exposes (§3.2) and
+1. **Platform defaults.** KubeVirt's defaults (``defaultClusterConfig``), or on an
+   HCO platform HCO's ``liveMigrationConfig`` defaults for the fields HCO exposes and
    KubeVirt's for the rest (HCO owns the KubeVirt CR, so the fields it does not expose
    stay at KubeVirt's defaults).
 2. **The cluster CR.** On HCO: the HyperConverged's ``spec.liveMigrationConfig``
@@ -23,36 +23,30 @@ from (an object and a path, or ``default (platform, version)``):
    alone decides).
 3. **The winning MigrationPolicy** (``kvlint.policy.match``): only its non-nil
    ``allowAutoConverge``, ``bandwidthPerMigration``, ``completionTimeoutPerGiB``,
-   ``allowPostCopy``, ``allowWorkloadDisruption`` (v1.6+) and ``maxDowntimeMs`` (v1.9+)
+   ``allowPostCopy``, ``allowWorkloadDisruption`` (v1.5+) and ``maxDowntimeMs`` (v1.9+)
    override; when it sets ``allowPostCopy`` but not ``allowWorkloadDisruption``, the latter
    takes the policy's ``allowPostCopy`` (``applyMigrationPolicySpec``).
 
 HCO default mapping
 -------------------
-kvlint targets KubeVirt versions (product decision 2), but HCO changed its
-``liveMigrationConfig`` defaults by *HCO* release (facts §3.2). kvlint applies the defaults
-of the HCO release that ships the target KubeVirt version. HCO release 1.(N+10) ships
-KubeVirt 1.N (HCO ``hack/config`` ``KUBEVIRT_VERSION``; e.g. HCO 1.11 was built on KubeVirt
-1.1, HCO 1.18 on 1.8):
-
-* target KubeVirt < v1.4: HCO v1.10-v1.13 (also used below v1.0):
-  completionTimeoutPerGiB 800, parallelOutboundMigrationsPerNode 2, no
-  allowWorkloadDisruption field (unset);
-* target KubeVirt v1.4-v1.8: HCO v1.14-v1.18: 150, 2, no allowWorkloadDisruption field;
-* target KubeVirt >= v1.9 (kvlint's default): HCO main after 03da3cff, the unreleased
-  release that ships KubeVirt v1.9: 20, 1, allowWorkloadDisruption false.
-
+kvlint targets KubeVirt versions, but HCO changed its ``liveMigrationConfig`` defaults by
+*HCO* release. kvlint applies the defaults of the HCO release that ships the target KubeVirt
+version, read from the version table (``kvlint/data/versions.json``, ``kvlint.versions``):
+HCO v1.(N+10) ships KubeVirt v1.N (its ``go.mod`` and ``hack/config``), and HCO main after
+03da3cff ships v1.9. The ``kubebuilder:default`` of ``liveMigrationConfig`` at each tag:
+completionTimeoutPerGiB 800 up to HCO v1.13, 150 from v1.14 to v1.18, 20 in main;
+parallelOutboundMigrationsPerNode 2, 1 in main; allowWorkloadDisruption false in main only.
 In all of them ``parallelMigrationsPerCluster`` is 5, ``progressTimeout`` 150,
-``allowAutoConverge`` and ``allowPostCopy`` false, ``bandwidthPerMigration`` and
-``network`` unset. "Unset" ``allowWorkloadDisruption`` follows ``allowPostCopy`` in
-KubeVirt; HCO main's per-field default ``false`` is copied to the KubeVirt CR, so there
-it does *not* follow ``allowPostCopy`` (kvlint's KV411 reports the consequence). The
-history before HCO v1.10 is not in the facts; the v1.10 set is used for KubeVirt < v1.0.
+``allowAutoConverge`` and ``allowPostCopy`` false, ``bandwidthPerMigration`` and ``network``
+unset. "Unset" ``allowWorkloadDisruption`` follows ``allowPostCopy`` in KubeVirt; HCO main's
+per-field default ``false`` is copied to the KubeVirt CR, so there it does *not* follow
+``allowPostCopy`` (kvlint's KV411 reports the consequence). Below KubeVirt v1.0 the HCO v1.10
+row is used.
 
-Time budget (§3.3)
+Time budget
 ------------------
 ``memory`` = ``spec.domain.memory.guest`` if set, else ``spec.domain.resources.requests.memory``
-(else an instancetype's ``spec.memory.guest`` when the instancetype is in view). The data
+(the effective VMI's, so an instancetype's ``spec.memory.guest`` counts, ``kvlint.vmi``). The data
 size is ``ceil(bytes / 10**9)`` (``ScaledValue(resource.Giga)``: decimal GB, rounded up, so
 1Gi counts 2 and 6Gi counts 7), and the acceptable completion time is
 ``completionTimeoutPerGiB`` x that count (0 disables it). One memory pass at the effective
@@ -88,7 +82,7 @@ from kvlint.policy import PolicyMatch, match
 
 # -- quantities ----------------------------------------------------------------------
 
-#: The CRD pattern of ``bandwidthPerMigration`` (KubeVirt and HCO; facts §3.1).
+#: The CRD pattern of ``bandwidthPerMigration`` (KubeVirt and HCO).
 QUANTITY_PATTERN = re.compile(
     r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|"
     r"([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
@@ -198,9 +192,9 @@ FIELDS: dict[str, Field] = {
         Field("unsafeMigrationOverride", "bool"),
         Field("allowAutoConverge", "bool", hco=True, policy_since=(0, 0)),
         Field("allowPostCopy", "bool", hco=True, policy_since=(0, 0)),
-        # Policy field: "present by v1.6.0, absent in v1.0.0" (facts §4); kvlint (KV508 too)
-        # takes v1.6.
-        Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 6)),
+        # In MigrationPolicy too since v1.5.0 (migrations/v1alpha1 types.go
+        # GetMigrationConfigurationByPolicy applies it).
+        Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 5)),
         Field("disableTLS", "bool"),
         Field("network", "string", hco=True),
         Field("matchSELinuxLevelOnMigration", "bool"),
@@ -208,7 +202,7 @@ FIELDS: dict[str, Field] = {
     )
 }
 
-#: KubeVirt defaults (facts §3.1). ``None``: unset.
+#: KubeVirt defaults (``defaultClusterConfig``). ``None``: unset.
 KUBEVIRT_DEFAULTS: dict[str, Any] = {
     "parallelMigrationsPerCluster": 5,
     "parallelOutboundMigrationsPerNode": 2,
@@ -242,32 +236,12 @@ def fields_for(version: tuple[int, int]) -> list[Field]:
 
 
 def hco_defaults(version: tuple[int, int]) -> tuple[str, dict[str, Any]]:
-    """The liveMigrationConfig defaults of the HCO release that ships ``version`` (see the
-    module docstring), with a label naming that release."""
-    common: dict[str, Any] = {
-        "parallelMigrationsPerCluster": 5,
-        "progressTimeout": 150,
-        "allowAutoConverge": False,
-        "allowPostCopy": False,
-    }
-    if version >= (1, 9):
-        return "HCO main, which ships KubeVirt v1.9", {
-            **common,
-            "parallelOutboundMigrationsPerNode": 1,
-            "completionTimeoutPerGiB": 20,
-            "allowWorkloadDisruption": False,
-        }
-    if version >= (1, 4):
-        return "HCO v1.14-v1.18, which ship KubeVirt v1.4-v1.8", {
-            **common,
-            "parallelOutboundMigrationsPerNode": 2,
-            "completionTimeoutPerGiB": 150,
-        }
-    return "HCO v1.10-v1.13, which ship KubeVirt v1.0-v1.3", {
-        **common,
-        "parallelOutboundMigrationsPerNode": 2,
-        "completionTimeoutPerGiB": 800,
-    }
+    """The liveMigrationConfig defaults of the HCO release that ships ``version`` (the
+    version table, ``kvlint.versions``), with a label naming that release."""
+    from kvlint import versions
+
+    row = versions.hco_release(version)
+    return versions.hco_label(row), dict(row["liveMigrationConfig"])
 
 
 def hco_has_field(name: str, version: tuple[int, int]) -> bool:
@@ -389,7 +363,7 @@ def origin(s: Setting) -> str:
 
 @dataclass(slots=True)
 class TimeBudget:
-    """§3.3 for one workload. ``outcome``: ``unknown`` (memory or a setting unknown),
+    """The time budget of one workload. ``outcome``: ``unknown`` (memory or a setting unknown),
     ``disabled`` (completionTimeoutPerGiB 0), ``unlimited`` (no bandwidth cap),
     ``fits``, ``post-copy``, ``pause``, ``pause-abort``, ``abort``."""
 
@@ -661,7 +635,7 @@ def apply_policy(
         spec.get("allowPostCopy") is not None
         and "allowPostCopy" in out
         and out["allowPostCopy"].source is policy
-        and (spec.get("allowWorkloadDisruption") is None or version < (1, 6))
+        and (spec.get("allowWorkloadDisruption") is None or version < (1, 5))
     ):
         apc = out["allowPostCopy"]
         out["allowWorkloadDisruption"] = Setting(
@@ -677,24 +651,18 @@ def apply_policy(
 
 
 def memory_of(inv: Inventory, w: Workload) -> tuple[Any, K8sObject, Path] | None:
-    """The memory quantity that sizes the migration, with the object and path it is at."""
-    guest = get(w.spec, "domain", "memory", "guest")
-    if guest is not None:
-        return guest, w.obj, w.sp("domain", "memory", "guest")
-    req = get(w.spec, "domain", "resources", "requests", "memory")
-    if req is not None:
-        return req, w.obj, w.sp("domain", "resources", "requests", "memory")
-    it = get(w.obj.data, "spec", "instancetype")
-    if w.obj.kind == "VirtualMachine" and isinstance(it, dict) and isinstance(it.get("name"), str):
-        kind = str(it.get("kind") or "VirtualMachineClusterInstancetype")
-        kind = {
-            "virtualmachineclusterinstancetype": "VirtualMachineClusterInstancetype",
-            "virtualmachineinstancetype": "VirtualMachineInstancetype",
-        }.get(kind.lower(), kind)
-        ns = "" if kind == "VirtualMachineClusterInstancetype" else w.obj.ns
-        obj = inv.lookup(kind, ns, it["name"])
-        if obj is not None and get(obj.data, "spec", "memory", "guest") is not None:
-            return get(obj.data, "spec", "memory", "guest"), obj, ("spec", "memory", "guest")
+    """The memory quantity that sizes the migration, with the object and path it is at
+    (the instancetype's, when the effective VMI took it from one in view)."""
+    for keys in (("domain", "memory", "guest"), ("domain", "resources", "requests", "memory")):
+        value = get(w.spec, *keys)
+        if value is None:
+            continue
+        hit = w.vmi().origin_of(w.sp(*keys))
+        if hit is not None and hit[0].obj is not None:
+            return value, hit[0].obj, hit[0].path + hit[1]
+        if hit is not None:
+            return value, w.obj, hit[0].ref
+        return value, w.obj, w.sp(*keys)
     return None
 
 

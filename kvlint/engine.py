@@ -14,6 +14,7 @@ from kvlint.messages import fit_first_line
 from kvlint.models import SEVERITY_RANK, Finding, Location, RunNotes
 from kvlint.parse import Document, ParsedFile, Path
 from kvlint.storage import Resolver
+from kvlint.vmi import relocate
 
 INTERNAL_ERROR_RULE = "KV907"
 
@@ -62,6 +63,8 @@ class Context:
         )
         # Where the node sits in its document (for fixes): document index and full path.
         f.data["node"] = (obj.doc.index, obj.base + path)
+        if obj.workload is not None:
+            relocate(f, obj, path)  # a value an instancetype or preference supplied
         return f
 
     def for_object(self, obj: K8sObject) -> list[Finding]:
@@ -75,7 +78,9 @@ class Context:
             for f in self.findings[self._index_size :]:
                 if f.object is not None:
                     o = f.object
-                    index.setdefault((f.location.file, o.kind, o.namespace, o.name), []).append(f)
+                    # (a finding relocated to an instancetype still belongs to its VM's file)
+                    file = f.data.get("object_file") or f.location.file
+                    index.setdefault((file, o.kind, o.namespace, o.name), []).append(f)
             self._index_size = n
         return self._index.get((obj.file, obj.kind, obj.namespace, obj.name), [])
 
@@ -154,7 +159,9 @@ class Run:
         self.rules = catalog.load()
         docs = [d for pf in files for d in pf.documents]
         self.inv = build(docs, context_docs, namespaces, stub_docs, lazy)
-        self.cluster = cluster_facts(self.inv, config.platform, config.kubevirt_version)
+        self.cluster = cluster_facts(
+            self.inv, config.platform, config.kubevirt_version, config.openshift_virtualization
+        )
         self.ctx = Context(self.inv, self.cluster, config, self.rules, Resolver(self.inv, config))
         self.registry = checks.load_all()
         self.disabled = {rid for rid, level in config.rules.items() if level == "off"}

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kvlint.models import Location, ObjectRef
 from kvlint.parse import Document, Path, Pos, unpack
+
+if TYPE_CHECKING:
+    from kvlint.vmi import EffectiveVMI
 
 CLUSTER_SCOPED = frozenset(
     (
@@ -23,6 +26,8 @@ CLUSTER_SCOPED = frozenset(
         "PersistentVolume",
         "CDIConfig",
         "CDI",
+        "VirtualMachineClusterInstancetype",
+        "VirtualMachineClusterPreference",
     )
 )
 
@@ -109,6 +114,8 @@ class K8sObject:
     #: A slim copy of a workload that another process lints (parallel runs): identity,
     #: labels and kvlint annotations only. Always context_only too.
     stub: bool = False
+    #: The workload this object is (VM, VMI, pool, replica set), set by the inventory.
+    workload: Workload | None = None
 
     @property
     def group(self) -> str:
@@ -173,25 +180,52 @@ class K8sObject:
 
 @dataclass(slots=True, eq=False)
 class Workload:
-    """A VM, VMI, pool or replica set: something that becomes a VMI."""
+    """A VM, VMI, pool or replica set: something that becomes a VMI.
+
+    ``spec`` is the effective VMI spec (the template with the instancetype and preference
+    applied, ``kvlint.vmi``); ``template_spec`` the template as written.
+    """
 
     obj: K8sObject
     spec_path: Path
     meta_path: Path
     dvt_path: Path | None
-    #: The VMI spec and template metadata (read once; the data never changes).
-    spec: dict[str, Any] = field(init=False)
+    #: The VMI template spec and metadata as written (read once; the data never changes).
+    template_spec: dict[str, Any] = field(init=False)
     template_meta: dict[str, Any] = field(init=False)
     #: Values derived for this workload during a run (its MigrationPolicy match).
     memo: dict[str, Any] = field(init=False, default_factory=dict)
+    #: The inventory that resolves its instancetype and preference.
+    inv: Inventory | None = None
+    _vmi: EffectiveVMI | None = None
 
     def __post_init__(self) -> None:
-        self.spec = as_dict(get(self.obj.data, *self.spec_path))
+        self.template_spec = as_dict(get(self.obj.data, *self.spec_path))
         self.template_meta = as_dict(get(self.obj.data, *self.meta_path))
+
+    def vmi(self) -> EffectiveVMI:
+        """The effective VMI, built on first use."""
+        v = self._vmi
+        if v is None:
+            from kvlint.vmi import EffectiveVMI, build
+
+            inv = self.inv
+            if inv is None:
+                v = EffectiveVMI(self.template_spec, self.template_meta)
+            else:
+                v = build(inv, self, inv.target_version, inv.common_instancetypes)
+            self._vmi = v
+        return v
+
+    @property
+    def spec(self) -> dict[str, Any]:
+        v = self._vmi
+        return (v or self.vmi()).spec
 
     @property
     def template_annotations(self) -> dict[str, Any]:
-        return as_dict(self.template_meta.get("annotations"))
+        """The VMI's annotations: the template's, plus those of the instancetype/preference."""
+        return as_dict(self.vmi().meta.get("annotations"))
 
     @property
     def template_labels(self) -> dict[str, Any] | None:
@@ -245,6 +279,8 @@ class Cluster:
     mediated_devices: Setting
     cpu_model: Setting
     architecture: Setting
+    #: The HCO release whose defaults apply (``kvlint.versions``: the row of the table).
+    hco_release: dict[str, Any] = field(default_factory=dict)
     #: Per-run memo of derived values (cluster-wide migration settings, admitted policies).
     memo: dict[Any, Any] = field(default_factory=dict)
 
@@ -275,6 +311,11 @@ class Inventory:
     #: (claims of one namespace) or ``LAZY_WORKLOADS`` -> loaders. Pre-commit runs check
     #: one changed file against a whole repository and need only a few of its objects.
     lazy: dict[tuple[str, str], list[Loader]] = field(default_factory=dict)
+    #: The KubeVirt version and platform workloads are resolved for (``cluster_facts``).
+    target_version: tuple[int, int] = (1, 9)
+    target_platform: str = "hco"
+    #: Whether virt-operator deploys the common cluster instancetypes and preferences.
+    common_instancetypes: bool = True
 
     def add(self, obj: K8sObject) -> None:
         self.objects.append(obj)
@@ -283,7 +324,9 @@ class Inventory:
         self.by_kind.setdefault(obj.kind, []).append(obj)
         paths = WORKLOAD_PATHS.get(obj.kind)
         if paths is not None and obj.group in KUBEVIRT_GROUPS:
-            self.loaded_workloads.append(Workload(obj, *paths))
+            w = Workload(obj, *paths, inv=self)
+            obj.workload = w
+            self.loaded_workloads.append(w)
 
     @property
     def workloads(self) -> list[Workload]:
@@ -472,6 +515,18 @@ def stub_document(doc: Document) -> Document:
         for k in spec_path:
             cur = cur.setdefault(k, {})
         cur.setdefault("domain", {})["devices"] = vfio
+    # The instancetype and preference the VM names: their devices count as the VM's own.
+    vm_spec: Path | None = {"VirtualMachine": ("spec",), "VirtualMachinePool": spec_path[:-2]}.get(
+        str(data.get("kind"))
+    )
+    if vm_spec is not None:
+        for role in ("instancetype", "preference"):
+            matcher = get(data, *vm_spec, role)
+            if isinstance(matcher, dict):
+                cur = out
+                for k in vm_spec:
+                    cur = cur.setdefault(k, {})
+                cur[role] = {k: v for k, v in matcher.items() if isinstance(v, str)}
     ann_kept = as_dict(out["metadata"].get("annotations"))
     meta = data.get("metadata")
     table = getattr(data, "_p", None)
@@ -509,8 +564,105 @@ def parse_version(text: str) -> tuple[int, int]:
 DEFAULT_VERSION = (1, 9)
 
 
-def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[int, int] | None = None) -> Cluster:
-    """Derive platform, defaults and cluster settings from the objects in view."""
+#: Paths of the HyperConverged fields HCO copies into the KubeVirt CR, by apiVersion
+#: (``hco.kubevirt.io/v1`` moves them under ``spec.virtualization`` / ``spec.networking``).
+HCO_PATHS: dict[str, dict[str, Path]] = {
+    "v1beta1": {
+        "evictionStrategy": ("spec", "evictionStrategy"),
+        "permittedHostDevices": ("spec", "permittedHostDevices"),
+        "defaultCPUModel": ("spec", "defaultCPUModel"),
+        "networkBinding": ("spec", "networkBinding"),
+        "featureGates": ("spec", "featureGates"),
+    },
+    "v1": {
+        "evictionStrategy": ("spec", "virtualization", "evictionStrategy"),
+        "permittedHostDevices": ("spec", "virtualization", "permittedHostDevices"),
+        "defaultCPUModel": ("spec", "virtualization", "virtualMachineOptions", "defaultCPUModel"),
+        "networkBinding": ("spec", "networking", "networkBinding"),
+        "featureGates": ("spec", "featureGates"),
+    },
+}
+KV_JSONPATCH = "kubevirt.kubevirt.io/jsonpatch"
+
+
+def hco_path(hco: K8sObject, name: str) -> Path:
+    return HCO_PATHS["v1" if hco.api_version.endswith("/v1") else "v1beta1"][name]
+
+
+def _hco_gate_states(hco: K8sObject) -> dict[str, bool]:
+    """HCO feature gates as set on the HyperConverged: a mapping of booleans
+    (``v1beta1``) or a list of ``{name, state}`` (``v1``; a gate listed without a state is
+    enabled)."""
+    raw = get(hco.data, *hco_path(hco, "featureGates"))
+    if isinstance(raw, dict):
+        return {k: v for k, v in raw.items() if isinstance(k, str) and isinstance(v, bool)}
+    out: dict[str, bool] = {}
+    for _, item in enumerate_dicts(raw):
+        name = item.get("name")
+        if isinstance(name, str):
+            out[name] = item.get("state") in (None, "Enabled")
+    return out
+
+
+def _jsonpatch_gates(hco: K8sObject, gates: set[str]) -> None:
+    """Apply the HyperConverged's (unsupported) jsonpatch annotation's add/replace/remove
+    operations on the KubeVirt CR's feature gate list."""
+    import json
+
+    raw = hco.annotations().get(KV_JSONPATCH)
+    if not isinstance(raw, str):
+        return
+    try:
+        ops = json.loads(raw)
+    except (ValueError, RecursionError):
+        return
+    prefix = "/spec/configuration/developerConfiguration/featureGates"
+    for op in ops if isinstance(ops, list) else []:
+        if not isinstance(op, dict) or not isinstance(op.get("path"), str) or not op["path"].startswith(prefix):
+            continue
+        value = op.get("value")
+        if op["path"] == prefix and op.get("op") in ("add", "replace") and isinstance(value, list):
+            gates.clear()
+            gates.update(g for g in value if isinstance(g, str))
+        elif op.get("op") in ("add", "replace") and isinstance(value, str):
+            gates.add(value)
+
+
+def _common_instancetypes_deployed(
+    version: tuple[int, int], gates: Any, kvconf: dict[str, Any], hco: K8sObject | None
+) -> bool:
+    """Whether virt-operator deploys the common instancetypes (reconcile.go
+    commonInstancetypesDeploymentEnabled): from v1.4.0 unless
+    commonInstancetypesDeployment.enabled is false (the KubeVirt CR's, or under HCO the
+    HyperConverged's, which HCO copies), before that only with the
+    CommonInstancetypesDeploymentGate gate (HCO v1.12 and v1.13 set it)."""
+    from kvlint import versions
+
+    if version >= versions.since("common-instancetypes-deployed"):
+        if hco is not None:
+            v1 = hco.api_version.endswith("/v1")
+            path = ("spec", "workloadSources") if v1 else ("spec",)
+            enabled = get(hco.data, *path, "commonInstancetypesDeployment", "enabled")
+        else:
+            enabled = get(kvconf, "commonInstancetypesDeployment", "enabled")
+        return enabled is not False
+    return gates is None or "CommonInstancetypesDeploymentGate" in gates
+
+
+def cluster_facts(
+    inv: Inventory,
+    platform: str | None = None,
+    version: tuple[int, int] | None = None,
+    openshift_virtualization: tuple[int, int] | None = None,
+) -> Cluster:
+    """Derive platform, defaults and cluster settings from the objects in view.
+
+    On HCO, a HyperConverged in view decides what HCO renders into the KubeVirt CR
+    (eviction strategy, feature gates, network binding plugins, default CPU model, permitted
+    host devices), unless a KubeVirt CR from the cluster state shows the rendering itself;
+    a KubeVirt CR in the linted files is overwritten by HCO then.
+    """
+    from kvlint import versions
     hcos = sorted(inv.kind("HyperConverged"), key=lambda o: (o.context_only, o.file, o.name))
     kvs = [
         o
@@ -519,7 +671,15 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
     ]
     hco = hcos[0] if hcos else None
     kv = kvs[0] if kvs else None
-    if platform:
+    if openshift_virtualization is not None:
+        row = versions.openshift_virtualization(openshift_virtualization)
+        osv = f"{openshift_virtualization[0]}.{openshift_virtualization[1]}"
+        plat, plat_src = "hco", (
+            f"configured: OpenShift Virtualization {osv}, HCO v{row['hco']} defaults"
+            if row is not None
+            else f"configured: OpenShift Virtualization {osv}"
+        )
+    elif platform:
         plat, plat_src = platform, "configured"
     elif hco is not None:
         plat, plat_src = "hco", f"detected from {hco.display()}"
@@ -528,6 +688,12 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
     else:
         plat, plat_src = "hco", "assumed (no HyperConverged or KubeVirt CR in view; set --platform)"
     ver = version or DEFAULT_VERSION
+
+    # On HCO with a HyperConverged in view, HCO's rendering decides (a KubeVirt CR from the
+    # cluster state is that rendering; one in the linted files is overwritten).
+    hco_rules = plat == "hco" and hco is not None and not (kv is not None and kv.context_only)
+    hco_row = versions.hco_release(ver)
+    hco_name = versions.hco_label(hco_row)
 
     kvconf_path: Path = ("spec", "configuration")
     kvconf = as_dict(get(kv.data, *kvconf_path)) if kv else {}
@@ -562,15 +728,24 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
             # Tolerate the v1beta1 location on a v1 object as well (schema rules flag it).
             value = get(hco.data, "spec", "evictionStrategy")
             p = ("spec", "evictionStrategy")
+        ha = get(hco.data, "status", "infrastructureHighlyAvailable")
         if isinstance(value, str):
             evict = Setting(value, hco, p)
+        elif ha is False:
+            evict = Setting(
+                "None",
+                hco,
+                ("status", "infrastructureHighlyAvailable"),
+                note="HCO's mutator writes None on a single-worker cluster",
+            )
         else:
+            # HCO's mutating webhook (mutateEvictionStrategy) writes LiveMigrate into an unset
+            # evictionStrategy when the cluster has more than one worker node.
             evict = Setting(
                 "LiveMigrate",
                 hco,
-                ("spec",),
-                assumed=True,
-                note="HCO defaults to LiveMigrate on highly-available clusters (None on single-node)",
+                p,
+                note="written by HCO's mutator on a cluster with more than one worker node",
             )
     elif kv is not None and isinstance(kvconf.get("evictionStrategy"), str):
         evict = Setting(kvconf["evictionStrategy"], kv, kvconf_path + ("evictionStrategy",))
@@ -589,7 +764,16 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
 
     dev = as_dict(kvconf.get("developerConfiguration"))
     gates = dev.get("featureGates")
-    if kv is not None:
+    if hco_rules and hco is not None:
+        rendered = versions.hco_feature_gates(hco_row, _hco_gate_states(hco))
+        _jsonpatch_gates(hco, rendered)
+        feature_gates = Setting(
+            frozenset(rendered),
+            hco,
+            hco_path(hco, "featureGates"),
+            note=f"the gates {hco_name} sets in the KubeVirt CR",
+        )
+    elif kv is not None:
         feature_gates = Setting(
             frozenset(g for g in as_list(gates) if isinstance(g, str)),
             kv,
@@ -599,13 +783,17 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
         feature_gates = Setting(None, None, (), assumed=True, note="no KubeVirt CR in view")
 
     binding_conf = as_dict(net.get("binding"))
+    if hco_rules and hco is not None:
+        binding_conf = as_dict(get(hco.data, *hco_path(hco, "networkBinding")))
     bindings_value: dict[str, bool] = {
         name: isinstance(spec, dict) and spec.get("migration") is not None for name, spec in binding_conf.items()
     }
-    if plat == "hco":
-        bindings_value.setdefault("l2bridge", True)
+    if plat == "hco" and hco_row.get("l2bridgeBinding"):
+        bindings_value.setdefault("l2bridge", True)  # HCO v1.13+ registers it, with migration
     bindings = (
-        Setting(bindings_value, kv, kvconf_path + ("network", "binding"))
+        Setting(bindings_value, hco, hco_path(hco, "networkBinding"), note=f"{hco_name}: getNetworkBindings")
+        if hco_rules and hco is not None
+        else Setting(bindings_value, kv, kvconf_path + ("network", "binding"))
         if kv is not None
         else Setting(bindings_value if plat == "hco" else None, hco, (), assumed=True)
     )
@@ -616,10 +804,10 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
         for _, d in enumerate_dicts(permitted.get("mediatedDevices"))
         if isinstance(d.get("resourceName"), str)
     )
-    if kv is not None:
+    if kv is not None and not hco_rules:
         mediated = Setting(mdevs, kv, kvconf_path + ("permittedHostDevices", "mediatedDevices"))
     elif hco is not None:
-        hpd = as_dict(get(hco.data, "spec", "permittedHostDevices"))
+        hpd = as_dict(get(hco.data, *hco_path(hco, "permittedHostDevices")))
         mediated = Setting(
             frozenset(
                 d.get("resourceName")
@@ -627,16 +815,20 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
                 if isinstance(d.get("resourceName"), str)
             ),
             hco,
-            ("spec", "permittedHostDevices", "mediatedDevices"),
+            hco_path(hco, "permittedHostDevices") + ("mediatedDevices",),
         )
     else:
         mediated = Setting(None, None, (), assumed=True)
 
     cpu_model_value = kvconf.get("cpuModel")
+    cpu_model_src, cpu_model_path = kv, kvconf_path + ("cpuModel",)
+    if hco_rules and hco is not None:
+        cpu_model_value = get(hco.data, *hco_path(hco, "defaultCPUModel"))
+        cpu_model_src, cpu_model_path = hco, hco_path(hco, "defaultCPUModel")
     cpu_model = (
-        Setting(cpu_model_value, kv, kvconf_path + ("cpuModel",))
+        Setting(cpu_model_value, cpu_model_src, cpu_model_path)
         if isinstance(cpu_model_value, str) and cpu_model_value
-        else Setting(None, kv, (), assumed=kv is None, note="KubeVirt default (host-model)")
+        else Setting(None, cpu_model_src, (), assumed=cpu_model_src is None, note="KubeVirt default (host-model)")
     )
     arch_value = kvconf.get("architectureConfiguration")
     arch_default = get(arch_value, "defaultArchitecture")
@@ -645,6 +837,12 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
         if isinstance(arch_default, str)
         else Setting("amd64", None, (), assumed=True, note="assumed amd64")
     )
+
+    common = _common_instancetypes_deployed(ver, feature_gates.value, kvconf, hco if hco_rules else None)
+    if (inv.target_version, inv.target_platform, inv.common_instancetypes) != (ver, plat, common):
+        inv.target_version, inv.target_platform, inv.common_instancetypes = ver, plat, common
+        for w in inv.loaded_workloads:
+            w._vmi = None
 
     return Cluster(
         platform=plat,
@@ -660,4 +858,5 @@ def cluster_facts(inv: Inventory, platform: str | None = None, version: tuple[in
         mediated_devices=mediated,
         cpu_model=cpu_model,
         architecture=architecture,
+        hco_release=hco_row,
     )

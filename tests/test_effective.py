@@ -383,6 +383,13 @@ def test_policy_explicit_workload_disruption_is_kept() -> None:
     assert values(e, "allowPostCopy", "allowWorkloadDisruption") == (True, False)
 
 
+def test_policy_workload_disruption_applies_from_v1_5() -> None:
+    # MigrationPolicy has allowWorkloadDisruption since v1.5.0 (GetMigrationConfigurationByPolicy).
+    policy = POLICY + "  allowPostCopy: true\n  allowWorkloadDisruption: false\n"
+    assert values(eff(KUBEVIRT_EMPTY, policy, VM, kubevirtVersion="1.5"), "allowWorkloadDisruption") == (False,)
+    assert values(eff(KUBEVIRT_EMPTY, policy, VM, kubevirtVersion="1.4"), "allowWorkloadDisruption") == (True,)
+
+
 def test_policy_that_does_not_match_is_ignored() -> None:
     policy = POLICY.replace("{app: db}", "{app: web}") + "  bandwidthPerMigration: 1Gi\n"
     e = eff(HCO_V1BETA1, policy, VM)

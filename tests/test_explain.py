@@ -29,6 +29,7 @@ TOP_KEYS = {
     "eviction",
     "timeBudget",
     "otherFindings",
+    "instancetype",
 }
 
 
@@ -180,7 +181,7 @@ def test_time_budget_abort_in_json(tmp_path: Path) -> None:
     assert "18 GB x 20 s = 360 s" in tb["summary"]
     assert doc["settings"]["completionTimeoutPerGiB"]["source"].startswith("default (hco")
     (kv417,) = [f for f in doc["otherFindings"] if f["rule"] == "KV417"]
-    assert kv417["severity"] == "error" and kv417["line"] == 8
+    assert kv417["severity"] == "warning" and kv417["line"] == 8
 
 
 def test_platform_option_changes_defaults(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""kvlint's verdicts on the upstream examples listed in kubevirt-facts.md §8.
+"""kvlint's verdicts on upstream KubeVirt and CDI examples.
 
 Each corpus file is linted together with a cluster object that fixes the platform: a plain
 KubeVirt CR (default pod binding bridge, no feature gates) or a HyperConverged CR
@@ -43,8 +43,10 @@ CASES: dict[str, tuple[set[str], set[str], set[str]]] = {
     KV + "vmi-sriov.yaml": (set(), set(), set()),
     KV + "vmi-multus-multiple-net.yaml": (set(), set(), set()),
     KV + "vmi-multus-ptp.yaml": (set(), set(), set()),
-    KV + "vmi-gpu.yaml": ({"KV206", "KV302"}, set(), {"KV302"}),
-    KV + "vmi-dra-pgpu.yaml": ({"KV206", "KV302"}, set(), {"KV302"}),
+    # Under HCO the gates are known (HCO never enables VGPULiveMigration), and a DRA GPU is never
+    # migratable whatever the gates.
+    KV + "vmi-gpu.yaml": ({"KV206", "KV302"}, {"KV302"}, set()),
+    KV + "vmi-dra-pgpu.yaml": ({"KV206", "KV302"}, {"KV302"}, set()),
     KV + "vmi-usb.yaml": ({"KV206", "KV301"}, {"KV301"}, set()),
     KV + "vmi-host-disk.yaml": ({"KV206", "KV103"}, {"KV103"}, set()),
     KV + "vmi-fedora-isolated.yaml": (NO_IFACE_PLAIN, set(), set()),

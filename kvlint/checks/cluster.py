@@ -1,4 +1,4 @@
-"""KV4xx: the cluster's migration configuration (kubevirt-facts §3, §3.3, §4, §7).
+"""KV4xx: the cluster's migration configuration.
 
 Validates HCO ``liveMigrationConfig`` (``spec.liveMigrationConfig`` in
 ``hco.kubevirt.io/v1beta1``, ``spec.virtualization.liveMigrationConfig`` in
@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from kvlint import effective as eff
+from kvlint import versions
 from kvlint.checks import objects, workload
 from kvlint.inventory import K8sObject, Setting, Workload, as_dict, as_list, get, path_str
 from kvlint.models import Finding, Location
@@ -474,25 +475,33 @@ def _downtime_gate(ctx: Context, obj: K8sObject, path: Path) -> Iterator[Finding
     if "MigrationStallDetection" in gates:
         return
     related = [obj.loc(gates_path, label="feature gates")] if obj.has(gates_path) else []
-    if "MigrationDowntimeTuning" in gates:
+    if "MigrationDowntimeTuning" in gates and not versions.holds("policy-downtime-tuning", ctx.cluster.version):
+        # v1.9.0 pkg/virt-operator/webhooks/kubevirt-update-admitter.go: only
+        # MigrationStallDetection; MigrationDowntimeTuning comes after v1.9.0.
         yield ctx.finding(
             "KV408",
             obj,
             path,
-            "maxDowntimeMs is set with only the MigrationDowntimeTuning feature gate: KubeVirt "
-            "main accepts that, but v1.9.0's admission requires MigrationStallDetection "
-            "('maxDowntimeMs cannot be modified without enabling the MigrationStallDetection "
-            "feature gate')",
-            severity="warning",
+            "rejected at admission: maxDowntimeMs is set with only the MigrationDowntimeTuning "
+            "feature gate, which KubeVirt v1.9.0 does not have; its admission requires "
+            "MigrationStallDetection ('maxDowntimeMs cannot be modified without enabling the "
+            "MigrationStallDetection feature gate')",
             related=related,
         )
         return
+    if "MigrationDowntimeTuning" in gates:
+        return  # after v1.9.0 either gate is accepted
     yield ctx.finding(
         "KV408",
         obj,
         path,
-        "maxDowntimeMs cannot be modified without enabling the MigrationStallDetection or "
-        "MigrationDowntimeTuning feature gate: virt-operator's admission rejects the KubeVirt CR "
+        "maxDowntimeMs cannot be modified without enabling the MigrationStallDetection"
+        + (
+            " or MigrationDowntimeTuning"
+            if versions.holds("policy-downtime-tuning", ctx.cluster.version)
+            else ""
+        )
+        + " feature gate: virt-operator's admission rejects the KubeVirt CR "
         "(the error names spec.configuration.migrationConfiguration.maxDowntimeMs)",
         related=related,
     )
@@ -512,10 +521,10 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
     # First line: the verdict (short); then one line per detail.
     details = [f"numbers: {nums}"] if nums else []
     if b.outcome == "abort":
-        sev = "error"
+        sev = "warning"
         msg = (
-            f"live migration of this VM cannot finish within its completion time ({acc} s), so "
-            "KubeVirt aborts every migration ('Aborting migration: not completed after "
+            f"live migration of this VM may not finish within its completion time ({acc} s), so "
+            "KubeVirt would abort it ('Aborting migration: not completed after "
             f"{acc} seconds')"
         )
         details.append(f"allowWorkloadDisruption false, from {eff.origin(awd)}")
@@ -543,10 +552,10 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
                 f"(allowWorkloadDisruption from {eff.origin(awd)})"
             )
         else:
-            sev = "error"
+            sev = "warning"
             msg = (
-                "live migration of this VM cannot finish even with workload disruption, so KubeVirt "
-                "aborts every migration"
+                "live migration of this VM may not finish even with workload disruption, so KubeVirt "
+                "would abort it"
             )
             details.append(
                 f"after {acc} s the guest {how} and the deadline doubles to {2 * acc} s, still "
@@ -558,7 +567,10 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
         msg += " (this rests on assumed platform defaults: put the HyperConverged or KubeVirt CR in view)"
     details.append(f"completionTimeoutPerGiB {per_gib.value} from {eff.origin(per_gib)}")
     details.append(f"bandwidthPerMigration {bw.value} from {eff.origin(bw)}")
-    details.append("one pass is a lower bound: a running guest dirties memory while it is copied")
+    details.append(
+        "one pass at the bandwidth cap is an estimate: QEMU sends zero pages as headers only, "
+        "and a running guest dirties memory while it is copied"
+    )
     if b.block_migration:
         details.append(
             "block migration also copies the local disks "

@@ -1,12 +1,13 @@
-"""KV3xx: CPU, devices, confidential computing, Hyper-V, scheduling (facts §1.3–§1.6, §7)."""
+"""KV3xx: CPU, devices, confidential computing, Hyper-V, scheduling, instancetypes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from kvlint import versions
 from kvlint.checks import workload
-from kvlint.inventory import Workload, as_dict, as_list, enumerate_dicts, get
+from kvlint.inventory import Workload, as_dict, as_list, enumerate_dicts, get, path_str
 from kvlint.models import Finding
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def host_devices(ctx: Context, w: Workload) -> Iterator[Finding]:
     for i, dev in enumerate_dicts(w.devices().get("hostDevices")):
         msg = (
             "VMI uses a PCI host devices"
-            if ctx.cluster.version < (1, 9)
+            if not versions.holds("pci-host-device-message", ctx.cluster.version)
             else "VMI specifies non-migratable generic PCI host device"
         )
         yield ctx.finding(
@@ -46,7 +47,7 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
     if not gpu_list:
         return
     base = w.sp("domain", "devices", "gpus")
-    if ctx.cluster.version < (1, 9):
+    if not versions.holds("vgpu-live-migration", ctx.cluster.version):
         yield ctx.finding(
             "KV302",
             w.obj,
@@ -69,6 +70,18 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
     path = base + (i,)
     gates = ctx.cluster.feature_gates
     name = gpu.get("name")
+    device = gpu.get("deviceName")
+    if not isinstance(device, str):
+        # A DRA GPU (claimName, no deviceName) is never a permitted mediated device: checked
+        # before the gate, so the verdict does not depend on it.
+        yield ctx.finding(
+            "KV302",
+            w.obj,
+            path,
+            f"GPU {name!r} is a DRA GPU (claimName): VMI specifies non-migratable GPU device",
+            blocks=True,
+        )
+        return
     if gates.value is None:
         yield ctx.finding(
             "KV302",
@@ -81,26 +94,22 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
         )
         return
     if "VGPULiveMigration" not in gates.value:
+        hco_note = (
+            " (HCO does not enable it; only its jsonpatch annotation could)"
+            if ctx.cluster.platform == "hco" and gates.source is not None and gates.source.kind == "HyperConverged"
+            else ""
+        )
         yield ctx.finding(
             "KV302",
             w.obj,
             path,
-            f"GPU {name!r}: VMI specifies a GPU but feature gate VGPULiveMigration is not enabled",
+            f"GPU {name!r}: VMI specifies a GPU but feature gate VGPULiveMigration is not enabled{hco_note}",
             related=[gates.source.loc(gates.path, label="feature gates")] if gates.source else [],
             blocks=True,
         )
         return
-    device = gpu.get("deviceName")
     mdevs = ctx.cluster.mediated_devices.value
-    if not isinstance(device, str):
-        yield ctx.finding(
-            "KV302",
-            w.obj,
-            path,
-            f"GPU {name!r} is a DRA GPU (claimName): VMI specifies non-migratable GPU device",
-            blocks=True,
-        )
-    elif mdevs is not None and device not in mdevs:
+    if mdevs is not None and device not in mdevs:
         yield ctx.finding(
             "KV302",
             w.obj,
@@ -119,18 +128,18 @@ def launch_security(ctx: Context, w: Workload) -> Iterator[Finding]:
     path = w.sp("domain", "launchSecurity")
     arch = w.spec.get("architecture") or ctx.cluster.architecture.value
     if arch == "s390x":
-        if ctx.cluster.version >= (1, 6):
+        if versions.holds("secure-execution-blocks", ctx.cluster.version):
             yield ctx.finding("KV305", w.obj, path, "VMI uses Secure Execution (s390x launchSecurity)", blocks=True)
         return
     if isinstance(ls.get("sev"), dict):
         yield ctx.finding(
             "KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated", blocks=True
         )
-    if isinstance(ls.get("snp"), dict) and ctx.cluster.version >= (1, 7):
+    if isinstance(ls.get("snp"), dict) and versions.holds("snp-tdx-block", ctx.cluster.version):
         yield ctx.finding(
             "KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV", blocks=True
         )
-    if isinstance(ls.get("tdx"), dict) and ctx.cluster.version >= (1, 7):
+    if isinstance(ls.get("tdx"), dict) and versions.holds("snp-tdx-block", ctx.cluster.version):
         yield ctx.finding(
             "KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated", blocks=True
         )
@@ -141,7 +150,23 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
     features = as_dict(get(w.spec, "domain", "features"))
     hp = features.get("hypervPassthrough")
     fpath = w.sp("domain", "features")
-    if isinstance(hp, dict) and ctx.cluster.version >= (1, 3):
+    if (
+        isinstance(hp, dict)
+        and isinstance(features.get("hyperv"), dict)
+        and versions.holds("hyperv-with-passthrough-rejected", ctx.cluster.version)
+    ):
+        # v1.9.0 pkg/virt-api/webhooks/hyperv.go ValidateVirtualMachineInstanceHypervMode
+        yield ctx.finding(
+            "KV306",
+            w.obj,
+            fpath + ("hyperv",),
+            "rejected at admission: Cannot explicitly set hyperV features if HypervPassthrough is "
+            "being used (hyperv and hypervPassthrough are both set), so the VM never runs",
+            blocks=True,
+            fix="keep either spec.domain.features.hyperv or hypervPassthrough, not both",
+        )
+        return
+    if isinstance(hp, dict) and versions.holds("hyperv-passthrough-blocks", ctx.cluster.version):
         enabled = hp.get("enabled")
         if enabled is True:
             yield ctx.finding(
@@ -161,6 +186,30 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
     reen = get(features, "hyperv", "reenlightenment")
     # FeatureState.enabled defaults to true (SetDefaults_FeatureState), so `reenlightenment: {}` is on.
     if isinstance(reen, dict) and reen.get("enabled") is not False:
+        # The TSC frequency hint that lets it migrate (v1.9.0 pkg/virt-controller/watch/
+        # topology/hinter.go TopologyHintsForVMI) is computed for amd64 VMIs only, from the
+        # KubeVirt CR's minimumClusterTSCFrequency when set, else from the nodes' labels.
+        arch = w.spec.get("architecture") or ctx.cluster.architecture.value
+        if arch != "amd64":
+            yield ctx.finding(
+                "KV307",
+                w.obj,
+                fpath + ("hyperv", "reenlightenment"),
+                f"Hyper-V reenlightenment is on in a {arch} VMI: KubeVirt computes the TSC frequency "
+                "hint for amd64 VMIs only, so HyperV Reenlightenment VMIs cannot migrate when TSC "
+                "Frequency is not exposed on the cluster",
+                severity="error",
+                blocks=True,
+            )
+            return
+        kv = ctx.cluster.kubevirt
+        minimum = (
+            get(kv.data, "spec", "configuration", "developerConfiguration", "minimumClusterTSCFrequency")
+            if kv is not None
+            else None
+        )
+        if isinstance(minimum, int) and not isinstance(minimum, bool) and minimum > 0:
+            return  # the configured cluster minimum is the hint
         nodes = _nodes(ctx)
         with_tsc = [n for n in nodes if any(k.startswith(TSC_LABEL) for k in n)]
         if with_tsc:
@@ -216,16 +265,76 @@ def cpu_model(ctx: Context, w: Workload) -> Iterator[Finding]:
         if not nodes:
             return
         models = [n for n in nodes if any(k.startswith(HOST_MODEL_LABEL) for k in n)]
+        where = path if explicit else w.sp("domain")
+        how = "explicit" if explicit else "KubeVirt default"
+        if any(k.startswith(MIGRATION_MODEL_LABEL) for n in nodes for k in n):
+            yield from _host_model_targets(ctx, w, where, how, nodes)
+            return
         if len(models) < 2:
             yield ctx.finding(
                 "KV308",
                 w.obj,
-                path if explicit else w.sp("domain"),
-                f"the VMI uses the host-model CPU ({'explicit' if explicit else 'KubeVirt default'}), "
+                where,
+                f"the VMI uses the host-model CPU ({how}), "
                 f"but only {len(models)} Node(s) in view carry a {HOST_MODEL_LABEL}* label: there "
                 "is no second node to migrate to (the node does not allow migration with host-model)",
                 blocks=True,
             )
+
+
+#: The label a migration target needs for a source whose host-model CPU is <model>
+#: (v1.9.0 pkg/virt-controller/watch/migration/migration.go getHostCpuModelFromMap).
+MIGRATION_MODEL_LABEL = "cpu-model-migration.node.kubevirt.io/"
+
+
+def _host_model_targets(
+    ctx: Context, w: Workload, where: tuple[Any, ...], how: str, nodes: list[dict[str, Any]]
+) -> Iterator[Finding]:
+    """With the node labeller's labels in view: for each node the VM may run on (its
+    host-model CPU <M>), is there another node labelled cpu-model-migration.../<M>?"""
+    stuck: list[str] = []
+    sources = 0
+    for i, n in enumerate(nodes):
+        host = [k[len(HOST_MODEL_LABEL) :] for k in n if k.startswith(HOST_MODEL_LABEL) and str(n[k]).lower() == "true"]
+        if not host:
+            continue
+        sources += 1
+        label = MIGRATION_MODEL_LABEL + host[0]
+        if not any(str(m.get(label, "")).lower() == "true" for j, m in enumerate(nodes) if j != i):
+            stuck.append(host[0])
+    if sources == 0:
+        yield ctx.finding(
+            "KV308",
+            w.obj,
+            where,
+            f"the VMI uses the host-model CPU ({how}), but no Node in view carries a {HOST_MODEL_LABEL}* "
+            "label: the node does not allow migration with host-model",
+            blocks=True,
+        )
+        return
+    if not stuck:
+        return
+    models = ", ".join(sorted(set(stuck)))
+    if len(stuck) == sources:
+        yield ctx.finding(
+            "KV308",
+            w.obj,
+            where,
+            f"the VMI uses the host-model CPU ({how}); the migration target must carry "
+            f"{MIGRATION_MODEL_LABEL}<source host model>, and for no node in view does another node "
+            f"carry it (host models: {models}): no node is suitable to run the required CPU model",
+            blocks=True,
+        )
+    else:
+        yield ctx.finding(
+            "KV308",
+            w.obj,
+            where,
+            f"the VMI uses the host-model CPU ({how}); started on a node whose host model is {models}, "
+            f"it cannot migrate: no other node in view carries {MIGRATION_MODEL_LABEL}<that model>",
+            severity="warning",
+            blocks=True,
+        )
 
 
 @workload("KV310")
@@ -235,7 +344,8 @@ def dedicated_cpu(ctx: Context, w: Workload) -> Iterator[Finding]:
         return
     path = w.sp("domain", "cpu", "dedicatedCpuPlacement")
     v = ctx.cluster.version
-    if cpu.get("isolateEmulatorThread") is True and (0, 59) <= v < (1, 1):
+    lifted = versions.since("dedicated-cpu-isolated-emulator-migratable")
+    if cpu.get("isolateEmulatorThread") is True and (0, 59) <= v < lifted:
         yield ctx.finding(
             "KV310",
             w.obj,
@@ -364,3 +474,46 @@ def cpu_node_labels(ctx: Context, w: Workload) -> Iterator[Finding]:
                 blocks=True,
                 scheduling=True,
             )
+
+
+@workload("KV313", "KV314")
+def instancetype_application(ctx: Context, w: Workload) -> Iterator[Finding]:
+    """The instancetype and preference the VM names: conflicts KubeVirt rejects, and
+    objects kvlint cannot see (the template alone is judged then)."""
+    if w.obj.kind not in ("VirtualMachine", "VirtualMachinePool"):
+        return
+    eff = w.vmi()
+    for path, origin in eff.conflicts:
+        related = [origin.obj.loc(origin.path, label=origin.label)] if origin.obj is not None else []
+        where = path_str(path[len(w.spec_path) :]) if path[: len(w.spec_path)] == w.spec_path else path_str(path)
+        yield ctx.finding(
+            "KV313",
+            w.obj,
+            path,
+            f"VM field(s) {where} conflicts with selected instance type: {origin.label} sets "
+            f"{path_str(origin.path)}, so KubeVirt rejects the VM",
+            related=related,
+        )
+    for origin, why in eff.unmet:
+        related = [origin.obj.loc(origin.path, label=origin.label)] if origin.obj is not None else []
+        yield ctx.finding(
+            "KV313",
+            w.obj,
+            origin.ref[:-1] + ("instancetype",),
+            f"{why} ({origin.label}): KubeVirt rejects the VM",
+            related=related,
+            fix="pick a larger instancetype, or a preference whose requirements it meets",
+        )
+    for u in eff.unknown:
+        yield ctx.finding(
+            "KV314",
+            w.obj,
+            u.ref,
+            f"{u.why}: kvlint judges the VM template without its {u.role} values (CPU placement, "
+            "memory, GPUs, host devices, node selector...)",
+            fix=(
+                f"add the {u.kind} {u.name} manifest to the linted files or pass it with --cluster-state"
+                if u.name
+                else f"name the {u.role} in spec.{u.role}.name, or pass the objects it is inferred from"
+            ),
+        )

@@ -1,4 +1,4 @@
-"""KV7xx: eviction strategy and node drain (kubevirt-facts §1.9).
+"""KV7xx: eviction strategy and node drain.
 
 Runs in phase 2: it reads the blockers that phase-1 rules found on each workload.
 """
@@ -52,6 +52,8 @@ def eviction_vs_migratability(ctx: Context, w: Workload) -> Iterator[Finding]:
     if not certain and not possible:
         return
     where = "set on the VM" if explicit else f"cluster default: {strategy.origin()}"
+    if not explicit and strategy.source is not None and strategy.note:
+        where += f", {strategy.note}"  # e.g. HCO's mutator writes it
     path = w.sp("evictionStrategy") if explicit else w.spec_path
     related = [f.location for f in (certain or possible)[:4]]
     if not explicit and strategy.source is not None:

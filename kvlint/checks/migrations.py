@@ -1,4 +1,4 @@
-"""KV6xx: VirtualMachineInstanceMigration (kubevirt-facts §5).
+"""KV6xx: VirtualMachineInstanceMigration.
 
 The create admission (``migration-create-admitter.go``) is replayed offline: vmiName and
 priority, the target VMI looked up in the migration's own namespace, its LiveMigratable

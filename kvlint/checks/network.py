@@ -1,4 +1,4 @@
-"""KV2xx: interfaces and networks (kubevirt-facts §0, §1.2, §2)."""
+"""KV2xx: interfaces and networks."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from kvlint import versions
 from kvlint.checks import workload
-from kvlint.inventory import Workload, enumerate_dicts, name_of
+from kvlint.inventory import Workload, enumerate_dicts, get, name_of
 from kvlint.models import Finding
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             )
         return
     if not interfaces:
-        # §1.2 rule 1: no interfaces (after defaulting) is migratable, whatever the networks.
+        # No interfaces (after defaulting) is migratable, whatever the networks.
         return
 
     pods = pod_networks(w)
@@ -113,7 +114,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
         name = name_of(net)
         hit = by_name.get(name) if name is not None else None
         if hit is None:
-            if version >= (1, 8):
+            if versions.holds("pod-network-needs-interface", version):
                 yield ctx.finding(
                     "KV205",
                     w.obj,
@@ -126,10 +127,10 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
         i, iface = hit
         path = w.sp("domain", "devices", "interfaces", i)
         binding = binding_of(iface)
-        if binding == "masquerade":
-            continue
+        if binding == "masquerade" or rejected_binding(ctx, iface) is not None:
+            continue  # (a binding admission rejects: binding_admission reports it)
         if binding == "passtBinding":
-            if version >= (1, 8):
+            if versions.holds("core-passt-binding-migratable", version):
                 continue
             yield ctx.finding(
                 "KV203",
@@ -155,7 +156,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             continue
         if binding == "binding":
             plugin = iface.get("binding", {}).get("name") if isinstance(iface.get("binding"), dict) else None
-            if version < (1, 2):
+            if not versions.holds("binding-plugin-migratable", version):
                 yield ctx.finding(
                     "KV204",
                     w.obj,
@@ -168,7 +169,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             registry = ctx.cluster.bindings
             known = registry.value
             if known is None or (registry.assumed and not known.get(plugin, False)):
-                # Without a KubeVirt CR in view only HCO's own l2bridge is known (§1.2).
+                # Without a KubeVirt CR in view only HCO's own l2bridge is known.
                 yield ctx.finding(
                     "KV204",
                     w.obj,
@@ -220,10 +221,9 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
 
 def _migration_port_message(iface: object, what: str) -> str:
     return (
-        f"interface {iface!r} forwards {what}. "
-        "OpenShift's documentation lists the migration ports as reserved for live migration, but KubeVirt only "
-        "keeps them from the guest for legacy VMIs (created before v0.46, migrating over TCP); "
-        "current VMIs migrate over unix sockets and are not affected"
+        f"interface {iface!r} forwards {what}, which OpenShift documents as reserved for live "
+        "migration; only legacy VMIs that migrate over TCP use them, every current launcher "
+        "migrates over unix sockets"
     )
 
 
@@ -287,7 +287,7 @@ def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding
                     "KV208", w.obj, ppath + ("port",), f"interface {name!r}: Port field must be in range 0 < x < 65536."
                 )
             proto = port.get("protocol")
-            if proto not in (None, "", "TCP", "UDP"):  # empty means TCP (§2)
+            if proto not in (None, "", "TCP", "UDP"):  # empty means TCP
                 yield ctx.finding(
                     "KV208",
                     w.obj,
@@ -317,3 +317,56 @@ def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding
                             name, f"the port range {start}-{end} (covering {', '.join(map(str, hit))})"
                         ),
                     )
+
+
+#: The discontinued core bindings and the (discontinued) gates that still let v1.3-v1.7
+#: admit them.
+DISCONTINUED = {"slirp": ("Slirp", None), "passt": ("Passt", "Passt"), "macvtap": ("Macvtap", "Macvtap")}
+
+
+def rejected_binding(ctx: Context, iface: dict[str, Any]) -> str | None:
+    """Why KubeVirt's admission rejects this interface's binding (any network), or None."""
+    version = ctx.cluster.version
+    binding = binding_of(iface)
+    if binding in DISCONTINUED and version >= versions.since("core-slirp-passt-macvtap-discontinued"):
+        label, gate = DISCONTINUED[binding]
+        if version < versions.since("core-slirp-passt-macvtap-rejected"):
+            # v1.3-v1.7: still admitted when the discontinued gate is listed (slirp: when the
+            # KubeVirt CR permits it); both are off by default.
+            gates = ctx.cluster.feature_gates.value
+            kv = ctx.cluster.kubevirt
+            if gate is not None and gates is not None and gate in gates:
+                return None
+            if (
+                gate is None
+                and kv is not None
+                and get(kv.data, "spec", "configuration", "network", "permitSlirpInterface") is True
+            ):
+                return None
+        return f"{label} network binding has been discontinued since v1.3"
+    if binding is None and version >= versions.since("interface-needs-one-binding"):
+        return f"logical {name_of(iface)} interface must have exactly one binding method or binding plugin"
+    return None
+
+
+@workload("KV203")
+def binding_admission(ctx: Context, w: Workload) -> Iterator[Finding]:
+    """Bindings KubeVirt's admission rejects, on any network: the VM is never created."""
+    for i, iface in enumerate_dicts(w.devices().get("interfaces")):
+        why = rejected_binding(ctx, iface)
+        if why is None:
+            continue
+        binding = binding_of(iface)
+        path = w.sp("domain", "devices", "interfaces", i)
+        yield ctx.finding(
+            "KV203",
+            w.obj,
+            path + ((binding,) if binding else ()),
+            f"interface {name_of(iface)!r}: rejected at admission: {why} (KubeVirt "
+            f"v{ctx.cluster.version[0]}.{ctx.cluster.version[1]}), so the VM never runs",
+            blocks=True,
+            fix=(
+                "give the interface exactly one binding: masquerade on the pod network, bridge or "
+                "sriov on a secondary network, or a binding plugin (binding: {name: ...})"
+            ),
+        )

@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
 from kvlint import policy as pm
+from kvlint import versions
 from kvlint.checks import objects, workload
 from kvlint.effective import describe_value
 from kvlint.inventory import K8sObject, Workload, as_dict, enumerate_dicts, get, path_str
@@ -433,7 +434,11 @@ def _field_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
     if _has_field("experimental", version):
         yield from _experimental_checks(ctx, p, spec)
     exp = as_dict(spec.get("experimental"))
-    if exp.get("stallDetector") is not None and exp.get("downtimeTuning") is not None:
+    if (
+        exp.get("stallDetector") is not None
+        and exp.get("downtimeTuning") is not None
+        and versions.holds("policy-downtime-tuning", version)
+    ):
         yield ctx.finding(
             "KV515",
             p,
@@ -503,13 +508,13 @@ def _quantity_sign(text: str) -> int:
 EXPERIMENTAL: dict[str, dict[str, Any] | tuple[str, ...]] = {
     "stallDetector": {
         "stallMargin": ("int", 0, 100),
-        "ewmaAlpha": "quantity",
+        "ewmaAlpha": ("factor", 0, 1, True),
         "stallProgressTimeout": ("int", 0, None),
         "switchoverTimeout": ("int", 0, None),
-        "precopyPossibleFactor": "quantity",
-        "patienceWindowDecayFactor": "quantity",
+        "precopyPossibleFactor": ("factor", 1, None, False),
+        "patienceWindowDecayFactor": ("factor", 0, 1, False),
         "searchLocalMinima": "bool",
-        "completionTimeoutFactor": "quantity",
+        "completionTimeoutFactor": ("factor", 1, None, False),
     },
     "downtimeTuning": {
         "initialMs": ("int", 1, None),
@@ -530,6 +535,8 @@ def _bad_value(value: Any, expected: Any) -> str | None:
             isinstance(value, (int, float)) and not isinstance(value, bool)
         )
         return None if ok else "a quantity (e.g. 0.5, 2, 500m)"
+    if isinstance(expected, tuple) and expected and expected[0] == "factor":
+        return _bad_factor(value, expected)
     if isinstance(expected, tuple) and expected and expected[0] == "int":
         _, lo, hi = expected
         if isinstance(value, bool) or not isinstance(value, int):
@@ -539,6 +546,23 @@ def _bad_value(value: Any, expected: Any) -> str | None:
         return None
     if isinstance(expected, tuple):
         return None if value in expected else "one of " + ", ".join(expected)
+    return None
+
+
+def _bad_factor(value: Any, expected: tuple[Any, ...]) -> str | None:
+    """The stall detector's factors are strings holding a decimal number in a range (v1.9.0
+    StallDetectorOptions ``*string``; migrationpolicy-admitter.go validateStallDetectorFactor)."""
+    _, lo, hi, exclusive = expected
+    rng = f"greater than {lo}" if exclusive else f"at least {lo}"
+    rng += f" and at most {hi}" if hi is not None else ""
+    if not isinstance(value, str):
+        return f"a quoted decimal number, {rng} (the field is a string)"
+    try:
+        number = float(value)
+    except ValueError:
+        return f"a quoted decimal number, {rng}"
+    if number != number or (number <= lo if exclusive else number < lo) or (hi is not None and number > hi):
+        return f"a quoted decimal number, {rng}"
     return None
 
 
@@ -559,6 +583,8 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
     for key, value in exp.items():
         path = base + (key,)
         expected = EXPERIMENTAL.get(key)
+        if key == "downtimeTuning" and not versions.holds("policy-downtime-tuning", ctx.cluster.version):
+            expected = None  # not a field at v1.9.0 (ExperimentalMigrationOptions)
         if expected is None:
             yield _unknown(ctx, p, path, list(EXPERIMENTAL), "spec.experimental")
             continue
@@ -910,3 +936,43 @@ def policy_matches_nothing(ctx: Context, p: K8sObject) -> Iterator[Finding]:
         "and in the policy:\n  spec:\n    selectors:\n      virtualMachineInstanceSelector:\n"
         "        workload-type: db",
     )
+
+
+@objects(("MigrationPolicy",), "KV516")
+def stall_detection_gate(ctx: Context, p: K8sObject) -> Iterator[Finding]:
+    """v1.9.0's policy admission refuses a new or changed maxDowntimeMs or
+    experimental.stallDetector unless the MigrationStallDetection gate is on
+    (migrationpolicy-admitter.go MigrationPolicyAdmitter.Admit)."""
+    if not is_kubevirt_policy(p) or not versions.holds("policy-stall-detection-gate", ctx.cluster.version):
+        return
+    spec = as_dict(p.data.get("spec"))
+    fields: list[tuple[Path, str]] = []
+    if spec.get("maxDowntimeMs") is not None:
+        fields.append((("spec", "maxDowntimeMs"), "maxDowntimeMs"))
+    if as_dict(spec.get("experimental")).get("stallDetector") is not None:
+        fields.append((("spec", "experimental", "stallDetector"), "experimental.stallDetector"))
+    if not fields:
+        return
+    gates = ctx.cluster.feature_gates
+    if gates.value is not None and "MigrationStallDetection" in gates.value:
+        return
+    related = [gates.source.loc(gates.path, label="feature gates")] if gates.source is not None else []
+    for path, name in fields:
+        if gates.value is None:
+            yield ctx.finding(
+                "KV516",
+                p,
+                path,
+                f"{name} cannot be modified without enabling the MigrationStallDetection feature gate, "
+                "and no KubeVirt CR or HyperConverged is in view to tell whether it is on (off by default)",
+                severity="warning",
+            )
+        else:
+            yield ctx.finding(
+                "KV516",
+                p,
+                path,
+                f"rejected at admission: {name} cannot be modified without enabling the "
+                f"MigrationStallDetection feature gate ({gates.origin()} does not enable it)",
+                related=related,
+            )

@@ -1,10 +1,11 @@
-"""KV1xx: volumes, disks and DataVolumes (kubevirt-facts §1.1, §1.7, §6, §7)."""
+"""KV1xx: volumes, disks and DataVolumes."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from kvlint import versions
 from kvlint.checks import objects, workload
 from kvlint.inventory import K8sObject, Workload, as_dict, as_list, enumerate_dicts, get, name_of
 from kvlint.models import Finding
@@ -178,7 +179,7 @@ def host_disk(ctx: Context, w: Workload) -> Iterator[Finding]:
 
 @workload("KV104")
 def virtiofs_old(ctx: Context, w: Workload) -> Iterator[Finding]:
-    if ctx.cluster.version >= (1, 5):
+    if versions.holds("virtiofs-migratable", ctx.cluster.version):
         return
     for i, f in enumerate_dicts(w.devices().get("filesystems")):
         if isinstance(f.get("virtiofs"), dict):
@@ -214,6 +215,29 @@ def _dv_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str | int, ...
         for j, m in enumerate(as_list(block.get("accessModes"))):
             if m not in ACCESS_MODES:
                 yield (key, "accessModes", j), (f"unknown access mode {m!r} (one of {', '.join(ACCESS_MODES)})")
+    yield from _dv_source_problems(spec)
+
+
+def _dv_source_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Where the data comes from: a source, a sourceRef, or external population (the
+    claim's dataSource / dataSourceRef), exactly one of them (KubeVirt v1.9.0
+    pkg/storage/admitters/data-volume-template.go validateDataVolume, since v1.4.0; CDI v1.66.0
+    pkg/apiserver/webhooks/datavolume-validate.go)."""
+    target = spec.get("pvc") if isinstance(spec.get("pvc"), dict) else spec.get("storage")
+    block = as_dict(target)
+    external = block.get("dataSource") is not None or block.get("dataSourceRef") is not None
+    source, source_ref = spec.get("source"), spec.get("sourceRef")
+    if external and (source is not None or source_ref is not None):
+        yield (("source",) if source is not None else ("sourceRef",)), (
+            "External population is incompatible with Source and SourceRef"
+        )
+    elif not external and source is None and source_ref is None:
+        yield (), (
+            "no source, sourceRef or dataSource: Data volume should have either Source, SourceRef, "
+            "or be externally populated"
+        )
+    elif not external and source is not None and source_ref is not None:
+        yield ("sourceRef",), "both source and sourceRef are set: Data volume should have either Source or SourceRef"
 
 
 @workload("KV105", "KV106")
@@ -339,7 +363,7 @@ def persistent_reservation(ctx: Context, w: Workload) -> Iterator[Finding]:
         if not (isinstance(lun, dict) and lun.get("reservation") is True):
             continue
         path = w.sp("domain", "devices", "disks", i, "lun", "reservation")
-        if ctx.cluster.version < (1, 9):
+        if not versions.holds("persistent-reservation-migratable", ctx.cluster.version):
             yield ctx.finding(
                 "KV109",
                 w.obj,
@@ -370,7 +394,8 @@ def disk_cache(ctx: Context, w: Workload) -> Iterator[Finding]:
     for i, d in enumerate_dicts(w.devices().get("disks")):
         cache = d.get("cache")
         base = w.sp("domain", "devices", "disks", i)
-        if cache in ("writethrough", "writeback"):
+        shared_bad = d.get("shareable") is True and cache not in (None, "none")
+        if cache in ("writethrough", "writeback") and not shared_bad:
             yield ctx.finding(
                 "KV110",
                 w.obj,
@@ -379,11 +404,14 @@ def disk_cache(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "unsafe unless migrations.unsafeMigrationOverride is true (libvirt behaviour, "
                 "inferred by KubeVirt's override flag)",
             )
-        if d.get("shareable") is True and cache not in (None, "none"):
+        if shared_bad:
+            # v1.9.0 pkg/virt-launcher/virtwrap/converter/converter.go Convert_v1_Disk_To_api_Disk
             yield ctx.finding(
                 "KV110",
                 w.obj,
                 base + ("shareable",),
-                f"disk {d.get('name')!r} is shareable with cache: {cache}; a shareable disk needs cache: none",
-                fix="set 'cache: none' on the shareable disk",
+                f"disk {d.get('name')!r} is shareable with cache: {cache}: a sharable disk requires "
+                "cache = none, so virt-launcher cannot build the domain and the VM never starts",
+                fix="set 'cache: none' on the shareable disk (or leave cache unset: KubeVirt then uses none)",
+                severity="error",
             )
