@@ -1,10 +1,10 @@
 """Effective migration settings of a workload, and its migration time budget.
 
-Each setting is built in layers (kubevirt-facts §3, §4); every value records where it came
+Each setting is built in layers; every value records where it came
 from (an object and a path, or ``default (platform, version)``):
 
-1. **Platform defaults.** KubeVirt's defaults (§3.1: ``defaultClusterConfig``), or on an
-   HCO platform HCO's ``liveMigrationConfig`` defaults for the fields HCO exposes (§3.2) and
+1. **Platform defaults.** KubeVirt's defaults (``defaultClusterConfig``), or on an
+   HCO platform HCO's ``liveMigrationConfig`` defaults for the fields HCO exposes and
    KubeVirt's for the rest (HCO owns the KubeVirt CR, so the fields it does not expose
    stay at KubeVirt's defaults).
 2. **The cluster CR.** On HCO: the HyperConverged's ``spec.liveMigrationConfig``
@@ -29,8 +29,8 @@ from (an object and a path, or ``default (platform, version)``):
 
 HCO default mapping
 -------------------
-kvlint targets KubeVirt versions (product decision 2), but HCO changed its
-``liveMigrationConfig`` defaults by *HCO* release (facts §3.2). kvlint applies the defaults
+kvlint targets KubeVirt versions (one version axis for every rule), but HCO changed its
+``liveMigrationConfig`` defaults by *HCO* release. kvlint applies the defaults
 of the HCO release that ships the target KubeVirt version. HCO release 1.(N+10) ships
 KubeVirt 1.N (HCO ``hack/config`` ``KUBEVIRT_VERSION``; e.g. HCO 1.11 was built on KubeVirt
 1.1, HCO 1.18 on 1.8):
@@ -49,7 +49,7 @@ KubeVirt; HCO main's per-field default ``false`` is copied to the KubeVirt CR, s
 it does *not* follow ``allowPostCopy`` (kvlint's KV411 reports the consequence). The
 history before HCO v1.10 is not in the facts; the v1.10 set is used for KubeVirt < v1.0.
 
-Time budget (§3.3)
+Time budget
 ------------------
 ``memory`` = ``spec.domain.memory.guest`` if set, else ``spec.domain.resources.requests.memory``
 (else an instancetype's ``spec.memory.guest`` when the instancetype is in view). The data
@@ -88,7 +88,7 @@ from kvlint.policy import PolicyMatch, match
 
 # -- quantities ----------------------------------------------------------------------
 
-#: The CRD pattern of ``bandwidthPerMigration`` (KubeVirt and HCO; facts §3.1).
+#: The CRD pattern of ``bandwidthPerMigration`` (KubeVirt and HCO).
 QUANTITY_PATTERN = re.compile(
     r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|"
     r"([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
@@ -198,7 +198,7 @@ FIELDS: dict[str, Field] = {
         Field("unsafeMigrationOverride", "bool"),
         Field("allowAutoConverge", "bool", hco=True, policy_since=(0, 0)),
         Field("allowPostCopy", "bool", hco=True, policy_since=(0, 0)),
-        # Policy field: "present by v1.6.0, absent in v1.0.0" (facts §4); kvlint (KV508 too)
+        # Policy field: present by v1.6.0, absent in v1.0.0; kvlint (KV508 too)
         # takes v1.6.
         Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 6)),
         Field("disableTLS", "bool"),
@@ -208,7 +208,7 @@ FIELDS: dict[str, Field] = {
     )
 }
 
-#: KubeVirt defaults (facts §3.1). ``None``: unset.
+#: KubeVirt defaults. ``None``: unset.
 KUBEVIRT_DEFAULTS: dict[str, Any] = {
     "parallelMigrationsPerCluster": 5,
     "parallelOutboundMigrationsPerNode": 2,
@@ -389,7 +389,7 @@ def origin(s: Setting) -> str:
 
 @dataclass(slots=True)
 class TimeBudget:
-    """§3.3 for one workload. ``outcome``: ``unknown`` (memory or a setting unknown),
+    """The time budget of one workload. ``outcome``: ``unknown`` (memory or a setting unknown),
     ``disabled`` (completionTimeoutPerGiB 0), ``unlimited`` (no bandwidth cap),
     ``fits``, ``post-copy``, ``pause``, ``pause-abort``, ``abort``."""
 
