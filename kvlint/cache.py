@@ -156,7 +156,7 @@ def parse_cached(
     claims and workload stubs come back unread, in a ``LazyContext``; the cache stores the
     other documents only for the few files that have any."""
     from kvlint.kustomize import is_kustomization
-    from kvlint.runner import parse_sources
+    from kvlint.reader import parse_sources
 
     path = os.path.join(cache_dir(), f"context-{_key(roots)}.pickle")
     stats_in: dict[str, tuple[int, int]] = {}

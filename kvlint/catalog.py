@@ -3,9 +3,7 @@ rule's documentation (CLI, SARIF descriptors, README table and tests read it).""
 
 from __future__ import annotations
 
-import contextlib
 import os
-import pickle
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +34,9 @@ class RuleMeta:
     area: str = ""
     docs: str = ""
     fixable: str | None = None
+    #: Every finding of the rule blocks live migration (``blocks: true``; eviction reads it).
+    #: A rule that blocks only in some cases says so at the check, with ``blocks=True``.
+    blocks: bool = False
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
@@ -70,49 +71,15 @@ def _load_one(path: Path) -> RuleMeta:
         area=str(data.get("area", "")),
         docs=str(data.get("docs", "")),
         fixable=data.get("fixable"),
+        blocks=data.get("blocks") is True,
         examples=data.get("examples") or {},
     )
 
 
 @lru_cache(maxsize=1)
 def load() -> dict[str, RuleMeta]:
-    """All rules, by id, in id order.
-
-    Reading the rule files is a noticeable part of a small run's start-up, so the result is
-    also kept in the cache folder, keyed by every rule file's name, size and modification
-    time and by the kvlint version (a changed rule file is never missed)."""
+    """All rules, by id, in id order, read from the rule files (with libyaml's C loader:
+    tens of milliseconds; no cache to go stale)."""
     paths = sorted(resource_dir("rules").glob("KV*.yaml"))
-    found = _cache_key(paths)
-    if found is not None:
-        key, cached = found
-        with contextlib.suppress(Exception):  # a bad cache file only costs time
-            with open(cached, "rb") as fh:
-                stored_key, out = pickle.load(fh)
-            if stored_key == key and all(isinstance(r, RuleMeta) for r in out.values()):
-                return dict(out)
     rules = [_load_one(p) for p in paths]
-    out = {r.id: r for r in sorted(rules, key=lambda r: r.id)}
-    if found is not None:
-        from kvlint.cache import store
-
-        store(cached, (key, out))
-    return out
-
-
-def _cache_key(paths: list[Path]) -> tuple[str, str] | None:
-    """The exact key of the rule files (kept in the cache file and compared) and the cache
-    file's path (named by a checksum of the key)."""
-    import zlib
-
-    from kvlint import __version__
-    from kvlint.cache import cache_dir
-
-    parts = [__version__]
-    try:
-        for p in paths:
-            st = p.stat()
-            parts.append(f"{p}:{st.st_size}:{st.st_mtime_ns}")
-    except OSError:
-        return None
-    key = "\n".join(parts)
-    return key, os.path.join(cache_dir(), f"catalog-{zlib.crc32(key.encode()):08x}.pickle")
+    return {r.id: r for r in sorted(rules, key=lambda r: r.id)}

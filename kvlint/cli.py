@@ -248,22 +248,14 @@ def lint(
         outputs[0] = (outputs[0][0], output)
 
     config, opts = build_run(paths, **shared)
-    # Workloads can be dropped after their checks, unless SARIF fixes need them afterwards
-    # (fixes are worked out from every object in full in this process, as 'kvlint fix' does).
-    if any(fmt == "sarif" for fmt, _ in outputs):
-        opts.jobs = 1
-    else:
-        opts.stream = True
+    # SARIF results carry their fixes: worked out as the checks run, in every shard.
+    opts.sarif_fixes = any(fmt == "sarif" for fmt, _ in outputs)
     if fail_on:
         config.fail_on = fail_on
     if no_inline_suppressions:
         config.inline_suppressions = False
     opts.baseline = baseline
     result = lint_paths(paths, config, options=opts)
-    if any(fmt == "sarif" for fmt, _ in outputs):
-        from kvlint.fix import attach_fixes
-
-        attach_fixes(result)
     if write_baseline:
         from kvlint.suppress import write_baseline as write_bl
 

@@ -411,7 +411,7 @@ _KVLINT_ANNOTATION = "kvlint.io/"
 
 def is_workload_doc(data: Any) -> bool:
     """A document holding one workload (not a List) of a KubeVirt group."""
-    if not isinstance(data, dict) or data.get("kind") not in WORKLOAD_KINDS:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data["kind"] not in WORKLOAD_KINDS:
         return False
     av = data.get("apiVersion")
     return isinstance(av, str) and av.rsplit("/", 1)[0] in KUBEVIRT_GROUPS

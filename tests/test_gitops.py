@@ -152,7 +152,7 @@ def _outputs(target: list[str], repo: Path, stream: bool) -> tuple[str, str]:
     from kvlint import report
 
     def once(cache: bool) -> str:
-        opts = Options(context=[str(repo)], cache=cache, stream=stream)
+        opts = Options(context=[str(repo)], cache=cache, keep=not stream)
         return report.render("json", lint_paths(target, Config(), options=opts))
 
     plain = once(False)
@@ -190,7 +190,7 @@ def test_lazy_context_gives_the_same_findings(tmp_path: Path, monkeypatch) -> No
         for rel in ("vms/vm.yaml", "vms/migrate.yaml", "shop/vm.yaml"):
             plain, cached = _outputs([str(repo / rel)], repo, stream)
             assert plain == cached, (rel, stream)
-    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[str(repo)], stream=True))
+    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[str(repo)]))
     assert rules(res) == ["KV101"]
 
 
@@ -200,7 +200,7 @@ def test_lazy_context_reads_only_what_is_looked_up(tmp_path: Path, monkeypatch) 
     monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
     repo = _two_namespaces(tmp_path)
     git(repo, "init", "-q")
-    opts = Options(context=[str(repo)], stream=True)
+    opts = Options(context=[str(repo)])
     lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
     res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
     assert res.inventory is not None

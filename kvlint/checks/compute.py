@@ -1,4 +1,4 @@
-"""KV3xx: CPU, devices, confidential computing, Hyper-V, scheduling (facts §1.3–§1.6, §7)."""
+"""KV3xx: CPU, devices, confidential computing, Hyper-V, scheduling."""
 
 from __future__ import annotations
 
@@ -36,7 +36,6 @@ def host_devices(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.sp("domain", "devices", "hostDevices", i),
             f"host device {dev.get('name')!r} ({dev.get('deviceName') or dev.get('claimName')}) "
             f"is passed through: {msg}",
-            blocks=True,
         )
 
 
@@ -52,7 +51,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.obj,
             base + (gpu_list[0][0],),
             "VMI uses a PCI host devices: any GPU blocks live migration before KubeVirt v1.9",
-            blocks=True,
         )
         return
     if len(gpu_list) > 1:
@@ -62,7 +60,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             base + (gpu_list[1][0],),
             f"{len(gpu_list)} GPUs are assigned: VMI specifies too many GPUs (at most one "
             "mediated vGPU can be live-migrated)",
-            blocks=True,
         )
         return
     i, gpu = gpu_list[0]
@@ -77,7 +74,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             f"GPU {name!r}: live migration of a GPU needs the VGPULiveMigration feature gate, and "
             "no KubeVirt CR is in view to tell whether it is on (off by default)",
             severity="warning",
-            blocks=True,
         )
         return
     if "VGPULiveMigration" not in gates.value:
@@ -87,7 +83,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             path,
             f"GPU {name!r}: VMI specifies a GPU but feature gate VGPULiveMigration is not enabled",
             related=[gates.source.loc(gates.path, label="feature gates")] if gates.source else [],
-            blocks=True,
         )
         return
     device = gpu.get("deviceName")
@@ -98,7 +93,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.obj,
             path,
             f"GPU {name!r} is a DRA GPU (claimName): VMI specifies non-migratable GPU device",
-            blocks=True,
         )
     elif mdevs is not None and device not in mdevs:
         yield ctx.finding(
@@ -107,7 +101,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             path + ("deviceName",),
             f"GPU {name!r} ({device}) is not a permitted mediated device "
             "(permittedHostDevices.mediatedDevices): VMI specifies non-migratable GPU device",
-            blocks=True,
         )
 
 
@@ -120,20 +113,18 @@ def launch_security(ctx: Context, w: Workload) -> Iterator[Finding]:
     arch = w.spec.get("architecture") or ctx.cluster.architecture.value
     if arch == "s390x":
         if ctx.cluster.version >= (1, 6):
-            yield ctx.finding("KV305", w.obj, path, "VMI uses Secure Execution (s390x launchSecurity)", blocks=True)
+            yield ctx.finding("KV305", w.obj, path, "VMI uses Secure Execution (s390x launchSecurity)")
         return
     if isinstance(ls.get("sev"), dict):
         yield ctx.finding(
-            "KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated", blocks=True
+            "KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated"
         )
     if isinstance(ls.get("snp"), dict) and ctx.cluster.version >= (1, 7):
         yield ctx.finding(
-            "KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV", blocks=True
+            "KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV"
         )
     if isinstance(ls.get("tdx"), dict) and ctx.cluster.version >= (1, 7):
-        yield ctx.finding(
-            "KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated", blocks=True
-        )
+        yield ctx.finding("KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated")
 
 
 @workload("KV306", "KV307")
@@ -144,9 +135,7 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
     if isinstance(hp, dict) and ctx.cluster.version >= (1, 3):
         enabled = hp.get("enabled")
         if enabled is True:
-            yield ctx.finding(
-                "KV306", w.obj, fpath + ("hypervPassthrough", "enabled"), "VMI uses hyperv passthrough", blocks=True
-            )
+            yield ctx.finding("KV306", w.obj, fpath + ("hypervPassthrough", "enabled"), "VMI uses hyperv passthrough")
         elif enabled is None:
             yield ctx.finding(
                 "KV306",
@@ -155,7 +144,6 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "hypervPassthrough is set without 'enabled'; KubeVirt reads the flag without a "
                 "nil check, so the outcome is undefined",
                 severity="warning",
-                blocks=True,
                 fix="write 'hypervPassthrough: {enabled: false}' or remove it (true blocks live migration)",
             )
     reen = get(features, "hyperv", "reenlightenment")
@@ -183,7 +171,6 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
             "Hyper-V reenlightenment is on: HyperV Reenlightenment VMIs cannot migrate when TSC "
             f"Frequency is not exposed on the cluster; {extra}",
             severity=sev,
-            blocks=True,
         )
 
 
@@ -224,7 +211,6 @@ def cpu_model(ctx: Context, w: Workload) -> Iterator[Finding]:
                 f"the VMI uses the host-model CPU ({'explicit' if explicit else 'KubeVirt default'}), "
                 f"but only {len(models)} Node(s) in view carry a {HOST_MODEL_LABEL}* label: there "
                 "is no second node to migrate to (the node does not allow migration with host-model)",
-                blocks=True,
             )
 
 
@@ -315,7 +301,6 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
             f"nodeSelector pins the VM to node {sel[HOSTNAME]!r}: the migration target pod "
             "inherits the selector and may never run on the source node, so every migration "
             "stays unschedulable and fails",
-            blocks=True,
             scheduling=True,
         )
         return
@@ -326,7 +311,6 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.sp("affinity", *rel),
             f"required node affinity allows only node {host!r}: the migration target pod inherits "
             "it and can never be scheduled away from the source node",
-            blocks=True,
             scheduling=True,
         )
 
@@ -361,6 +345,5 @@ def cpu_node_labels(ctx: Context, w: Workload) -> Iterator[Finding]:
                 f"the launcher pod requires the node label {label}=true, and only {carriers} "
                 f"of the {len(nodes)} Node(s) in view carry it: there is no second node the "
                 "migration target could be scheduled on",
-                blocks=True,
                 scheduling=True,
             )

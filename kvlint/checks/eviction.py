@@ -1,4 +1,4 @@
-"""KV7xx: eviction strategy and node drain (kubevirt-facts §1.9).
+"""KV7xx: eviction strategy and node drain.
 
 Runs in phase 2: it reads the blockers that phase-1 rules found on each workload.
 """

@@ -1,4 +1,4 @@
-"""KV2xx: interfaces and networks (kubevirt-facts §0, §1.2, §2)."""
+"""KV2xx: interfaces and networks (pod network binding, binding plugins, ports)."""
 
 from __future__ import annotations
 
@@ -93,7 +93,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "live-migrate",
                 severity=sev,
                 related=related,
-                blocks=True,
                 fix=(
                     "declare the pod interface explicitly with masquerade:\n"
                     "  domain:\n    devices:\n      interfaces:\n      - name: default\n"
@@ -102,7 +101,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             )
         return
     if not interfaces:
-        # §1.2 rule 1: no interfaces (after defaulting) is migratable, whatever the networks.
+        # No interfaces (after defaulting) is migratable, whatever the networks.
         return
 
     pods = pod_networks(w)
@@ -120,7 +119,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                     w.sp("networks", ni),
                     f"pod network {name!r} has no interface of the same name: no primary "
                     f"interface found for network {name}",
-                    blocks=True,
                 )
             continue
         i, iface = hit
@@ -137,7 +135,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                 path + ("passtBinding",),
                 f"interface {name!r} uses passtBinding, which KubeVirt {_version_text(version)} "
                 "does not count as migratable (core passt binding is migratable from v1.8)",
-                blocks=True,
                 fix=MASQUERADE_FIX,
             )
             continue
@@ -151,7 +148,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             )
             if _vm_level_annotation(w):
                 msg += " (the annotation sits on the VM's own metadata, where it has no effect)"
-            yield ctx.finding("KV201", w.obj, path + ("bridge",), msg, blocks=True, fix=_annotation_fix(w))
+            yield ctx.finding("KV201", w.obj, path + ("bridge",), msg, fix=_annotation_fix(w))
             continue
         if binding == "binding":
             plugin = iface.get("binding", {}).get("name") if isinstance(iface.get("binding"), dict) else None
@@ -162,13 +159,12 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                     path + ("binding",),
                     f"interface {name!r} uses binding plugin {plugin!r}: binding plugins are not "
                     f"migratable before KubeVirt v1.2 (target {_version_text(version)})",
-                    blocks=True,
                 )
                 continue
             registry = ctx.cluster.bindings
             known = registry.value
             if known is None or (registry.assumed and not known.get(plugin, False)):
-                # Without a KubeVirt CR in view only HCO's own l2bridge is known (§1.2).
+                # Without a KubeVirt CR in view only HCO's own l2bridge is known.
                 yield ctx.finding(
                     "KV204",
                     w.obj,
@@ -176,7 +172,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                     f"interface {name!r} uses binding plugin {plugin!r} on the pod network; no "
                     "KubeVirt CR is in view to tell whether the plugin declares 'migration'",
                     severity="warning",
-                    blocks=True,
                 )
             elif not known.get(plugin, False):
                 related = []
@@ -191,7 +186,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                     f"{state}: cannot migrate VMI which does not use masquerade or a migratable "
                     "plugin to connect to the pod network",
                     related=related,
-                    blocks=True,
                 )
             continue
         if binding is None:
@@ -203,7 +197,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "only masquerade, passtBinding, annotated bridge or a migratable plugin as "
                 "migratable",
                 severity="warning",
-                blocks=True,
                 fix=MASQUERADE_FIX,
             )
             continue
@@ -213,7 +206,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             path + (binding,),
             f"interface {name!r} binds the pod network with {binding}: cannot migrate VMI which "
             "does not use masquerade or a migratable plugin to connect to the pod network",
-            blocks=True,
             fix=MASQUERADE_FIX,
         )
 
@@ -287,7 +279,7 @@ def interface_ports_and_admission(ctx: Context, w: Workload) -> Iterator[Finding
                     "KV208", w.obj, ppath + ("port",), f"interface {name!r}: Port field must be in range 0 < x < 65536."
                 )
             proto = port.get("protocol")
-            if proto not in (None, "", "TCP", "UDP"):  # empty means TCP (§2)
+            if proto not in (None, "", "TCP", "UDP"):  # empty means TCP
                 yield ctx.finding(
                     "KV208",
                     w.obj,

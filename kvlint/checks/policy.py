@@ -1,4 +1,4 @@
-"""KV5xx: MigrationPolicy (kubevirt-facts §4).
+"""KV5xx: MigrationPolicy (admission, selection by countMatchingLabels, settings).
 
 Phase 1 checks each policy's structure: what the API server (CRD schema, pruning of unknown
 fields) and KubeVirt's admission webhook accept. Phase 2 matches the policies in view against

@@ -1,4 +1,4 @@
-"""KV1xx: volumes, disks and DataVolumes (kubevirt-facts §1.1, §1.7, §6, §7)."""
+"""KV1xx: volumes, disks and DataVolumes (shared storage, access modes, hotplug, host disks)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,6 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
                 msg,
                 fix=_rwx_fix(acc),
                 related=related,
-                blocks=True,
                 chain=[s.as_dict() for s in acc.steps],
                 volume=vname,
             )
@@ -112,7 +111,6 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
                 w.obj,
                 path,
                 f"cannot tell whether {what} is shared: {acc.unknown}; KubeVirt needs ReadWriteMany to live-migrate",
-                blocks=True,
                 chain=[s.as_dict() for s in acc.steps],
                 volume=vname,
             )
@@ -132,7 +130,6 @@ def host_disk(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.sp("volumes", i, "hostDisk") + (("shared",) if "shared" in hd else ()),
             f"volume {vol.get('name')!r} is a hostDisk that is not marked shared: "
             "cannot migrate VMI with non-shared HostDisk",
-            blocks=True,
         )
 
 
@@ -148,7 +145,6 @@ def virtiofs_old(ctx: Context, w: Workload) -> Iterator[Finding]:
                 w.sp("domain", "devices", "filesystems", i),
                 f"filesystem {f.get('name')!r} uses virtiofs, which blocks live migration before "
                 f"KubeVirt v1.5 (target v{ctx.cluster.version[0]}.{ctx.cluster.version[1]})",
-                blocks=True,
             )
 
 
@@ -252,7 +248,6 @@ def backend_storage(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "persistent TPM/EFI state lives on a backend-storage PVC, which KubeVirt v1.3 "
                 "requires to be ReadWriteMany for live migration (Backend storage PVC is not RWX "
                 "otherwise)",
-                blocks=True,
             )
             return
 
