@@ -180,6 +180,7 @@ def build_run(
         max_size=max_file_size or source.DEFAULT_MAX_FILE_SIZE,
         jobs=jobs,
         cache=not no_cache,
+        progress=True,  # (only ever shown on a terminal: kvlint.progress)
     )
     return cfg, opts
 

@@ -69,6 +69,8 @@ class Job:
     fixes: bool = False
     #: ... and work out each finding's SARIF fix too.
     sarif_fixes: bool = False
+    #: A progress line on stderr (on a terminal, for long runs: ``kvlint.progress``).
+    progress: bool = False
 
 
 @dataclass
@@ -153,8 +155,13 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
         proc.start()
         child_end.close()
         workers.append((proc, parent_end))
+    from kvlint.progress import Progress
+
+    # (this process's share: with N shards, the others go at the same pace)
+    progress = Progress(prefix=f"shard 1 of {len(shares)}: " if len(shares) > 1 else "")
+    progress.enabled = progress.enabled and job.progress
     try:
-        own = read_and_split(shares[0], job.max_size, set_aside, job.fixes or job.sarif_fixes)
+        own = read_and_split(shares[0], job.max_size, set_aside, job.fixes or job.sarif_fixes, progress.tick)
         parts: list[_Share] = [_recv(conn) for _, conn in workers]
         meta = own.parsed
         stamps = own.stamps
@@ -192,8 +199,9 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
                 conn.send_bytes(message)
             del message
         rec = _recorder(run, job)
-        mine = check_share(run, own, kinfo.namespaces, patches, job.keep, rec.text if rec else None)
+        mine = check_share(run, own, kinfo.namespaces, patches, job.keep, rec.text if rec else None, progress.tick)
         checked: list[Checked] = [_recv(conn) for _, conn in workers]
+        progress.close()
         complete(run, files, meta + job.state_problems, [mine, *checked], kinfo.namespaces)
         if rec is not None:
             rec.finish(run, stamps)
@@ -205,6 +213,7 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
             drop_suppressed(result.findings)
         return result
     finally:
+        progress.close()
         for proc, conn in workers:
             conn.close()
             proc.join(timeout=5)

@@ -41,6 +41,8 @@ class Options:
     fixes: bool = False
     #: ... and work out each finding's SARIF fix too (``--format sarif``).
     sarif_fixes: bool = False
+    #: A progress line on stderr for long runs (only when stderr is a terminal).
+    progress: bool = False
 
 
 def git_root(start: str = ".") -> str | None:
@@ -186,6 +188,7 @@ def lint_paths(
             opts.keep,
             opts.fixes,
             opts.sarif_fixes,
+            opts.progress,
         )
 
     try:

@@ -31,6 +31,7 @@ from kvlint.engine import Run
 from kvlint.inventory import KUBEVIRT_GROUPS, WORKLOAD_KINDS, K8sObject, is_workload_doc, objects_of, stub_document
 from kvlint.models import Finding
 from kvlint.parse import Document, ParsedFile, parse_text
+from kvlint.progress import Tick
 from kvlint.reader import read_error, text_stamp
 
 #: A top-level ``kind:`` line (block style, at column 0) and its value (searched in the
@@ -88,11 +89,17 @@ def parse_ahead(split: Split, stop: Callable[[], bool], limit: int) -> None:
 
 
 def read_and_split(
-    files: Sequence[source.SourceFile], max_size: int, set_aside: bool = True, texts: bool = False
+    files: Sequence[source.SourceFile],
+    max_size: int,
+    set_aside: bool = True,
+    texts: bool = False,
+    tick: Tick | None = None,
 ) -> Split:
     """Step 1 of a shard (``texts``: keep what fix facts need, see ``Split``)."""
     out = Split()
-    for src in files:
+    for n, src in enumerate(files, 1):
+        if tick is not None:
+            tick("files read", n, len(files))
         read = source.read(src, max_size)
         text = read.text
         if text is None:
@@ -141,6 +148,7 @@ def check_share(
     patches: set[str],
     keep: bool = False,
     texts: TextHook | None = None,
+    tick: Tick | None = None,
 ) -> Checked:
     """Step 2 of a shard: check its workloads in batches (``run`` has the other objects in
     view and their phase-1 findings), parsing the set-aside files one by one; raises
@@ -169,7 +177,9 @@ def check_share(
             if len(batch) >= _BATCH:
                 check()
     split.pending = []
-    for path, text in split.later:
+    for n, (path, text) in enumerate(split.later, 1):
+        if tick is not None:
+            tick("workload files checked", n, len(split.later))
         pf = parse_text(path, text) if isinstance(text, str) else text
         if pf.path in patches:
             pf.documents = []

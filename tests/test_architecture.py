@@ -121,4 +121,6 @@ def test_one_pipeline() -> None:
     # The modules of the former separate ways are gone; every command goes through the runner.
     assert not (PACKAGE / "stream.py").exists() and not (PACKAGE / "parallel.py").exists()
     for cmd in ("cli.py", "cli_fix.py", "cli_explain.py"):
-        assert "lint_paths" in (PACKAGE / cmd).read_text(encoding="utf-8") or cmd == "cli.py"
+        assert "lint_paths(" in (PACKAGE / cmd).read_text(encoding="utf-8"), cmd
+    runner = (PACKAGE / "runner.py").read_text(encoding="utf-8")
+    assert "lint_files(" in runner and "Run(" not in runner

@@ -751,3 +751,49 @@ def test_fixing_every_rule_example_converges_in_one_run(tmp_path: Path) -> None:
                     assert not (rnd and plan.files), f"{p.name}: {[f.rule for f in plan.fixed]}"
                     for fp in plan.files:
                         fix.write_atomic(fp)
+
+
+# --------------------------------------------------------------------------- SARIF fixes of a List
+
+
+def _vm_list(n: int) -> str:
+    items = []
+    for i in range(n):
+        items.append(
+            f"- apiVersion: kubevirt.io/v1\n  kind: VirtualMachine\n  metadata:\n    name: vm-{i}\n    namespace: apps\n"
+            "  spec:\n    runStrategy: Always\n    template:\n      spec:\n        domain:\n          devices:\n"
+            "            interfaces:\n            - name: default\n              bridge: {}\n"
+            "        networks:\n        - name: default\n          pod: {}\n"
+        )
+    return "apiVersion: v1\nkind: List\nitems:\n" + "".join(items)
+
+
+def test_sarif_fixes_of_a_list_cost_one_rendering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A List of n VMs with a fix each: one rendering of the document, not n (each costs the
+    size of the List), and the same replacements as rendering them one by one."""
+    from kvlint.fix import sarif as sarif_fixes
+
+    target = tmp_path / "list.yaml"
+    target.write_text(_vm_list(30), encoding="utf-8")
+    renders = 0
+    real = fix.FileFixer.render
+
+    def counted(self: Any, index: int, edits: Any) -> Any:
+        nonlocal renders
+        renders += 1
+        return real(self, index, edits)
+
+    monkeypatch.setattr(fix.FileFixer, "render", counted)
+
+    def fixes() -> list[Any]:
+        res = lint_paths([str(target)], Config(), options=Options(cache=False, sarif_fixes=True))
+        return [f.data.get("fixes") for f in res.findings if f.rule == "KV201"]
+
+    together = fixes()
+    assert renders == 1
+    assert len(together) == 30 and all(together)
+    renders = 0
+    monkeypatch.setattr(sarif_fixes, "together", lambda ff, index, items: items)
+    one_by_one = fixes()
+    assert renders == 30
+    assert together == one_by_one

@@ -204,7 +204,31 @@ def equal_except(before: Any, after: Any, touched: Iterable[Path]) -> bool:
     return _same(_strip(before, paths), _strip(after, paths))
 
 
+Hunk = tuple[int, int, list[str]]
+
+
 def _three_way(orig_lines: list[str], a: str, b: str, nl: str) -> list[str] | None:
+    """``orig_lines`` with the hunks of ``_hunks`` applied; None when there are none."""
+    hunks = _hunks(orig_lines, a, b, nl)
+    return None if hunks is None else apply_hunks(orig_lines, hunks, nl)
+
+
+def apply_hunks(orig_lines: list[str], hunks: Sequence[Hunk], nl: str) -> list[str] | None:
+    """Replace lines [start, end) of ``orig_lines`` by each hunk's lines; None when two
+    hunks overlap."""
+    out = list(orig_lines)
+    last_end = len(out) + 1
+    for start, end, new in sorted(hunks, key=lambda h: (h[0], h[1]), reverse=True):
+        if end > last_end:
+            return None
+        if start == len(out) and out and not out[-1].endswith(("\n", "\r")):
+            out[-1] += nl
+        out[start:end] = new
+        last_end = start
+    return out
+
+
+def _hunks(orig_lines: list[str], a: str, b: str, nl: str) -> list[Hunk] | None:
     """Apply the line hunks between ``a`` and ``b`` (two emissions of the same document) to
     ``orig_lines``, through the lines ``a`` shares with the original; None when a hunk lands
     on lines the original writes differently."""
@@ -223,7 +247,7 @@ def _three_way(orig_lines: list[str], a: str, b: str, nl: str) -> list[str] | No
         for k in range(blk.size):
             amap[blk.a + k] = blk.b + k
         prev_a, prev_o = blk.a + blk.size, blk.b + blk.size
-    hunks: list[tuple[int, int, list[str]]] = []
+    hunks: list[Hunk] = []
     ops = difflib.SequenceMatcher(None, a_lines, b_lines, autojunk=False).get_opcodes()
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
@@ -243,16 +267,7 @@ def _three_way(orig_lines: list[str], a: str, b: str, nl: str) -> list[str] | No
             else:
                 return None
             hunks.append((at, at, new))
-    out = list(orig_lines)
-    last_end = len(out) + 1
-    for start, end, new in sorted(hunks, key=lambda h: (h[0], h[1]), reverse=True):
-        if end > last_end:
-            return None
-        if start == len(out) and out and not out[-1].endswith(("\n", "\r")):
-            out[-1] += nl
-        out[start:end] = new
-        last_end = start
-    return out
+    return hunks
 
 
 # --------------------------------------------------------------------------- fixing one file
@@ -301,6 +316,8 @@ class FileFixer:
         self._indent: dict[int, tuple[int, int, int]] = {}
         self._emitted: dict[int, str] = {}
         self._bare: list[str] | None = None
+        #: The line hunks of the last ``render`` that merged (file line numbers), else None.
+        self.last_hunks: list[Hunk] | None = None
 
     # -- documents --------------------------------------------------------------------
 
@@ -393,9 +410,11 @@ class FileFixer:
         tail = "".join(self.lines[c.body_end : c.end])
         body_lines = self.lines[c.body_start : c.body_end]
         candidates: list[tuple[str, bool]] = []
-        merged = _three_way(body_lines, a, b, self.nl)
+        hunks = _hunks(body_lines, a, b, self.nl)
+        merged = None if hunks is None else apply_hunks(body_lines, hunks, self.nl)
         if merged is not None:
             candidates.append(("".join(merged), False))
+        self.last_hunks = None
         whole = b if self.nl == "\n" else b.replace("\n", self.nl)
         candidates.append((whole, True))
         reasons = []
@@ -405,6 +424,9 @@ class FileFixer:
                 new_body = new_body[:-cut]
             why = self._check(orig, body, new_body, intended, touched, expectations)
             if why is None:
+                if not reemitted and new_body == "".join(merged or ()):
+                    # The hunks, in the file's line numbers (``sarif`` splits them by object).
+                    self.last_hunks = [(c.body_start + s, c.body_start + e, new) for s, e, new in hunks or ()]
                 return head + new_body + tail, reemitted
             reasons.append(why)
         raise Refused(reasons[-1])
