@@ -377,11 +377,14 @@ class FileFixer:
         body = self.body(index)
         orig = self.original(index)
         try:
-            # The inspected document is never changed: A is its emission (once per
-            # document); B is loaded afresh (a deep copy of a round-trip document does not
-            # keep every comment where it was).
+            # A is the emission of the inspected document (once per document). B is that
+            # document itself the first time (the fixers have inspected it by now; it is
+            # loaded again if asked for), afterwards a fresh load (a deep copy of a
+            # round-trip document does not keep every comment where it was).
             a = self.emitted(index)
-            b_doc = y.load(body)
+            b_doc = self._yaml_docs.pop(index, None)
+            if b_doc is None:
+                b_doc = y.load(body)
         except Exception as err:  # noqa: BLE001
             msg = f"ruamel.yaml cannot round-trip the document ({type(err).__name__})"
             raise Refused(msg) from err
