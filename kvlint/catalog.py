@@ -37,6 +37,9 @@ class RuleMeta:
     #: Every finding of the rule blocks live migration (``blocks: true``; eviction reads it).
     #: A rule that blocks only in some cases says so at the check, with ``blocks=True``.
     blocks: bool = False
+    #: A finding of the rule (an error) means the API server or KubeVirt's admission
+    #: rejects the object (``rejects: true``): it never exists in the cluster.
+    rejects: bool = False
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
@@ -72,6 +75,7 @@ def _load_one(path: Path) -> RuleMeta:
         docs=str(data.get("docs", "")),
         fixable=data.get("fixable"),
         blocks=data.get("blocks") is True,
+        rejects=data.get("rejects") is True,
         examples=data.get("examples") or {},
     )
 

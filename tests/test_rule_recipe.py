@@ -44,3 +44,11 @@ def test_blocking_is_a_rule_fact() -> None:
     )
     found = [f for f in lint_text(vmi).findings if f.rule == "KV303"]
     assert found and all(f.data.get("blocks") is True for f in found)
+
+
+def test_rejecting_is_a_rule_fact() -> None:
+    from kvlint.checks.policy import REJECTING
+
+    rules = catalog.load()
+    assert REJECTING == {rid for rid, meta in rules.items() if meta.rejects}
+    assert {"KV501", "KV515"} <= REJECTING and "KV507" not in REJECTING

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from kvlint import catalog
 from kvlint import policy as pm
 from kvlint.checks import objects, workload
 from kvlint.effective import describe_value
@@ -670,9 +671,9 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
 # Phase 2: a policy that phase-1 rules found the API server or KubeVirt's admission would
 # reject never exists in the cluster, so it takes no part in the matching.
 
-#: Rules whose findings mean the API server / admission rejects the policy (as opposed to
-#: KV507-KV509, where it is stored without the offending field).
-REJECTING = frozenset(("KV501", "KV502", "KV503", "KV504", "KV505", "KV506", "KV515"))
+#: Rules whose findings mean the API server / admission rejects the policy (``rejects:
+#: true`` in the rule file; KV507-KV509 leave it stored without the offending field).
+REJECTING = frozenset(rid for rid, meta in catalog.load().items() if meta.rejects)
 
 
 def admitted(ctx: Context) -> list[K8sObject]:
