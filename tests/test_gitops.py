@@ -132,9 +132,13 @@ def test_policy_matches_context_vms_by_their_labels(tmp_path: Path, monkeypatch)
     # read from the context cache: their labels must survive the cache.
     monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
     repo = tmp_path / "repo"
-    write(repo, "vms/vm.yaml", VM.format(ns=", namespace: apps").replace(
-        "spec:\n  template:\n", "spec:\n  template:\n    metadata:\n      labels: {tier: db}\n"
-    ))
+    write(
+        repo,
+        "vms/vm.yaml",
+        VM.format(ns=", namespace: apps").replace(
+            "spec:\n  template:\n", "spec:\n  template:\n    metadata:\n      labels: {tier: db}\n"
+        ),
+    )
     policy = "apiVersion: migrations.kubevirt.io/v1alpha1\nkind: MigrationPolicy\nmetadata: {{name: p}}\nspec:\n  selectors:\n    virtualMachineInstanceSelector: {{tier: {tier}}}\n"
     write(repo, "policies/p.yaml", policy.format(tier="db"))
     git(repo, "init", "-q")
