@@ -50,5 +50,5 @@ def test_rejecting_is_a_rule_fact() -> None:
     from kvlint.checks.policy import REJECTING
 
     rules = catalog.load()
-    assert REJECTING == {rid for rid, meta in rules.items() if meta.rejects}
+    assert {rid for rid, meta in rules.items() if meta.rejects} == REJECTING
     assert {"KV501", "KV515"} <= REJECTING and "KV507" not in REJECTING
