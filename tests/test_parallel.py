@@ -15,8 +15,9 @@ from tests.conftest import ROOT, shared_or_skip
 
 
 def _render(paths: list[str], config: Config | None, options: Options) -> str:
+    options.sarif_fixes = True  # (SARIF fixes are worked out in each shard)
     res = lint_paths(paths, config or Config(), options=options)
-    return report.render("json", res) + report.render("text", res)
+    return "".join(report.render(fmt, res) for fmt in ("json", "text", "sarif", "github"))
 
 
 def both(paths: list[str], config: Config | None = None) -> tuple[str, str]:
@@ -53,6 +54,7 @@ def test_examples_tree_replicated_same_findings(tmp_path: Path) -> None:
     )
     serial, parallel = both([str(tmp_path)])
     assert "KV603" in serial and "suppressed" in serial and "KV908" in serial
+    assert '"fixes"' in serial  # SARIF fixes, worked out in each shard
     assert serial == parallel
 
 
