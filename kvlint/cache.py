@@ -434,7 +434,7 @@ def parse_cached(
     claims and workload stubs come back undecoded, in a ``LazyContext``; the cache stores
     the other documents only for the few files that have any."""
     from kvlint.kustomize import is_kustomization
-    from kvlint.runner import parse_sources
+    from kvlint.reader import parse_sources
 
     folder = usable_dir(create=True)
     path = os.path.join(folder, f"context-{_key(roots)}.sqlite") if folder else None

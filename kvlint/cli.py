@@ -276,6 +276,7 @@ def build_run(
         cache=not no_cache,
         gitignore=not no_gitignore,
         kustomize=kustomize,
+        progress=True,  # (only ever shown on a terminal: kvlint.progress)
     )
     return cfg, opts
 
@@ -371,22 +372,14 @@ def lint(
     _refuse_input_destinations(
         [dest for _, dest in outputs if dest] + ([write_baseline] if write_baseline else []), paths, config.exclude
     )
-    # Workloads can be dropped after their checks, unless SARIF fixes need them afterwards
-    # (fixes are worked out from every object in full in this process, as 'kvlint fix' does).
-    if any(fmt == "sarif" for fmt, _ in outputs):
-        opts.jobs = 1
-    else:
-        opts.stream = True
+    # SARIF results carry their fixes: worked out as the checks run, in every shard.
+    opts.sarif_fixes = any(fmt == "sarif" for fmt, _ in outputs)
     if fail_on:
         config.fail_on = fail_on
     if no_inline_suppressions:
         config.inline_suppressions = False
     opts.baseline = baseline
     result = lint_paths(paths, config, options=opts)
-    if any(fmt == "sarif" for fmt, _ in outputs):
-        from kvlint.fix import attach_fixes
-
-        attach_fixes(result)
     if write_baseline:
         from kvlint.suppress import write_baseline as write_bl
 

@@ -509,6 +509,7 @@ def explain(target: str, paths: tuple[str, ...], fmt: str, **shared: Any) -> Non
     paths = paths or (".",)
     config, opts = build_run(paths, **shared)
     opts.jobs = 1  # the explanation reads every object in full in this process
+    opts.keep = True
     result = lint_paths(paths, config, options=opts)
     ctx = result.context
     inv = result.inventory

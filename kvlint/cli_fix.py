@@ -83,7 +83,7 @@ def fix(
         )
         sys.exit(EXIT_USAGE)
     config, opts = build_run(paths, **shared)
-    opts.jobs = 1  # fixes need every object in full in this process
+    opts.fixes = True  # what the fixes need is recorded while the checks run
     if fail_on:
         config.fail_on = fail_on
     if no_inline_suppressions:
@@ -95,6 +95,11 @@ def fix(
 
     errors = list(plan.errors)
     written = []
+    if not diff:
+        import os
+
+        # Temporary files of an interrupted run, next to the files linted.
+        fixmod.remove_stale(os.path.dirname(os.path.realpath(f.real)) for f in files)
     for fp in plan.files:
         if diff:
             click.echo(fixmod.unified_diff(fp), nl=False)
@@ -103,6 +108,9 @@ def fix(
             fixmod.write_atomic(fp)
         except fixmod.Changed as e:
             errors.append(f"{fp.display}: not fixed: {e} (run kvlint fix again)")
+            continue
+        except fixmod.Refused as e:
+            errors.append(f"{fp.display}: not fixed: {e}")
             continue
         except OSError as e:
             errors.append(f"{fp.display}: cannot write: {e.strerror or e}")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from kvlint import catalog
 from kvlint.config import Config
-from kvlint.inventory import Cluster, Inventory, K8sObject, Loader, build, cluster_facts
+from kvlint.inventory import WORKLOAD_KINDS, Cluster, Inventory, K8sObject, Loader, Workload, build, cluster_facts
 from kvlint.manifest import NOT_A_MANIFEST
 from kvlint.messages import fit_first_line
 from kvlint.models import SEVERITY_RANK, Finding, Location, RunNotes
@@ -46,6 +46,8 @@ class Context:
         **data: Any,
     ) -> Finding:
         meta = self.rules[rule]
+        if meta.blocks:
+            data["blocks"] = True
         if obj.doc.path == "<stdin>":
             origin = obj.origin()
             if origin:
@@ -97,6 +99,8 @@ class Result:
     context: Context | None = None
     #: Context read, files skipped (shown by every output format).
     notes: RunNotes = field(default_factory=RunNotes)
+    #: What each linted file held when it was read (only with fix facts recorded).
+    stamps: dict[str, str] = field(default_factory=dict)
 
 
 INPUT_RULE_SEVERITY_ERRORS = frozenset(("KV901", "KV903", "KV904", "KV905", "KV906"))
@@ -136,11 +140,40 @@ def apply_levels(findings: list[Finding], config: Config) -> list[Finding]:
     return out
 
 
-class Run:
-    """One lint run over an inventory, in steps: ``phase(1)``, ``phase(2)``, ``finish()``.
+class _Watched(Inventory):
+    """The inventory as checks see it: counts the reads of workloads, so that the engine
+    can tell which object checks depend on the workloads in view (see ``Run.early``)."""
 
-    ``run()`` chains them. The parallel runner uses the steps directly: each worker process
-    checks its share of the workloads, the parent checks everything else and merges.
+    workload_reads: int = 0
+
+    @property
+    def workloads(self) -> list[Workload]:
+        self.workload_reads += 1
+        return super().workloads
+
+    def lookup(self, kind: str, namespace: str, name: str) -> K8sObject | None:
+        if kind in WORKLOAD_KINDS:
+            self.workload_reads += 1
+        return super().lookup(kind, namespace, name)
+
+    def kind(self, kind: str) -> list[K8sObject]:
+        if kind in WORKLOAD_KINDS:
+            self.workload_reads += 1
+        return super().kind(kind)
+
+
+class Run:
+    """One lint run over an inventory, in steps (``kvlint.shard`` drives them):
+
+    1. ``early()``: the phase-1 checks of the objects other than workloads, with no linted
+       workload in view yet; a call that reads the workloads is set aside for step 3;
+    2. ``check_workloads()``, batch after batch: the workload checks of both phases;
+    3. ``late()``: with every workload's summary in view, the calls set aside in step 1 and
+       the inventory checks of phase 1, then phase 2 of the objects other than workloads;
+    4. ``finish()``: input findings, suppressions, sorting.
+
+    No check declares when it runs: a call that reads the workloads in view simply runs
+    once they are all there.
     """
 
     def __init__(
@@ -158,7 +191,9 @@ class Run:
         self.config = config
         self.rules = catalog.load()
         docs = [d for pf in files for d in pf.documents]
-        self.inv = build(docs, context_docs, namespaces, stub_docs, lazy)
+        inv = build(docs, context_docs, namespaces, stub_docs, lazy)
+        inv.__class__ = _Watched
+        self.inv: _Watched = inv  # type: ignore[assignment]
         self.cluster = cluster_facts(
             self.inv, config.platform, config.kubevirt_version, config.openshift_virtualization
         )
@@ -166,52 +201,79 @@ class Run:
         self.registry = checks.load_all()
         self.disabled = {rid for rid, level in config.rules.items() if level == "off"}
         self.held: list[Finding] = []
+        #: Workload objects checked by ``check_workloads`` and kept in full (``id``).
+        self.checked: set[int] = set()
+        #: Phase-1 calls of step 1 that read the workloads, by check: (object, argument).
+        self._deferred: dict[int, list[tuple[K8sObject, Any]]] = {}
         self._by_phase: dict[int, list[tuple[Any, bool]]] = {}
+        #: Called with the findings of each batch of workloads (``check_workloads``) while
+        #: the batch is in view in full: fix facts are recorded then.
+        self.on_batch: Callable[[Run, Sequence[K8sObject], list[Finding]], None] | None = None
 
-    def phase(self, phase: int, late: bool | None = None) -> list[Finding]:
-        """Run the checks of one phase over this run's own objects; return what they found
-        (also added to the context, where later phases see it).
+    def _enabled(self, phase: int) -> list[tuple[int, Any]]:
+        return [
+            (i, chk)
+            for i, chk in enumerate(self.registry)
+            if chk.phase == phase and not all(r in self.disabled for r in chk.rules)
+        ]
 
-        ``late`` splits phase 1 for a run whose workloads are checked by
-        ``check_workloads``: False runs every check but the late object checks and the
-        inventory checks, True runs only those (see ``kvlint.checks``).
-        """
+    def _subjects(self, chk: Any) -> list[tuple[K8sObject, Any]]:
+        """(object, argument) of each call of a check outside ``check_workloads``: neither
+        context objects nor workloads checked on their own (the workloads met here are
+        items of a List)."""
+        inv = self.inv
+        checked = self.checked
+        if chk.scope == "workload":
+            # (loaded_workloads: lazy context stubs are never checked)
+            return [(w.obj, w) for w in inv.loaded_workloads if not w.obj.context_only and id(w.obj) not in checked]
+        if chk.scope == "object":
+            # (not inv.kind(): that loads lazy context)
+            found = [obj for kind in chk.kinds for obj in inv.by_kind.get(kind, ())]
+        else:
+            found = inv.objects
+        return [(obj, obj) for obj in found if not obj.context_only and id(obj) not in checked]
+
+    def early(self) -> list[Finding]:
+        """Step 1; returns what it found (also added to the context)."""
         inv, ctx = self.inv, self.ctx
         produced: list[Finding] = []
-        for chk in self.registry:
-            if chk.phase != phase or all(r in self.disabled for r in chk.rules):
+        for i, chk in self._enabled(1):
+            if chk.scope == "inventory":
                 continue
-            if late is not None and late != (chk.late or chk.scope == "inventory"):
-                continue
-            if chk.scope == "workload":
-                for w in inv.loaded_workloads:  # (lazy context stubs are never checked)
-                    if not w.obj.context_only:
-                        produced.extend(_safe(ctx, chk.fn, w.obj, w))
-            elif chk.scope == "object":
-                for kind in chk.kinds:
-                    for obj in inv.by_kind.get(kind, ()):  # (not inv.kind(): loads lazy context)
-                        if not obj.context_only:
-                            produced.extend(_safe(ctx, chk.fn, obj, obj))
-            elif chk.scope == "each":
-                for obj in inv.objects:
-                    if not obj.context_only:
-                        produced.extend(_safe(ctx, chk.fn, obj, obj))
-            else:
-                produced.extend(_safe(ctx, chk.fn, None))
+            for obj, arg in self._subjects(chk):
+                before = inv.workload_reads
+                found = _safe(ctx, chk.fn, obj, arg)
+                if inv.workload_reads != before:
+                    self._deferred.setdefault(i, []).append((obj, arg))
+                else:
+                    produced.extend(found)
         produced = apply_levels(produced, self.config)
         ctx.findings.extend(produced)
         return produced
 
-    def check_workloads(self, objects: Sequence[K8sObject]) -> None:
-        """Check some workload objects on their own (phases 1 and 2), then take them out of
-        the inventory again: the caller adds their stubs.
+    def late(self) -> None:
+        """Step 3 (every workload is in view, in full or as its summary)."""
+        ctx = self.ctx
+        for phase in (1, 2):
+            produced: list[Finding] = []
+            for i, chk in self._enabled(phase):
+                if chk.scope == "inventory":
+                    produced.extend(_safe(ctx, chk.fn, None))
+                    continue
+                calls = self._deferred.get(i, []) if phase == 1 else self._subjects(chk)
+                for obj, arg in calls:
+                    produced.extend(_safe(ctx, chk.fn, obj, arg))
+            ctx.findings.extend(apply_levels(produced, self.config))
+        self._deferred = {}
 
-        Used by a run that streams its workloads (``phase(1, late=False)`` first, and
-        ``phase(1, late=True)`` and ``phase(2)`` after the last of them). Their phase-2
-        findings go to ``held``: the caller adds them after ``phase(2)``, as ``run()`` would.
-        """
+    def check_workloads(self, objects: Sequence[K8sObject]) -> None:
+        """Step 2: check some workload objects on their own (phases 1 and 2), then take them
+        out of the inventory again: the caller puts their summaries (or, to keep them, the
+        objects themselves) in view before ``late()``. Their phase-2 findings go to
+        ``held``: the caller adds them after ``late()``."""
         inv, ctx = self.inv, self.ctx
         first = len(inv.loaded_workloads)
+        seen = (len(ctx.findings), len(self.held))
         for obj in objects:
             inv.add(obj)
         mine = inv.loaded_workloads[first:]
@@ -236,6 +298,8 @@ class Run:
                     produced.extend(_safe(ctx, fn, about, arg))
             produced = apply_levels(produced, self.config)
             (ctx.findings if phase == 1 else self.held).extend(produced)
+        if self.on_batch is not None:
+            self.on_batch(self, objects, ctx.findings[seen[0] :] + self.held[seen[1] :])
         for obj in reversed(objects):
             inv.pop(obj)
 
@@ -288,21 +352,6 @@ class Run:
             context=self.ctx,
             notes=RunNotes(skipped=skipped),
         )
-
-
-def run(
-    files: Sequence[ParsedFile],
-    config: Config,
-    context_docs: Iterable[Document] = (),
-    read_errors: Sequence[Finding] = (),
-    baseline: dict[str, int] | None = None,
-    baseline_path: str | None = None,
-    namespaces: dict[str, str] | None = None,
-) -> Result:
-    r = Run(files, config, context_docs, namespaces)
-    r.phase(1)
-    r.phase(2)
-    return r.finish(read_errors, baseline, baseline_path)
 
 
 def _safe(ctx: Context, fn: Any, obj: K8sObject | None, *args: Any) -> list[Finding]:

@@ -12,6 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 from kvlint.models import Location, ObjectRef
 from kvlint.parse import Document, Path, Pos, unpack
+from kvlint.tree import as_dict as as_dict
+from kvlint.tree import as_list as as_list
+from kvlint.tree import enumerate_dicts as enumerate_dicts
+from kvlint.tree import get as get
+from kvlint.tree import name_of as name_of
+from kvlint.tree import path_str as path_str
 
 if TYPE_CHECKING:
     from kvlint.vmi import EffectiveVMI
@@ -53,51 +59,6 @@ WORKLOAD_PATHS: dict[str, tuple[Path, Path, Path | None]] = {
 }
 
 KUBEVIRT_GROUPS = ("kubevirt.io", "pool.kubevirt.io")
-
-
-def get(data: Any, *keys: Any) -> Any:
-    """Safe navigation: ``None`` as soon as a step is missing or of the wrong type."""
-    cur = data
-    for k in keys:
-        if isinstance(k, int):
-            if not isinstance(cur, list) or k >= len(cur) or k < -len(cur):
-                return None
-        elif not isinstance(cur, dict):
-            return None
-        else:
-            cur = cur.get(k)
-            continue
-        cur = cur[k]
-    return cur
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def enumerate_dicts(value: Any) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Index and item of every mapping in a list (non-mappings are skipped)."""
-    if isinstance(value, list):
-        for i, item in enumerate(value):
-            if isinstance(item, dict):
-                yield i, item
-
-
-def name_of(item: dict[str, Any]) -> str | None:
-    """An entry's ``name`` when it is a string (anything else matches nothing)."""
-    name = item.get("name")
-    return name if isinstance(name, str) else None
-
-
-def path_str(path: Path) -> str:
-    out = ""
-    for p in path:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out
 
 
 @dataclass(slots=True, eq=False)
@@ -454,7 +415,7 @@ _KVLINT_ANNOTATION = "kvlint.io/"
 
 def is_workload_doc(data: Any) -> bool:
     """A document holding one workload (not a List) of a KubeVirt group."""
-    if not isinstance(data, dict) or data.get("kind") not in WORKLOAD_KINDS:
+    if not isinstance(data, dict) or not isinstance(data.get("kind"), str) or data["kind"] not in WORKLOAD_KINDS:
         return False
     av = data.get("apiVersion")
     return isinstance(av, str) and av.rsplit("/", 1)[0] in KUBEVIRT_GROUPS

@@ -1,5 +1,6 @@
 """MigrationPolicy matching, exactly as KubeVirt's virt-controller chooses a policy
-(kubevirt-facts.md §4: ``matchPolicy`` / ``countMatchingLabels``).
+(v1.9.0 pkg/virt-controller/watch/migration/migrationpolicy.go: ``matchPolicy`` /
+``countMatchingLabels``).
 
 For each policy:
 1. no ``spec.selectors`` -> no match;

@@ -1,10 +1,8 @@
-"""The whole pipeline: paths -> source -> parse -> inventory -> rules -> result.
+"""Runs from paths: discovery, the context and cluster state, then the pipeline.
 
-Three ways to the same findings: a single process holding every parsed file (library
-callers: the Result's inventory has every object in full), a single process that checks the
-workloads file by file and keeps their stubs (``Options.stream``, the CLI: ``kvlint.stream``)
-and, with ``jobs > 1`` and enough files, processes that each do that for a contiguous share
-of the files (``kvlint.parallel``). The output does not depend on the way.
+``lint_paths`` prepares what every run needs (the linted files, the context folders'
+files through the cache, cluster state, assumed objects, the baseline) and hands it to
+``kvlint.pipeline``, the one way from files to findings; ``lint_text`` lints one text.
 """
 
 from __future__ import annotations
@@ -16,17 +14,15 @@ from typing import TYPE_CHECKING
 
 from kvlint import source
 from kvlint.config import Config
-from kvlint.engine import Result, Run, run
-from kvlint.models import Finding, Location, RunNotes
-from kvlint.parse import Document, ParsedFile, parse_input, parse_text
+from kvlint.engine import Result
+from kvlint.models import Finding, RunNotes
+from kvlint.parse import Document, ParsedFile, parse_text
+from kvlint.reader import PARALLEL_MIN_FILES, default_jobs, parse_sources, read_error
 
 if TYPE_CHECKING:
     from kvlint.cache import LazyContext
-    from kvlint.inventory import Loader
-    from kvlint.kustomize import KustomizeInfo
 
-#: Below this many files a process pool costs more than it saves.
-PARALLEL_MIN_FILES = 64
+__all__ = ["PARALLEL_MIN_FILES", "Options", "default_jobs", "lint_paths", "lint_text", "parse_sources", "read_error"]
 
 
 @dataclass
@@ -35,30 +31,24 @@ class Options:
     #: Folders whose manifests feed resolution only (pre-commit: the rest of the repo).
     context: Sequence[str] = ()
     max_size: int = source.DEFAULT_MAX_FILE_SIZE
-    #: Processes for parsing and checking (0: one per available CPU). Library callers get
-    #: a single process, so that the Result's inventory holds every object in full.
+    #: Shards (processes) that parse and check (0: one per available CPU).
     jobs: int = 1
     baseline: str | None = None
     #: Use the cache of parsed context files.
     cache: bool = True
-    #: In a single process, check workloads file by file and keep only their stubs
-    #: (``kvlint.stream``): the Result's inventory then holds stubs of the workloads.
-    stream: bool = False
     #: Leave out the files a folder's git work tree ignores (.gitignore) when walking it.
     gitignore: bool = True
     #: Render PATH folders that hold a kustomization: None only overlays, True every one,
     #: False none.
     kustomize: bool | None = None
-
-
-def read_error(display: str, message: str) -> Finding:
-    return Finding(
-        rule="KV906",
-        severity="error",
-        message=message,
-        fix="fix or remove the file, or exclude it (--exclude / exclude: in .kvlint.yaml)",
-        location=Location(display, 1, 1, 1, 1),
-    )
+    #: Keep the linted workloads in full in the Result's inventory (else their summaries).
+    keep: bool = False
+    #: Record fix facts while the checks run (``kvlint fix``) ...
+    fixes: bool = False
+    #: ... and work out each finding's SARIF fix too (``--format sarif``).
+    sarif_fixes: bool = False
+    #: A progress line on stderr for long runs (only when stderr is a terminal).
+    progress: bool = False
 
 
 def missing_path(e: source.SourceError) -> Finding:
@@ -71,54 +61,6 @@ def missing_path(e: source.SourceError) -> Finding:
         "does not expand it"
     )
     return f
-
-
-def _parse_one(src: source.SourceFile, max_size: int) -> ParsedFile | Finding:
-    text = source.read(src, max_size)
-    if text.text is None:
-        return read_error(src.display, text.error or "cannot read file")
-    return parse_input(src.display, text.text)
-
-
-def _parse_chunk(args: tuple[list[source.SourceFile], int]) -> list[ParsedFile | Finding]:
-    files, max_size = args
-    return [_parse_one(f, max_size) for f in files]
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
-
-
-def parse_sources(
-    files: Sequence[source.SourceFile], max_size: int, jobs: int = 1
-) -> tuple[list[ParsedFile], list[Finding]]:
-    """Read and parse files, in order; unreadable ones become KV906 findings."""
-    jobs = jobs or default_jobs()
-    disk = [f for f in files if f.real != source.STDIN]
-    if jobs > 1 and len(disk) >= PARALLEL_MIN_FILES and len(disk) == len(files):
-        outcomes = _parallel(list(files), max_size, jobs)
-    else:
-        outcomes = [_parse_one(f, max_size) for f in files]
-    parsed = [o for o in outcomes if isinstance(o, ParsedFile)]
-    errors = [o for o in outcomes if isinstance(o, Finding)]
-    return parsed, errors
-
-
-def _parallel(files: list[source.SourceFile], max_size: int, jobs: int) -> list[ParsedFile | Finding]:
-    import multiprocessing
-
-    # Contiguous shares keep related files together and the merge order trivial; more
-    # shares than workers even out the load.
-    shares = jobs * 4
-    size = -(-len(files) // shares)
-    chunks = [(files[i : i + size], max_size) for i in range(0, len(files), size)]
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with multiprocessing.get_context(method).Pool(jobs) as pool:
-        results = pool.map(_parse_chunk, chunks, chunksize=1)
-    return [r for chunk in results for r in chunk]
 
 
 def git_root(start: str = ".") -> str | None:
@@ -202,6 +144,8 @@ def lint_paths(
     options: Options | None = None,
 ) -> Result:
     from kvlint import kustomize
+    from kvlint.pipeline import Job, lint_files
+    from kvlint.shard import Restart
 
     opts = options or Options(cluster_state=cluster_state, max_size=max_size)
     notes = RunNotes()
@@ -250,81 +194,41 @@ def lint_paths(
 
         baseline = load_baseline(opts.baseline)
 
-    jobs = opts.jobs or default_jobs()
     if lazy is not None and extra_context:
         # Cluster state and assumed objects come after the context in lookups: keep the
         # order of a run without the cache.
         lazy.materialize(context_files)
-    if (
-        jobs > 1
-        and len(files) >= PARALLEL_MIN_FILES
-        and all(f.real != source.STDIN for f in files)
-        and not state_problems
-    ):
-        from kvlint.parallel import lint_parallel
-        from kvlint.stream import Restart
+    jobs = opts.jobs or default_jobs()
+    several = jobs > 1 and len(files) >= PARALLEL_MIN_FILES and all(f.real != source.STDIN for f in files)
+    shards = min(jobs, len(files)) if several else 1
 
-        if lazy is not None:
-            lazy.materialize(context_files)
-        try:
-            result = lint_parallel(
-                files,
-                config,
-                min(jobs, len(files)),
-                opts.max_size,
-                context_files,
-                extra_context,
-                errors,
-                baseline,
-                opts.baseline,
-            )
-            return _noted(result, notes)
-        except Restart:
-            pass  # a file set aside as workloads only was not: lint with everything held
+    def job() -> Job:
+        return Job(
+            config,
+            opts.max_size,
+            list(context_files),
+            extra_context,
+            state_problems,
+            list(errors),
+            baseline,
+            opts.baseline,
+            lazy,
+            opts.keep,
+            opts.fixes,
+            opts.sarif_fixes,
+            opts.progress,
+        )
 
-    elif opts.stream and not state_problems:
-        from kvlint.stream import Restart, lint_streaming
-
-        try:
-            result = lint_streaming(
-                files, config, opts.max_size, context_files, extra_context, errors, baseline, opts.baseline, lazy
-            )
-            return _noted(result, notes)
-        except Restart:
-            pass  # a file set aside as workloads only was not: lint with everything held
-
-    parsed, perrors = parse_sources(files, opts.max_size, 1)
-    errors += perrors
-    kinfo = kustomize.analyse(parsed + context_files, [pf.path for pf in parsed + context_files])
-    for pf in parsed + context_files:
-        if pf.path in kinfo.patches:
-            pf.documents = []
-    context_docs, loaders = context_inputs(context_files, lazy, kinfo, extra_context)
-    r = Run(parsed + state_problems, config, context_docs, kinfo.namespaces, lazy=loaders)
-    r.phase(1)
-    r.phase(2)
-    return _noted(r.finish(errors, baseline, opts.baseline), notes)
-
-
-def context_inputs(
-    context_files: list[ParsedFile],
-    lazy: LazyContext | None,
-    kinfo: KustomizeInfo,
-    extra_context: list[Document],
-) -> tuple[list[Document], dict[tuple[str, str], list[Loader]]]:
-    """The context documents for the inventory, and the loaders of those read on demand
-    (none when a kustomization sets the namespace of a context file: the lazy groups are
-    by the namespace written in the file)."""
-    loaders: dict[tuple[str, str], list[Loader]] = {}
-    if lazy is not None:
-        if any(pf.path in kinfo.namespaces for pf in context_files):
-            lazy.materialize(context_files)
-        else:
-            loaders = lazy.loaders(set(kinfo.patches))
-    docs = [d for pf in context_files if pf.path not in kinfo.patches for d in pf.documents] + extra_context
-    return docs, loaders
+    try:
+        return _noted(lint_files(files, job(), shards), notes)
+    except Restart:
+        # A file set aside as workloads only was not: the same pipeline, nothing set aside.
+        return _noted(lint_files(files, job(), shards, set_aside=False), notes)
 
 
 def lint_text(text: str, config: Config | None = None, path: str = "input.yaml") -> Result:
-    """Lint one YAML text (used by tests and the rule examples)."""
-    return run([parse_text(path, text)], config or Config())
+    """Lint one YAML text (used by tests and the rule examples); the Result's inventory
+    holds every object in full."""
+    from kvlint.pipeline import Job, lint_parsed
+
+    return lint_parsed([parse_text(path, text)], Job(config or Config(), source.DEFAULT_MAX_FILE_SIZE, keep=True))

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
 
-from kvlint.inventory import as_dict, as_list, enumerate_dicts, get, path_str
+from kvlint.tree import as_dict, as_list, enumerate_dicts, get, path_str
 
 if TYPE_CHECKING:
     from kvlint.inventory import Inventory, K8sObject, Workload
@@ -498,7 +498,7 @@ def _check_requirements(eff: EffectiveVMI, it: Source, pref: Source, w: Workload
     """The preference's requirements against what the instancetype provides (v1.9.0
     pkg/instancetype/preference/requirements checkCPU / checkMemory; the VM admission
     rejects the VM with "insufficient ... resources")."""
-    from kvlint.effective import parse_quantity
+    from kvlint.quantity import parse_quantity
 
     req = as_dict(pref.spec.get("requirements"))
     need_cpu = get(req, "cpu", "guest")

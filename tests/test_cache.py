@@ -115,7 +115,7 @@ def findings(repo: Path, use_cache: bool) -> list[str]:
     """The JSON report of each target, linted with the rest of the repository as context."""
     out = []
     for rel in TARGETS:
-        opts = Options(context=[str(repo)], cache=use_cache, stream=True)
+        opts = Options(context=[str(repo)], cache=use_cache)
         out.append(report.render("json", lint_paths([str(repo / rel)], Config(), options=opts)))
     return out
 

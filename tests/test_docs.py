@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 
 from kvlint import catalog
 from kvlint.report.rules_doc import table
@@ -32,3 +33,23 @@ def test_rule_documents_are_complete() -> None:
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", meta.name), rid
         assert meta.summary.endswith("."), f"{rid}: summary should be a sentence"
         assert "TODO" not in meta.why + meta.fix + meta.summary, rid
+
+
+def test_catalog_reads_the_rule_files_and_writes_no_cache(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    rules = tmp_path / "rules"
+    shutil.copytree(catalog.resource_dir("rules"), rules)
+    monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(catalog, "resource_dir", lambda name: rules)
+    catalog.load.cache_clear()
+    try:
+        first = catalog.load()
+        assert not (tmp_path / "cache").exists()
+        f = rules / "KV101.yaml"
+        f.write_text(f.read_text().replace("summary:", "summary: Changed.", 1))
+        catalog.load.cache_clear()
+        assert catalog.load()["KV101"].summary.startswith("Changed.")
+        assert set(catalog.load()) == set(first)
+    finally:
+        catalog.load.cache_clear()

@@ -1,5 +1,5 @@
 """Effective migration settings (kvlint.effective): defaults by platform and version, the
-cluster CR, the MigrationPolicy layer, and the completion-time arithmetic (facts §3, §4)."""
+cluster CR, the MigrationPolicy layer, and the completion-time arithmetic."""
 
 from __future__ import annotations
 

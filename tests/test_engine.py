@@ -51,9 +51,9 @@ def test_internal_error_in_a_streamed_run(monkeypatch: pytest.MonkeyPatch, tmp_p
     (tmp_path / "vmi.yaml").write_text(VMI)
     registry = checks.load_all()
     monkeypatch.setattr(checks, "REGISTRY", [Check(broken, ("KV101",), "workload"), *registry])
-    streamed = lint_paths([str(tmp_path)], Config(), options=Options(stream=True))
+    streamed = lint_paths([str(tmp_path)], Config(), options=Options())
     assert {"KV907", "KV301"} <= {f.rule for f in streamed.findings}
-    held = lint_paths([str(tmp_path)], Config(), options=Options())
+    held = lint_paths([str(tmp_path)], Config(), options=Options(keep=True))
     assert report.render("json", streamed) == report.render("json", held)
 
 

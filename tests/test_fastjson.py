@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 from hypothesis import given, settings
@@ -12,12 +11,12 @@ from hypothesis import strategies as st
 from kvlint.parse import PMap
 from kvlint.report import fastjson
 
-leaves = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text()
+leaves = st.none() | st.booleans() | st.integers() | st.text()
 values = st.recursive(
     leaves,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.tuples(inner, inner)
-    | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.tuples(inner, inner) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
     max_leaves=30,
 )
 
@@ -30,8 +29,8 @@ def test_same_text_as_json_dumps(value: Any) -> None:
 
 def test_special_values_and_fallbacks() -> None:
     odd: Any = {
-        "nan": math.nan,
-        "inf": [math.inf, -math.inf],
+        "big": [2**64, -(2**70)],
+        "surrogate": "file-\udcff.yaml",
         "text": 'quote " backslash \\ newline \n control \x01 unicode é 😀',
         "empty": [{}, [], ()],
         1: "an int key (json.dumps turns it into a string)",

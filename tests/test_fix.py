@@ -74,7 +74,7 @@ def test_every_fix_example_is_well_formed() -> None:
 def test_fix_example(rule: str, example: dict[str, Any], tmp_path: Path) -> None:
     target = tmp_path / "example.yaml"
     target.write_text(example["before"], encoding="utf-8")
-    before = lint_paths([str(target)], Config(), options=Options(cache=False))
+    before = lint_paths([str(target)], Config(), options=Options(cache=False, fixes=True))
     assert any(f.rule == rule for f in before.findings), f"{rule} does not fire on the example"
     unsafe = bool(example.get("unsafe"))
     if unsafe:
@@ -85,7 +85,7 @@ def test_fix_example(rule: str, example: dict[str, Any], tmp_path: Path) -> None
     res = run_fix(*args)
     assert res.exit_code in (0, 1), res.output
     assert target.read_text(encoding="utf-8") == example["after"], res.output
-    after = lint_paths([str(target)], Config(), options=Options(cache=False))
+    after = lint_paths([str(target)], Config(), options=Options(cache=False, fixes=True))
     assert not any(f.rule == rule for f in after.findings), f"{rule} still fires after the fix"
     again = run_fix(*args)
     assert target.read_text(encoding="utf-8") == example["after"]
@@ -260,6 +260,67 @@ def test_atomic_write_keeps_the_mode_and_leaves_no_temporary_file(tmp_path: Path
     assert "1 fix applied in 1 file" in res.output
 
 
+def test_each_newline_convention_is_kept(tmp_path: Path) -> None:
+    for name, nl in (("cr.yaml", "\r"), ("lf.yaml", "\n"), ("crlf.yaml", "\r\n")):
+        target = tmp_path / name
+        target.write_bytes(VM_LABEL.replace("\n", nl).encode())
+        run_fix(str(target))
+        assert target.read_bytes() == VM_LABEL_FIXED.replace("\n", nl).encode(), name
+
+
+def test_owner_is_kept(tmp_path: Path) -> None:
+    target = tmp_path / "vm.yaml"
+    target.write_text(VM_LABEL, encoding="utf-8")
+    if os.geteuid() != 0:
+        pytest.skip("giving a file to another owner needs root")
+    os.chown(target, 4321, 4322)
+    res = run_fix(str(target))
+    assert res.exit_code == 0, res.output
+    assert target.read_text(encoding="utf-8") == VM_LABEL_FIXED
+    assert (target.stat().st_uid, target.stat().st_gid) == (4321, 4322)
+
+
+def test_read_only_file_is_reported_and_left_alone(tmp_path: Path) -> None:
+    target = tmp_path / "vm.yaml"
+    other = tmp_path / "other.yaml"
+    target.write_text(VM_LABEL, encoding="utf-8")
+    other.write_text(VM_LABEL, encoding="utf-8")
+    target.chmod(0o444)
+    res = run_fix(str(tmp_path))
+    assert res.exit_code == 2
+    assert [line for line in res.stderr.splitlines() if "vm.yaml" in line] == [
+        f"kvlint: {target}: not fixed: the file is read-only"
+    ]
+    assert target.read_text(encoding="utf-8") == VM_LABEL
+    assert stat.S_IMODE(target.stat().st_mode) == 0o444
+    assert other.read_text(encoding="utf-8") == VM_LABEL_FIXED  # the rest goes on
+
+
+def test_hard_linked_file_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "vm.yaml"
+    target.write_text(VM_LABEL, encoding="utf-8")
+    link = tmp_path / "elsewhere.yml.bak"
+    os.link(target, link)
+    res = run_fix(str(target))
+    assert res.exit_code == 2
+    assert "not fixed: the file has 2 hard links" in res.stderr
+    assert target.read_text(encoding="utf-8") == VM_LABEL == link.read_text(encoding="utf-8")
+    assert target.stat().st_ino == link.stat().st_ino
+
+
+def test_leftover_temporary_files_are_removed_on_the_next_run(tmp_path: Path) -> None:
+    target = tmp_path / "vm.yaml"
+    target.write_text(VM_LABEL, encoding="utf-8")
+    old = tmp_path / ".kvlint-fix-abc123.tmp"
+    old.write_text("half written", encoding="utf-8")
+    os.utime(old, (1_000_000_000, 1_000_000_000))
+    fresh = tmp_path / ".kvlint-fix-def456.tmp"  # another run may be writing it now
+    fresh.write_text("being written", encoding="utf-8")
+    res = run_fix(str(target))
+    assert res.exit_code == 0, res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == [fresh.name, "vm.yaml"]
+
+
 def test_symlinked_file_is_fixed_through_the_link(tmp_path: Path) -> None:
     real = tmp_path / "real.yaml"
     real.write_text(VM_LABEL, encoding="utf-8")
@@ -278,7 +339,7 @@ def test_file_changed_before_the_write_is_left_alone(tmp_path: Path, monkeypatch
     def meddle(path: str) -> None:
         Path(path).write_text(edited, encoding="utf-8")
 
-    monkeypatch.setattr(fix, "before_replace", meddle)
+    monkeypatch.setattr(fix.write, "before_replace", meddle)
     res = run_fix(str(target))
     assert res.exit_code == 2
     assert "changed since it was read" in res.stderr
@@ -520,7 +581,7 @@ def test_attach_fixes_gives_the_replacement_of_the_changed_region(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     Path("vm.yaml").write_text(FOUR_SPACES, encoding="utf-8")
-    result = lint_paths(["vm.yaml"], Config(), options=Options(cache=False))
+    result = lint_paths(["vm.yaml"], Config(), options=Options(cache=False, fixes=True))
     assert fix.attach_fixes(result) >= 2
     lines = FOUR_SPACES.splitlines(keepends=True)
     seen = set()
@@ -558,10 +619,12 @@ def test_corpus_fix_changes_only_the_fixed_paths_and_converges(tmp_path: Path) -
     corpus = shared_or_skip("corpus")
     copy = tmp_path / "corpus"
     shutil.copytree(corpus, copy)
+    for p in [copy, *copy.rglob("*")]:  # the shared corpus is read-only; its copy must not be
+        p.chmod(p.stat().st_mode | 0o200)
     originals = {p: p.read_bytes() for p in copy.rglob("*") if p.is_file()}
     from kvlint import source
 
-    result = lint_paths([str(copy)], Config(), options=Options(cache=False))
+    result = lint_paths([str(copy)], Config(), options=Options(cache=False, fixes=True))
     files, _ = source.discover([str(copy)])
     plan = fix.plan(result, unsafe=True, sources={f.display: f.real for f in files})
     touched: dict[Path, dict[int, list[Any]]] = {}
@@ -684,9 +747,55 @@ def test_fixing_every_rule_example_converges_in_one_run(tmp_path: Path) -> None:
                     p.write_text(ex["yaml"], encoding="utf-8")
                 cfg = config_from(ex.get("config"))
                 for rnd in range(2):
-                    res = lint_paths([str(p)], cfg, options=Options(cache=False))
+                    res = lint_paths([str(p)], cfg, options=Options(cache=False, fixes=True))
                     files, _ = source.discover([str(p)])
                     plan = fix.plan(res, unsafe=True, sources={f.display: f.real for f in files})
                     assert not (rnd and plan.files), f"{p.name}: {[f.rule for f in plan.fixed]}"
                     for fp in plan.files:
                         fix.write_atomic(fp)
+
+
+# --------------------------------------------------------------------------- SARIF fixes of a List
+
+
+def _vm_list(n: int) -> str:
+    items = []
+    for i in range(n):
+        items.append(
+            f"- apiVersion: kubevirt.io/v1\n  kind: VirtualMachine\n  metadata:\n    name: vm-{i}\n    namespace: apps\n"
+            "  spec:\n    runStrategy: Always\n    template:\n      spec:\n        domain:\n          devices:\n"
+            "            interfaces:\n            - name: default\n              bridge: {}\n"
+            "        networks:\n        - name: default\n          pod: {}\n"
+        )
+    return "apiVersion: v1\nkind: List\nitems:\n" + "".join(items)
+
+
+def test_sarif_fixes_of_a_list_cost_one_rendering(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A List of n VMs with a fix each: one rendering of the document, not n (each costs the
+    size of the List), and the same replacements as rendering them one by one."""
+    from kvlint.fix import sarif as sarif_fixes
+
+    target = tmp_path / "list.yaml"
+    target.write_text(_vm_list(30), encoding="utf-8")
+    renders = 0
+    real = fix.FileFixer.render
+
+    def counted(self: Any, index: int, edits: Any) -> Any:
+        nonlocal renders
+        renders += 1
+        return real(self, index, edits)
+
+    monkeypatch.setattr(fix.FileFixer, "render", counted)
+
+    def fixes() -> list[Any]:
+        res = lint_paths([str(target)], Config(), options=Options(cache=False, sarif_fixes=True))
+        return [f.data.get("fixes") for f in res.findings if f.rule == "KV201"]
+
+    together = fixes()
+    assert renders == 1
+    assert len(together) == 30 and all(together)
+    renders = 0
+    monkeypatch.setattr(sarif_fixes, "together", lambda ff, index, items: items)
+    one_by_one = fixes()
+    assert renders == 30
+    assert together == one_by_one

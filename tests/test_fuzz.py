@@ -641,7 +641,7 @@ def test_fuzz_campaign(tmp_path_factory: pytest.TempPathFactory) -> None:
                 report.render(fmt, held)
             json.loads(report.render("json", held))
             target.write_text(text, encoding="utf-8", errors="surrogatepass")
-            streamed = lint_paths([str(target)], Config(), options=Options(cache=False, stream=True, jobs=1))
+            streamed = lint_paths([str(target)], Config(), options=Options(cache=False, jobs=1))
             json.loads(report.render("json", streamed))
         except Exception as e:  # noqa: BLE001 - counted: an error that would stop a run
             stopped.append(f"{type(e).__name__}: {e} <- {text[:300]!r}")

@@ -152,9 +152,13 @@ def test_policy_matches_context_vms_by_their_labels(tmp_path: Path, monkeypatch)
     # read from the context cache: their labels must survive the cache.
     monkeypatch.setenv("KVLINT_CACHE_DIR", str(tmp_path / "cache"))
     repo = tmp_path / "repo"
-    write(repo, "vms/vm.yaml", VM.format(ns=", namespace: apps").replace(
-        "spec:\n  template:\n", "spec:\n  template:\n    metadata:\n      labels: {tier: db}\n"
-    ))
+    write(
+        repo,
+        "vms/vm.yaml",
+        VM.format(ns=", namespace: apps").replace(
+            "spec:\n  template:\n", "spec:\n  template:\n    metadata:\n      labels: {tier: db}\n"
+        ),
+    )
     policy = "apiVersion: migrations.kubevirt.io/v1alpha1\nkind: MigrationPolicy\nmetadata: {{name: p}}\nspec:\n  selectors:\n    virtualMachineInstanceSelector: {{tier: {tier}}}\n"
     write(repo, "policies/p.yaml", policy.format(tier="db"))
     git(repo, "init", "-q")
@@ -173,7 +177,7 @@ def _outputs(target: list[str], repo: Path, stream: bool) -> tuple[str, str]:
     from kvlint import report
 
     def once(cache: bool) -> str:
-        opts = Options(context=[str(repo)], cache=cache, stream=stream)
+        opts = Options(context=[str(repo)], cache=cache, keep=not stream)
         return report.render("json", lint_paths(target, Config(), options=opts))
 
     plain = once(False)
@@ -212,7 +216,7 @@ def test_lazy_context_gives_the_same_findings(tmp_path: Path, monkeypatch) -> No
         for rel in ("vms/vm.yaml", "vms/migrate.yaml", "shop/vm.yaml"):
             plain, cached = _outputs([str(repo / rel)], repo, stream)
             assert plain == cached, (rel, stream)
-    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[str(repo)], stream=True))
+    res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[str(repo)]))
     assert rules(res) == ["KV101"]
 
 
@@ -223,7 +227,7 @@ def test_lazy_context_reads_only_what_is_looked_up(tmp_path: Path, monkeypatch) 
     repo = _two_namespaces(tmp_path)
     git(repo, "init", "-q")
     git(repo, "add", "-A")  # context: tracked and staged files
-    opts = Options(context=[str(repo)], stream=True)
+    opts = Options(context=[str(repo)])
     lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
     res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=opts)
     assert res.inventory is not None

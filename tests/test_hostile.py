@@ -15,10 +15,9 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import yaml
@@ -27,6 +26,11 @@ from kvlint import parse, report, source
 from kvlint.config import Config
 from kvlint.engine import Result, fails
 from kvlint.runner import Options, lint_paths, lint_text
+
+T = TypeVar("T")
+#: Most function calls a bounded hostile input may cost (they take 0.002 to 2 million
+#: today; an expansion that escaped its bound costs hundreds of millions).
+WORK_LIMIT = 10_000_000
 
 EXE = shutil.which("kvlint", path=os.path.dirname(sys.executable)) or shutil.which("kvlint")
 
@@ -72,6 +76,24 @@ def exit_code(result: Result) -> int:
     if result.input_errors:
         return 2
     return 1 if fails(result.findings, Config().fail_on) else 0
+
+
+def calls_made(fn: Callable[[], T]) -> tuple[T, int]:
+    """``fn()`` and the number of function calls (Python and C) it made: a bound on work that
+    does not depend on the machine or its load (a timing belongs in the benchmark)."""
+    n = 0
+
+    def count(frame: Any, event: str, arg: Any) -> None:
+        nonlocal n
+        if event == "call" or event == "c_call":
+            n += 1
+
+    sys.setprofile(count)
+    try:
+        out = fn()
+    finally:
+        sys.setprofile(None)
+    return out, n
 
 
 def of(result: Result, file: str, rule: str | None = None) -> list[Any]:
@@ -213,9 +235,8 @@ def billion_laughs(levels: int = 9) -> str:
 
 def test_alias_bomb(work: Path) -> None:
     (work / "bomb.yaml").write_text(billion_laughs(9))
-    start = time.monotonic()
-    res = lint(".")
-    assert time.monotonic() - start < 10
+    res, calls = calls_made(lambda: lint("."))
+    assert calls < WORK_LIMIT
     f = only(res, "bomb.yaml", "KV905")
     assert str(parse.MAX_ALIAS_NODES) in f.message
     assert_rest_goes_on(res)
@@ -259,9 +280,8 @@ def test_alias_bomb(work: Path) -> None:
 )
 def test_deep_alias_chains_are_bounded_and_fast(work: Path, text: str) -> None:
     (work / "chain.yaml").write_text(text)
-    start = time.monotonic()
-    res = lint(".")
-    assert time.monotonic() - start < 10
+    res, calls = calls_made(lambda: lint("."))
+    assert calls < WORK_LIMIT
     f = only(res, "chain.yaml", "KV905")
     assert f.location.line >= 1
     assert_rest_goes_on(res)
@@ -303,9 +323,8 @@ def test_documents_nested_5000_levels(work: Path, style: str, loader: Any, monke
     monkeypatch.setattr(parse, "_Loader", loader)
     text = _nested(style, 5000)
     (work / "deep.yaml").write_text(text)
-    start = time.monotonic()
-    res = lint(".", max_size=2 * len(text.encode()))  # the block styles are over 10 MiB
-    assert time.monotonic() - start < 30
+    res, calls = calls_made(lambda: lint(".", max_size=2 * len(text.encode())))  # the block styles are over 10 MiB
+    assert calls < WORK_LIMIT
     f = only(res, "deep.yaml", "KV905")
     assert f.location.line >= 1
     assert_rest_goes_on(res)
@@ -325,14 +344,13 @@ def test_deep_and_wide_document_is_bounded() -> None:
     import tracemalloc
 
     text = "[" * 250 + ",".join(["x"] * 200_000) + "]" * 250 + "\n"
-    start = time.monotonic()
     tracemalloc.start()
     try:
-        pf = parse.parse_text("f.yaml", text)
+        pf, calls = calls_made(lambda: parse.parse_text("f.yaml", text))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert time.monotonic() - start < 20
+    assert calls < WORK_LIMIT
     assert pf.problems == [] and len(pf.documents) == 1
     assert peak < 100 * 1024 * 1024
 
@@ -359,9 +377,8 @@ def test_very_long_scalar_line_is_linted(work: Path, quoted: bool) -> None:
         f"metadata:\n  name: long\n  namespace: apps\n  annotations:\n    note: {value}",
     )
     (work / "long.yaml").write_text(text)
-    start = time.monotonic()
-    res = lint(".", max_size=6_000_000)
-    assert time.monotonic() - start < 30
+    res, calls = calls_made(lambda: lint(".", max_size=6_000_000))
+    assert calls < WORK_LIMIT
     assert [f.rule for f in of(res, "long.yaml") if f.severity == "error"] == ["KV301"]
     assert_rest_goes_on(res)
     assert exit_code(res) == 1
@@ -1839,8 +1856,8 @@ def test_a_failing_check_reports_kv907_for_that_object_only(work: Path) -> None:
     registry[index] = dataclasses.replace(target, fn=flaky)
     try:
         (work / "boom.yaml").write_text(GOOD.replace("gpu", "boom"))
-        for stream in (False, True):
-            res = lint_paths(["."], Config(), options=Options(cache=False, stream=stream))
+        for keep in (True, False):  # workloads kept in full, or only their summaries
+            res = lint_paths(["."], Config(), options=Options(cache=False, keep=keep))
             internal = [f for f in res.findings if f.rule == "KV907"]
             assert [(f.location.file, f.object.name if f.object else None) for f in internal] == [("boom.yaml", "boom")]
             assert_rest_goes_on(res)

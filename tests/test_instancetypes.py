@@ -286,7 +286,7 @@ def test_explain_shows_which_object_supplied_each_value(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"jobs": 1}, {"jobs": 1, "stream": True}, {"jobs": 2}],
+    [{"jobs": 1, "keep": True}, {"jobs": 1}, {"jobs": 2}],
     ids=["held", "stream", "parallel"],
 )
 def test_instancetype_in_another_file_blocks_drains(tmp_path: Path, options: dict[str, object]) -> None:
@@ -333,7 +333,7 @@ def test_stubs_keep_the_instancetype_devices(tmp_path: Path) -> None:
         doc = vm("instancetype:\n  kind: VirtualMachineClusterInstancetype\n  name: pinned\n", name=f"vm-{i}")
         (tmp_path / f"vm-{i:02d}.yaml").write_text(doc)
     outputs = []
-    for options in ({"jobs": 1}, {"jobs": 1, "stream": True}, {"jobs": 2}):
+    for options in ({"jobs": 1, "keep": True}, {"jobs": 1}, {"jobs": 2}):
         res = lint_paths([str(tmp_path)], Config(platform="kubevirt"), options=Options(**options))  # type: ignore[arg-type]
         msgs = [f.message for f in res.findings if f.location.file.endswith("00-kubevirt.yaml")]
         outputs.append(msgs)

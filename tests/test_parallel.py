@@ -1,4 +1,5 @@
-"""A parallel run finds exactly what a single process finds, byte for byte."""
+"""A run in several shards finds exactly what one shard finds, byte for byte, whether the
+workloads are kept in full or as summaries, and whatever the start method of the workers."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from tests.conftest import ROOT, shared_or_skip
 
 
 def _render(paths: list[str], config: Config | None, options: Options) -> str:
+    options.sarif_fixes = True  # (SARIF fixes are worked out in each shard)
     res = lint_paths(paths, config or Config(), options=options)
-    return report.render("json", res) + report.render("text", res)
+    return "".join(report.render(fmt, res) for fmt in ("json", "text", "sarif", "github"))
 
 
 def both(paths: list[str], config: Config | None = None) -> tuple[str, str]:
-    """The output of a single process holding everything, and of a parallel run; a
-    streaming single-process run (workloads checked file by file) must match the first."""
-    serial = _render(paths, config, Options(jobs=1))
-    assert _render(paths, config, Options(jobs=1, stream=True)) == serial
+    """The output of one shard keeping the workloads in full, and of two shards; one shard
+    keeping only the workloads' summaries must match the first."""
+    serial = _render(paths, config, Options(jobs=1, keep=True))
+    assert _render(paths, config, Options(jobs=1)) == serial
     return serial, _render(paths, config, Options(jobs=2))
 
 
@@ -52,6 +54,7 @@ def test_examples_tree_replicated_same_findings(tmp_path: Path) -> None:
     )
     serial, parallel = both([str(tmp_path)])
     assert "KV603" in serial and "suppressed" in serial and "KV908" in serial
+    assert '"fixes"' in serial  # SARIF fixes, worked out in each shard
     assert serial == parallel
 
 
@@ -98,7 +101,7 @@ def test_post_copy_names_vfio_vms_in_every_mode(tmp_path: Path) -> None:
     assert serial == parallel
 
 
-def test_stream_starts_over_when_a_workload_file_holds_another_object(tmp_path: Path) -> None:
+def test_run_starts_over_when_a_workload_file_holds_another_object(tmp_path: Path) -> None:
     # The second document is written as JSON (no top-level 'kind:' line): the file looks like
     # workloads only, but it holds the claim the VM uses.
     _many_vms(tmp_path)
@@ -109,7 +112,7 @@ def test_stream_starts_over_when_a_workload_file_holds_another_object(tmp_path: 
         '"namespace": "apps"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": '
         '{"storage": "1Gi"}}}}\n'
     )
-    from kvlint.stream import workloads_only
+    from kvlint.shard import workloads_only
 
     assert workloads_only((tmp_path / "apps" / "vm-data.yaml").read_text())  # set aside, then found out
     serial, parallel = both([str(tmp_path)])
@@ -117,9 +120,9 @@ def test_stream_starts_over_when_a_workload_file_holds_another_object(tmp_path: 
     assert serial == parallel
 
 
-def test_stream_keeps_only_stubs_of_workloads(tmp_path: Path) -> None:
+def test_one_shard_keeps_only_summaries_of_workloads(tmp_path: Path) -> None:
     _many_vms(tmp_path)
-    res = lint_paths([str(tmp_path)], Config(), options=Options(jobs=1, stream=True))
+    res = lint_paths([str(tmp_path)], Config(), options=Options(jobs=1))
     assert res.inventory is not None
     workloads = res.inventory.workloads
     assert len(workloads) == PARALLEL_MIN_FILES
@@ -128,7 +131,7 @@ def test_stream_keeps_only_stubs_of_workloads(tmp_path: Path) -> None:
 
 
 def test_workloads_only_reads_top_level_kind_lines() -> None:
-    from kvlint.stream import workloads_only
+    from kvlint.shard import workloads_only
 
     vm = "apiVersion: kubevirt.io/v1\nkind: VirtualMachine\n"
     assert workloads_only(vm)
@@ -175,16 +178,16 @@ def test_parsing_ahead_gives_the_same_findings(tmp_path: Path, monkeypatch: pyte
     """A worker parses its set-aside files while it waits for the objects; however many it
     got to (it depends on timing), the findings are the same. Forked workers inherit the
     patched stop condition: parse everything ahead, or nothing."""
-    from kvlint import stream
+    from kvlint import shard
 
     _many_vms(tmp_path)
     (tmp_path / "apps" / "vm-bad.yaml").write_text(_vm("vm-bad").replace("masquerade: {}", "bridge: {}"))
-    real = stream.parse_ahead
+    real = shard.parse_ahead
 
-    def forced(split: stream.Split, stop: object, limit: int) -> None:
+    def forced(split: shard.Split, stop: object, limit: int) -> None:
         real(split, lambda: ahead == "none", len(split.later))
 
-    monkeypatch.setattr("kvlint.parallel.parse_ahead", forced)
+    monkeypatch.setattr("kvlint.pipeline.parse_ahead", forced)
     serial, parallel = both([str(tmp_path)])
     assert "KV201" in serial and serial == parallel
 
@@ -192,7 +195,7 @@ def test_parsing_ahead_gives_the_same_findings(tmp_path: Path, monkeypatch: pyte
 def test_parse_ahead_stops_when_asked(tmp_path: Path) -> None:
     from kvlint import source
     from kvlint.parse import ParsedFile
-    from kvlint.stream import parse_ahead, read_and_split
+    from kvlint.shard import parse_ahead, read_and_split
 
     _many_vms(tmp_path)
     files, _ = source.discover([str(tmp_path)])
@@ -203,3 +206,38 @@ def test_parse_ahead_stops_when_asked(tmp_path: Path) -> None:
     assert [isinstance(t, ParsedFile) for _, t in split.later] == [True, True, False, False, False]
     parse_ahead(split, lambda: False, 4)
     assert [isinstance(t, ParsedFile) for _, t in split.later] == [True, True, True, True, False]
+
+
+def test_spawned_workers_find_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Platforms without fork (Windows) or where it is unsafe (macOS) start the workers with
+    spawn: forced here on Linux, the findings are the same byte for byte."""
+    from kvlint import reader
+
+    _many_vms(tmp_path)
+    (tmp_path / "apps" / "vm-bad.yaml").write_text(_vm("vm-bad").replace("masquerade: {}", "bridge: {}"))
+    serial, forked = both([str(tmp_path)])
+    monkeypatch.setattr(reader, "START_METHOD", "spawn")
+    assert reader.mp_context().get_start_method() == "spawn"
+    spawned = _render([str(tmp_path)], None, Options(jobs=2))
+    assert "KV201" in serial and spawned == forked == serial
+
+
+@pytest.mark.parametrize(
+    ("platform", "methods", "chosen"),
+    [
+        ("linux", ["fork", "spawn", "forkserver"], "fork"),
+        ("linux", ["spawn"], "spawn"),
+        ("darwin", ["fork", "spawn", "forkserver"], "spawn"),
+        ("win32", ["spawn"], "spawn"),
+    ],
+)
+def test_start_method_per_platform(
+    monkeypatch: pytest.MonkeyPatch, platform: str, methods: list[str], chosen: str
+) -> None:
+    import multiprocessing
+
+    from kvlint import reader
+
+    monkeypatch.setattr(reader.sys, "platform", platform)
+    monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: methods)
+    assert reader.start_method() == chosen

@@ -1,4 +1,4 @@
-"""kvlint.policy against kubevirt-facts §4 (matchPolicy / countMatchingLabels).
+"""kvlint.policy against KubeVirt's matchPolicy / countMatchingLabels.
 
 Each test builds an inventory from YAML and asks which MigrationPolicy KubeVirt would pick
 for a VM, so the tie-breaking order and the quirks are pinned down independently of the

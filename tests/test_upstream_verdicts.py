@@ -1,4 +1,4 @@
-"""kvlint's verdicts on upstream KubeVirt and CDI examples.
+"""kvlint's verdicts on upstream example manifests.
 
 Each corpus file is linted together with a cluster object that fixes the platform: a plain
 KubeVirt CR (default pod binding bridge, no feature gates) or a HyperConverged CR

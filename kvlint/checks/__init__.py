@@ -11,11 +11,13 @@ registered with the rule ids they may report, and with what they run over:
 Phase 2 checks run after phase 1 and see its findings (``ctx.findings``), after rule
 levels from the configuration were applied.
 
-Workloads may be checked one file at a time (``engine.Run.check_workloads``), before the
-other objects' phase-1 checks that read workloads (``late=True``: they see slim stubs of
-the workloads then). So a workload check may read the findings of the workload itself and
-of the objects' phase-1 checks that are not ``late``, nothing else; an ``object`` check
-that reads workloads (``ctx.inv.workloads``, a lookup of a VM or VMI) must be ``late``.
+Workloads are checked in batches (``engine.Run.check_workloads``), after the phase-1 checks
+of the other objects and before the inventory checks. A phase-1 ``object`` or ``each`` call
+that reads the workloads in view (``ctx.inv.workloads``, a lookup or listing of a VM or
+VMI kind) runs after every workload was checked, with their summaries in view (see
+``inventory.stub_document``): the engine notices the read, nothing to declare. So a
+workload check may read the findings of the workload itself and those of the other
+objects' phase-1 checks that do not read workloads, nothing else.
 """
 
 from __future__ import annotations
@@ -37,8 +39,6 @@ class Check:
     scope: str
     kinds: tuple[str, ...] = ()
     phase: int = 1
-    #: An object check that reads workloads (see above).
-    late: bool = False
 
 
 REGISTRY: list[Check] = []
@@ -52,9 +52,9 @@ def workload(*rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
     return deco
 
 
-def objects(kinds: Iterable[str], *rules: str, phase: int = 1, late: bool = False) -> Callable[[CheckFn], CheckFn]:
+def objects(kinds: Iterable[str], *rules: str, phase: int = 1) -> Callable[[CheckFn], CheckFn]:
     def deco(fn: CheckFn) -> CheckFn:
-        REGISTRY.append(Check(fn, rules, "object", tuple(kinds), phase=phase, late=late))
+        REGISTRY.append(Check(fn, rules, "object", tuple(kinds), phase=phase))
         return fn
 
     return deco

@@ -1,4 +1,4 @@
-"""KV4xx: the cluster's migration configuration.
+"""KV4xx: the cluster's migration configuration (KubeVirt and HCO CRs, limits, time budget).
 
 Validates HCO ``liveMigrationConfig`` (``spec.liveMigrationConfig`` in
 ``hco.kubevirt.io/v1beta1``, ``spec.virtualization.liveMigrationConfig`` in
@@ -367,7 +367,7 @@ CLUSTER_RULES = (
 )
 
 
-@objects(("HyperConverged",), *CLUSTER_RULES, late=True)
+@objects(("HyperConverged",), *CLUSTER_RULES)
 def hyperconverged(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     if obj.group != "hco.kubevirt.io":
         return
@@ -407,7 +407,7 @@ def hyperconverged(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     yield from _network(ctx, obj, settings["network"])
 
 
-@objects(("KubeVirt",), *CLUSTER_RULES, "KV408", "KV413", late=True)
+@objects(("KubeVirt",), *CLUSTER_RULES, "KV408", "KV413")
 def kubevirt_cr(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     if obj.group != "kubevirt.io":
         return

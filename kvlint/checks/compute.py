@@ -37,7 +37,6 @@ def host_devices(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.sp("domain", "devices", "hostDevices", i),
             f"host device {dev.get('name')!r} ({dev.get('deviceName') or dev.get('claimName')}) "
             f"is passed through: {msg}",
-            blocks=True,
         )
 
 
@@ -53,7 +52,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.obj,
             base + (gpu_list[0][0],),
             "VMI uses a PCI host devices: any GPU blocks live migration before KubeVirt v1.9",
-            blocks=True,
         )
         return
     if len(gpu_list) > 1:
@@ -63,7 +61,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             base + (gpu_list[1][0],),
             f"{len(gpu_list)} GPUs are assigned: VMI specifies too many GPUs (at most one "
             "mediated vGPU can be live-migrated)",
-            blocks=True,
         )
         return
     i, gpu = gpu_list[0]
@@ -79,7 +76,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.obj,
             path,
             f"GPU {name!r} is a DRA GPU (claimName): VMI specifies non-migratable GPU device",
-            blocks=True,
         )
         return
     if gates.value is None:
@@ -90,7 +86,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             f"GPU {name!r}: live migration of a GPU needs the VGPULiveMigration feature gate, and "
             "no KubeVirt CR is in view to tell whether it is on (off by default)",
             severity="warning",
-            blocks=True,
         )
         return
     if "VGPULiveMigration" not in gates.value:
@@ -105,7 +100,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             path,
             f"GPU {name!r}: VMI specifies a GPU but feature gate VGPULiveMigration is not enabled{hco_note}",
             related=[gates.source.loc(gates.path, label="feature gates")] if gates.source else [],
-            blocks=True,
         )
         return
     mdevs = ctx.cluster.mediated_devices.value
@@ -116,7 +110,6 @@ def gpus(ctx: Context, w: Workload) -> Iterator[Finding]:
             path + ("deviceName",),
             f"GPU {name!r} ({device}) is not a permitted mediated device "
             "(permittedHostDevices.mediatedDevices): VMI specifies non-migratable GPU device",
-            blocks=True,
         )
 
 
@@ -129,20 +122,18 @@ def launch_security(ctx: Context, w: Workload) -> Iterator[Finding]:
     arch = w.spec.get("architecture") or ctx.cluster.architecture.value
     if arch == "s390x":
         if versions.holds("secure-execution-blocks", ctx.cluster.version):
-            yield ctx.finding("KV305", w.obj, path, "VMI uses Secure Execution (s390x launchSecurity)", blocks=True)
+            yield ctx.finding("KV305", w.obj, path, "VMI uses Secure Execution (s390x launchSecurity)")
         return
     if isinstance(ls.get("sev"), dict):
         yield ctx.finding(
-            "KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated", blocks=True
+            "KV303", w.obj, path + ("sev",), "VMI uses SEV: encrypted guest memory cannot be live-migrated"
         )
     if isinstance(ls.get("snp"), dict) and versions.holds("snp-tdx-block", ctx.cluster.version):
         yield ctx.finding(
-            "KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV", blocks=True
+            "KV303", w.obj, path + ("snp",), "VMI uses SEV-SNP, which KubeVirt counts as SEV: VMI uses SEV"
         )
     if isinstance(ls.get("tdx"), dict) and versions.holds("snp-tdx-block", ctx.cluster.version):
-        yield ctx.finding(
-            "KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated", blocks=True
-        )
+        yield ctx.finding("KV304", w.obj, path + ("tdx",), "VMI uses TDX: trust-domain guests cannot be live-migrated")
 
 
 @workload("KV306", "KV307")
@@ -162,16 +153,13 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
             fpath + ("hyperv",),
             "rejected at admission: Cannot explicitly set hyperV features if HypervPassthrough is "
             "being used (hyperv and hypervPassthrough are both set), so the VM never runs",
-            blocks=True,
             fix="keep either spec.domain.features.hyperv or hypervPassthrough, not both",
         )
         return
     if isinstance(hp, dict) and versions.holds("hyperv-passthrough-blocks", ctx.cluster.version):
         enabled = hp.get("enabled")
         if enabled is True:
-            yield ctx.finding(
-                "KV306", w.obj, fpath + ("hypervPassthrough", "enabled"), "VMI uses hyperv passthrough", blocks=True
-            )
+            yield ctx.finding("KV306", w.obj, fpath + ("hypervPassthrough", "enabled"), "VMI uses hyperv passthrough")
         elif enabled is None:
             yield ctx.finding(
                 "KV306",
@@ -180,7 +168,6 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "hypervPassthrough is set without 'enabled'; KubeVirt reads the flag without a "
                 "nil check, so the outcome is undefined",
                 severity="warning",
-                blocks=True,
                 fix="write 'hypervPassthrough: {enabled: false}' or remove it (true blocks live migration)",
             )
     reen = get(features, "hyperv", "reenlightenment")
@@ -199,7 +186,6 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "hint for amd64 VMIs only, so HyperV Reenlightenment VMIs cannot migrate when TSC "
                 "Frequency is not exposed on the cluster",
                 severity="error",
-                blocks=True,
             )
             return
         kv = ctx.cluster.kubevirt
@@ -232,7 +218,6 @@ def hyperv(ctx: Context, w: Workload) -> Iterator[Finding]:
             "Hyper-V reenlightenment is on: HyperV Reenlightenment VMIs cannot migrate when TSC "
             f"Frequency is not exposed on the cluster; {extra}",
             severity=sev,
-            blocks=True,
         )
 
 
@@ -278,7 +263,6 @@ def cpu_model(ctx: Context, w: Workload) -> Iterator[Finding]:
                 f"the VMI uses the host-model CPU ({how}), "
                 f"but only {len(models)} Node(s) in view carry a {HOST_MODEL_LABEL}* label: there "
                 "is no second node to migrate to (the node does not allow migration with host-model)",
-                blocks=True,
             )
 
 
@@ -309,7 +293,6 @@ def _host_model_targets(
             where,
             f"the VMI uses the host-model CPU ({how}), but no Node in view carries a {HOST_MODEL_LABEL}* "
             "label: the node does not allow migration with host-model",
-            blocks=True,
         )
         return
     if not stuck:
@@ -323,7 +306,6 @@ def _host_model_targets(
             f"the VMI uses the host-model CPU ({how}); the migration target must carry "
             f"{MIGRATION_MODEL_LABEL}<source host model>, and for no node in view does another node "
             f"carry it (host models: {models}): no node is suitable to run the required CPU model",
-            blocks=True,
         )
     else:
         yield ctx.finding(
@@ -333,7 +315,6 @@ def _host_model_targets(
             f"the VMI uses the host-model CPU ({how}); started on a node whose host model is {models}, "
             f"it cannot migrate: no other node in view carries {MIGRATION_MODEL_LABEL}<that model>",
             severity="warning",
-            blocks=True,
         )
 
 
@@ -425,7 +406,6 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
             f"nodeSelector pins the VM to node {sel[HOSTNAME]!r}: the migration target pod "
             "inherits the selector and may never run on the source node, so every migration "
             "stays unschedulable and fails",
-            blocks=True,
             scheduling=True,
         )
         return
@@ -436,7 +416,6 @@ def node_pinning(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.sp("affinity", *rel),
             f"required node affinity allows only node {host!r}: the migration target pod inherits "
             "it and can never be scheduled away from the source node",
-            blocks=True,
             scheduling=True,
         )
 
@@ -471,7 +450,6 @@ def cpu_node_labels(ctx: Context, w: Workload) -> Iterator[Finding]:
                 f"the launcher pod requires the node label {label}=true, and only {carriers} "
                 f"of the {len(nodes)} Node(s) in view carry it: there is no second node the "
                 "migration target could be scheduled on",
-                blocks=True,
                 scheduling=True,
             )
 

@@ -1,4 +1,4 @@
-"""KV6xx: VirtualMachineInstanceMigration.
+"""KV6xx: VirtualMachineInstanceMigration (admission and what virt-handler checks).
 
 The create admission (``migration-create-admitter.go``) is replayed offline: vmiName and
 priority, the target VMI looked up in the migration's own namespace, its LiveMigratable
@@ -100,7 +100,7 @@ def _describe(found: list[Finding]) -> str:
 # --------------------------------------------------------------------------- phase 1
 
 
-@objects(("VirtualMachineInstanceMigration",), "KV601", "KV602", "KV604", "KV605", "KV606", "KV607", late=True)
+@objects(("VirtualMachineInstanceMigration",), "KV601", "KV602", "KV604", "KV605", "KV606", "KV607")
 def migration_spec(ctx: Context, obj: K8sObject) -> Iterator[Finding]:
     if not _is_vmim(obj):
         return

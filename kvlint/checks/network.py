@@ -1,4 +1,4 @@
-"""KV2xx: interfaces and networks."""
+"""KV2xx: interfaces and networks (pod network binding, binding plugins, ports)."""
 
 from __future__ import annotations
 
@@ -94,7 +94,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "live-migrate",
                 severity=sev,
                 related=related,
-                blocks=True,
                 fix=(
                     "declare the pod interface explicitly with masquerade:\n"
                     "  domain:\n    devices:\n      interfaces:\n      - name: default\n"
@@ -121,7 +120,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                     w.sp("networks", ni),
                     f"pod network {name!r} has no interface of the same name: no primary "
                     f"interface found for network {name}",
-                    blocks=True,
                 )
             continue
         i, iface = hit
@@ -138,7 +136,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                 path + ("passtBinding",),
                 f"interface {name!r} uses passtBinding, which KubeVirt {_version_text(version)} "
                 "does not count as migratable (core passt binding is migratable from v1.8)",
-                blocks=True,
                 fix=MASQUERADE_FIX,
             )
             continue
@@ -152,7 +149,7 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             )
             if _vm_level_annotation(w):
                 msg += " (the annotation sits on the VM's own metadata, where it has no effect)"
-            yield ctx.finding("KV201", w.obj, path + ("bridge",), msg, blocks=True, fix=_annotation_fix(w))
+            yield ctx.finding("KV201", w.obj, path + ("bridge",), msg, fix=_annotation_fix(w))
             continue
         if binding == "binding":
             plugin = iface.get("binding", {}).get("name") if isinstance(iface.get("binding"), dict) else None
@@ -163,7 +160,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                     path + ("binding",),
                     f"interface {name!r} uses binding plugin {plugin!r}: binding plugins are not "
                     f"migratable before KubeVirt v1.2 (target {_version_text(version)})",
-                    blocks=True,
                 )
                 continue
             registry = ctx.cluster.bindings
@@ -177,7 +173,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                     f"interface {name!r} uses binding plugin {plugin!r} on the pod network; no "
                     "KubeVirt CR is in view to tell whether the plugin declares 'migration'",
                     severity="warning",
-                    blocks=True,
                 )
             elif not known.get(plugin, False):
                 related = []
@@ -192,7 +187,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                     f"{state}: cannot migrate VMI which does not use masquerade or a migratable "
                     "plugin to connect to the pod network",
                     related=related,
-                    blocks=True,
                 )
             continue
         if binding is None:
@@ -204,7 +198,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "only masquerade, passtBinding, annotated bridge or a migratable plugin as "
                 "migratable",
                 severity="warning",
-                blocks=True,
                 fix=MASQUERADE_FIX,
             )
             continue
@@ -214,7 +207,6 @@ def pod_interface(ctx: Context, w: Workload) -> Iterator[Finding]:
             path + (binding,),
             f"interface {name!r} binds the pod network with {binding}: cannot migrate VMI which "
             "does not use masquerade or a migratable plugin to connect to the pod network",
-            blocks=True,
             fix=MASQUERADE_FIX,
         )
 
@@ -364,7 +356,6 @@ def binding_admission(ctx: Context, w: Workload) -> Iterator[Finding]:
             path + ((binding,) if binding else ()),
             f"interface {name_of(iface)!r}: rejected at admission: {why} (KubeVirt "
             f"v{ctx.cluster.version[0]}.{ctx.cluster.version[1]}), so the VM never runs",
-            blocks=True,
             fix=(
                 "give the interface exactly one binding: masquerade on the pod network, bridge or "
                 "sriov on a secondary network, or a binding plugin (binding: {name: ...})"

@@ -1,4 +1,4 @@
-"""KV5xx: MigrationPolicy (kubevirt-facts §4).
+"""KV5xx: MigrationPolicy (admission, selection by countMatchingLabels, settings).
 
 Phase 1 checks each policy's structure: what the API server (CRD schema, pruning of unknown
 fields) and KubeVirt's admission webhook accept. Phase 2 matches the policies in view against
@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
+from kvlint import catalog, versions
 from kvlint import policy as pm
-from kvlint import versions
 from kvlint.checks import objects, workload
 from kvlint.effective import describe_value
 from kvlint.inventory import K8sObject, Workload, as_dict, enumerate_dicts, get, path_str
@@ -721,9 +721,9 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
 # Phase 2: a policy that phase-1 rules found the API server or KubeVirt's admission would
 # reject never exists in the cluster, so it takes no part in the matching.
 
-#: Rules whose findings mean the API server / admission rejects the policy (as opposed to
-#: KV507-KV509, where it is stored without the offending field).
-REJECTING = frozenset(("KV501", "KV502", "KV503", "KV504", "KV505", "KV506", "KV515"))
+#: Rules whose findings mean the API server / admission rejects the policy (``rejects:
+#: true`` in the rule file; KV507-KV509 leave it stored without the offending field).
+REJECTING = frozenset(rid for rid, meta in catalog.load().items() if meta.rejects)
 
 
 def admitted(ctx: Context) -> list[K8sObject]:

@@ -1,4 +1,4 @@
-"""KV1xx: volumes, disks and DataVolumes."""
+"""KV1xx: volumes, disks and DataVolumes (shared storage, access modes, hotplug, host disks)."""
 
 from __future__ import annotations
 
@@ -143,7 +143,6 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
                 msg,
                 fix=_rwx_fix(acc, ctx),
                 related=related,
-                blocks=True,
                 chain=[s.as_dict() for s in acc.steps],
                 volume=vname,
             )
@@ -153,7 +152,6 @@ def volume_access_modes(ctx: Context, w: Workload) -> Iterator[Finding]:
                 w.obj,
                 path,
                 f"cannot tell whether {what} is shared: {acc.unknown}; KubeVirt needs ReadWriteMany to live-migrate",
-                blocks=True,
                 chain=[s.as_dict() for s in acc.steps],
                 volume=vname,
             )
@@ -173,7 +171,6 @@ def host_disk(ctx: Context, w: Workload) -> Iterator[Finding]:
             w.sp("volumes", i, "hostDisk") + (("shared",) if "shared" in hd else ()),
             f"volume {vol.get('name')!r} is a hostDisk that is not marked shared: "
             "cannot migrate VMI with non-shared HostDisk",
-            blocks=True,
         )
 
 
@@ -189,7 +186,6 @@ def virtiofs_old(ctx: Context, w: Workload) -> Iterator[Finding]:
                 w.sp("domain", "devices", "filesystems", i),
                 f"filesystem {f.get('name')!r} uses virtiofs, which blocks live migration before "
                 f"KubeVirt v1.5 (target v{ctx.cluster.version[0]}.{ctx.cluster.version[1]})",
-                blocks=True,
             )
 
 
@@ -316,7 +312,6 @@ def backend_storage(ctx: Context, w: Workload) -> Iterator[Finding]:
                 "persistent TPM/EFI state lives on a backend-storage PVC, which KubeVirt v1.3 "
                 "requires to be ReadWriteMany for live migration (Backend storage PVC is not RWX "
                 "otherwise)",
-                blocks=True,
             )
             return
 

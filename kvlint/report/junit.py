@@ -58,7 +58,7 @@ def _linted_files(result: Result) -> set[str]:
     inv = result.inventory
     if inv is None:
         return set()
-    return {o.file for o in inv.objects if not o.context_only}
+    return {o.file for o in inv.objects if not o.context_only or o.stub}
 
 
 def _set_counts(el: ET.Element, tests: int, failures: int, skipped: int | None) -> None:
