@@ -37,6 +37,8 @@ class RuleMeta:
     docs: str = ""
     fixable: str | None = None
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Why the rule was retired (its id is never reused and no check reports it), else None.
+    retired: str | None = None
 
     @property
     def help_uri(self) -> str:
@@ -71,6 +73,7 @@ def _load_one(path: Path) -> RuleMeta:
         docs=str(data.get("docs", "")),
         fixable=data.get("fixable"),
         examples=data.get("examples") or {},
+        retired=str(data["retired"]).strip() if data.get("retired") else None,
     )
 
 

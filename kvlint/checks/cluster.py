@@ -555,6 +555,14 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
     if sev == "error" and assumed:
         sev = "warning"
         msg += " (rests on assumed platform defaults; put the HyperConverged or KubeVirt CR in view)"
+    if e.policy.conditional:
+        # A policy that matches only on some node would replace the winner there (KV520).
+        names = ", ".join(x.policy.name for x in e.policy.conditional)
+        sev = "warning" if sev == "error" else sev
+        msg += (
+            f" (assumes MigrationPolicy {names} does not apply: it matches this VM only on a "
+            "particular node, see KV520)"
+        )
     msg += f". Settings: {sources}. One pass is a lower bound (a running guest dirties memory)"
     if b.block_migration:
         msg += (
