@@ -84,6 +84,15 @@ READ = {
     "quoted keys": "'a b': 1\n\"c\": 2\n'': 3\n\"null\": 4\n",
     "deep": "".join(" " * i + f"k{i}:\n" for i in range(60)) + " " * 60 + "v: 1\n",
     "indent 0 root after comment": "#!\n\n  a: 1\n  b: 2\n",
+    "flow": "a: [1, 2]\n",
+    "flow map": "a: {b: 1}\n",
+    "flow manifest": (
+        "spec:\n  accessModes: [ReadWriteMany]\n  disks:\n  - {name: root, disk: {bus: virtio}}\n"
+        "  - name: b\n    disk: {bus: sata, readonly: true}\n  ports: [{name: http, port: 8080}, {name: x}]\n"
+        "  resources: {requests: {memory: 4Gi, cpu: \"1\"}}  # c\n  empty: { }\n  e2: [ ]\n"
+    ),
+    "flow spacing and quotes": "a: {  b :  'it''s' ,c: \"d e\",  'f': [ x y , 1.5 ,~, yes] }\nb: [[1, [2]], {}]\n",
+    "flow items": "- [a, b]\n- {k: v}\n- {}\n",
 }
 
 DECLINED = {
@@ -92,8 +101,17 @@ DECLINED = {
     "cr": "a: 1\r\nb: 2\r\n",
     "anchor": "a: &x 1\nb: *x\n",
     "merge": "a: &x {p: 1}\nb:\n  <<: *x\n",
-    "flow": "a: [1, 2]\n",
-    "flow map": "a: {b: 1}\n",
+    "flow over lines": "a: [1,\n  2]\n",
+    "flow with a colon": "a: {b: http://x}\n",
+    "flow trailing comma": "a: [1, 2, ]\n",
+    "flow pair in a sequence": "a: [b: 1]\n",
+    "flow duplicate key": "a: {b: 1, b: 2}\n",
+    "flow null key": "a: {~: 1}\n",
+    "flow then text": "a: {b: 1} c\n",
+    "flow as a key": "{a: 1}: b\n",
+    "flow root": "{a: 1}\n",
+    "flow empty value": "a: {b: }\n",
+    "flow alias": "a: [&x 1, *x]\n",
     "folded": "a: >\n  x\n  y\n",
     "indent indicator": "a: |2\n   x\n",
     "multi-line plain": "a: x\n  y\n",
@@ -242,6 +260,15 @@ SCALARS = [
     "[]",
     "x # comment",
     "a  b",
+    "{bus: virtio}",
+    "[ReadWriteMany]",
+    "[a, 'b', \"c\"]",
+    "{a: 1, b: [x, {c: ~}]}",
+    "[{name: http, port: 8080}]",
+    "{ a: b }",
+    "[ ]",
+    "{a: yes, b: 010, c: 2001-12-14}",
+    "[x] # c",
 ]
 TRICKY = [
     "a: b",
@@ -270,6 +297,20 @@ TRICKY = [
     "#c",
     "|-",
     "|+",
+    "{a: 1",
+    "[a, ]",
+    "{a: b, a: c}",
+    "[a: b]",
+    "{a}",
+    "{a:b}",
+    "[a]]",
+    "{a: [b}",
+    "[a,,b]",
+    "{'q' : x}",
+    "[-x, #y]",
+    "{? a: b}",
+    "[a] x",
+    "{a: b}:",
 ]
 
 
