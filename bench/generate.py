@@ -419,6 +419,7 @@ def migration_policies(
 ) -> list[tuple[dict[str, Any], str | None]]:
     """The four policies of the default tree; with ``count`` > 4, also one policy per team,
     environment and role (a cluster with a policy per team), in a fixed order; 0 = none."""
+
     def pol(name: str, selectors: dict[str, Any], **spec: Any) -> dict[str, Any]:
         return {
             "apiVersion": "migrations.kubevirt.io/v1alpha1",

@@ -486,6 +486,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--regenerate", action="store_true", help="regenerate the trees even when cached")
     ap.add_argument("--no-external", action="store_true", help="skip yamllint and checkov")
     ap.add_argument("--no-precommit", action="store_true", help="skip the start-up and pre-commit measures")
+    ap.add_argument(
+        "--no-formats",
+        action="store_true",
+        help="skip the peak-memory run of every output format on the largest default tree",
+    )
     ap.add_argument("--label", default="", help="free text recorded with the results")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds before one command run is killed")
     args = ap.parse_args(argv)
@@ -680,6 +685,25 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
             "commands": {k: m.as_dict() for k, m in ms.items()},
         }
 
+    # Peak memory in every output format: the largest default tree, --jobs 1, one run each.
+    formats: dict[str, Measure] = {}
+    fmt_names = [f for f in ("text", "json", "sarif", "junit", "github") if f in help_text]
+    if not args.no_formats and fmt_names:
+        big_tree = trees[sizes[-1]]
+        jobs1 = ["--jobs", "1"] if has_jobs else []
+        print(f"\n== peak memory by output format ({big_tree.name}, --jobs 1, one run each)", flush=True)
+        for fmt in fmt_names:
+            m = Measure(
+                f"--format {fmt} --jobs 1",
+                [str(kvlint), "lint", *base_opts, "--format", fmt, *jobs1, str(big_tree)],
+                ok_rcs=(0, 1),
+            )
+            runner.measure(m)
+            formats[fmt] = m
+            if m.measured:
+                print(f"  {m.name:34s} {fmt_s(m.wall):>9s} {m.peak_mb:7.0f} MB", flush=True)
+        results["formats"] = {k: m.as_dict() for k, m in formats.items()}
+
     # Start-up: version, and one small file linted in isolation.
     startup = {
         "version": Measure("kvlint --version", [str(kvlint), "--version"]),
@@ -848,6 +872,14 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
                 "x",
                 cpu=b.cpu / a.cpu if ok else None,
             )
+    for fmt, m in formats.items():
+        target(
+            f"bench {size_label(sizes[-1])}: peak memory, --format {fmt} --jobs 1",
+            m.peak_mb if m.measured else None,
+            TARGET_PEAK_MB,
+            "MB",
+            m.error,
+        )
     v = startup["version"]
     target("start-up: kvlint --version", v.wall * 1000 if v.measured else None, None, "ms")
     o = startup["one_file"]
