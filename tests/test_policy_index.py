@@ -140,3 +140,20 @@ def test_the_index_scores_only_policies_that_can_match() -> None:
     # Indexed by one required pair each: db by app=db, team-7 by team=t7; `all` has none.
     assert [idx.compiled[i].policy.name for i in idx.always] == ["all"]
     assert len(idx.by_ns) == 50 and len(idx.by_vmi) == 2
+
+
+def test_the_index_follows_the_policies_in_view() -> None:
+    text = _text([("db", "full", {"app": "db"}, None)], [("ns1", {"app": "db"}, "VirtualMachine")], {})
+    inv = build(parse_text("gen.yaml", text).documents)
+    w = inv.workloads[0]
+    first = pm.index(inv)
+    assert [s.policy.name for s in pm.match(inv, w).matched] == ["db"]
+    more = build(parse_text("more.yaml", _text([("all", "empty", None, None)], [], {})).documents)
+    for obj in more.kind("MigrationPolicy"):
+        inv.add(obj)
+    assert pm.index(inv) is not first
+    assert [s.policy.name for s in pm.match(inv, w).matched] == ["db", "all"]
+    # A narrower candidate list has an index of its own.
+    only_all = [p for p in pm.policies(inv) if p.name == "all"]
+    assert [s.policy.name for s in pm.match(inv, w, only_all).matched] == ["all"]
+    assert [s.policy.name for s in pm.match(inv, w).matched] == ["db", "all"]
