@@ -23,7 +23,7 @@ from (an object and a path, or ``default (platform, version)``):
    alone decides).
 3. **The winning MigrationPolicy** (``kvlint.policy.match``): only its non-nil
    ``allowAutoConverge``, ``bandwidthPerMigration``, ``completionTimeoutPerGiB``,
-   ``allowPostCopy``, ``allowWorkloadDisruption`` (v1.6+) and ``maxDowntimeMs`` (v1.9+)
+   ``allowPostCopy``, ``allowWorkloadDisruption`` (v1.5+) and ``maxDowntimeMs`` (v1.9+)
    override; when it sets ``allowPostCopy`` but not ``allowWorkloadDisruption``, the latter
    takes the policy's ``allowPostCopy`` (``applyMigrationPolicySpec``).
 
@@ -200,7 +200,7 @@ FIELDS: dict[str, Field] = {
         Field("allowPostCopy", "bool", hco=True, policy_since=(0, 0)),
         # Policy field: "present by v1.6.0, absent in v1.0.0" (facts §4); kvlint (KV508 too)
         # takes v1.6.
-        Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 6)),
+        Field("allowWorkloadDisruption", "bool", since=(1, 5), hco=True, policy_since=(1, 5)),
         Field("disableTLS", "bool"),
         Field("network", "string", hco=True),
         Field("matchSELinuxLevelOnMigration", "bool"),
@@ -661,7 +661,7 @@ def apply_policy(
         spec.get("allowPostCopy") is not None
         and "allowPostCopy" in out
         and out["allowPostCopy"].source is policy
-        and (spec.get("allowWorkloadDisruption") is None or version < (1, 6))
+        and (spec.get("allowWorkloadDisruption") is None or version < (1, 5))
     ):
         apc = out["allowPostCopy"]
         out["allowWorkloadDisruption"] = Setting(

@@ -37,7 +37,7 @@ POLICY_FIELDS: dict[str, tuple[int, int]] = {
     "bandwidthPerMigration": (0, 0),
     "completionTimeoutPerGiB": (0, 0),
     "allowPostCopy": (0, 0),
-    "allowWorkloadDisruption": (1, 6),
+    "allowWorkloadDisruption": (1, 5),
     "maxDowntimeMs": (1, 9),
     "experimental": (1, 9),
 }
@@ -162,7 +162,6 @@ def _workloads_in_view(ctx: Context) -> list[Workload]:
     "KV508",
     "KV509",
     "KV510",
-    "KV515",
 )
 def policy_structure(ctx: Context, p: K8sObject) -> Iterator[Finding]:
     if not is_kubevirt_policy(p):
@@ -408,18 +407,6 @@ def _field_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
     yield from _value_checks(ctx, p, spec)
     if version >= POLICY_FIELDS["experimental"]:
         yield from _experimental_checks(ctx, p, spec)
-    exp = as_dict(spec.get("experimental"))
-    if exp.get("stallDetector") is not None and exp.get("downtimeTuning") is not None:
-        yield ctx.finding(
-            "KV515",
-            p,
-            ("spec", "experimental", "downtimeTuning"),
-            "spec.experimental sets both stallDetector and downtimeTuning: KubeVirt's admission "
-            "rejects the policy, the two switchover strategies are mutually exclusive",
-            fix="keep one of them:\n  spec:\n    experimental:\n      stallDetector: {}\n"
-            "      # downtimeTuning: ...   (removed)",
-            related=[p.loc(("spec", "experimental", "stallDetector"), label="stallDetector")],
-        )
 
 
 def _cluster_only(ctx: Context, p: K8sObject, key: str, value: Any) -> Finding:
@@ -474,7 +461,8 @@ def _quantity_sign(text: str) -> int:
     return -1 if m.group(1) == "-" else 1
 
 
-#: spec.experimental (v1.9, ExperimentalMigrationOptions): field -> expected value, where a
+#: spec.experimental (v1.9.0 ExperimentalMigrationOptions: stallDetector and compression;
+#: downtimeTuning is not in v1.9.0): field -> expected value, where a
 #: value is "bool", "quantity", ("int", minimum, maximum) or a tuple of allowed strings.
 EXPERIMENTAL: dict[str, dict[str, Any] | tuple[str, ...]] = {
     "stallDetector": {
@@ -486,12 +474,6 @@ EXPERIMENTAL: dict[str, dict[str, Any] | tuple[str, ...]] = {
         "patienceWindowDecayFactor": "quantity",
         "searchLocalMinima": "bool",
         "completionTimeoutFactor": "quantity",
-    },
-    "downtimeTuning": {
-        "initialMs": ("int", 1, None),
-        "steps": ("int", 1, None),
-        "startAfterIteration": ("int", 1, None),
-        "cooldownSeconds": ("int", 1, None),
     },
     "compression": ("none", "zstd"),
 }
@@ -673,7 +655,7 @@ def _value_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
 
 #: Rules whose findings mean the API server / admission rejects the policy (as opposed to
 #: KV507-KV509, where it is stored without the offending field).
-REJECTING = frozenset(("KV501", "KV502", "KV503", "KV504", "KV505", "KV506", "KV515"))
+REJECTING = frozenset(("KV501", "KV502", "KV503", "KV504", "KV505", "KV506"))
 
 
 def admitted(ctx: Context) -> list[K8sObject]:
