@@ -3,7 +3,7 @@
 Most Kubernetes manifests use a small part of YAML: block mappings and sequences, plain
 and simply quoted one-line scalars, literal block scalars (``|``), flow collections on one
 line (``{}``, ``{bus: virtio}``, ``[ReadWriteMany]``, ``[{name: http, port: 80}]``),
-comments and ``---`` separators. This module reads exactly that subset
+comments, ``---`` separators and ``...`` document ends. This module reads exactly that subset
 line by line, about three times faster than building the same data from libyaml's event
 stream in Python, and produces the same result: the same values (YAML 1.1 scalar
 resolution through the same resolvers), the same packed positions (libyaml's marks,
@@ -13,11 +13,12 @@ duplicate-key problems.
 Anything outside the subset -- tabs, anchors, aliases, tags, flow collections over several
 lines or with anything but one-line scalars and flow collections in them (a plain scalar
 with ':', '#' or a leading indicator, a trailing comma, an implicit pair in a sequence, a
-duplicate key), folded block scalars and those with an indentation indicator, multi-line plain
-or quoted scalars, escapes, explicit keys, directives, empty documents, unusual
-characters, and every kind of invalid YAML -- makes :func:`read` return None, and the
-caller reads the file with libyaml. A fallback is always correct; the differential tests
-(``tests/test_blockyaml.py``) hold the subset to the libyaml reading byte for byte.
+duplicate key), folded block scalars and those with an indentation indicator, multi-line
+plain or quoted scalars, escapes, explicit keys, directives, empty documents, a document
+after ``...`` without ``---``, unusual characters, and every kind of invalid YAML -- makes
+:func:`read` return None, and the caller reads the file with libyaml. A fallback is always
+correct; the differential tests (``tests/test_blockyaml.py``) hold the subset to the libyaml
+reading byte for byte.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ _PENDING, _SCALAR, _EMPTY_MAP, _EMPTY_LIST, _LITERAL, _FLOW = range(6)
 _BLANK_T: tuple[Any, ...] = (_BLANK, 0, 0, None, 0, None, 0, 0)
 _OUTSIDE_T: tuple[Any, ...] = (_OUTSIDE, 0, 0, None, 0, None, 0, 0)
 _DOC_T: tuple[Any, ...] = (_DOC, 0, 0, None, 0, None, 0, 0)
+#: A document end marker (``...``): a separator after which only ``---`` may start a document.
+_DOC_END_T: tuple[Any, ...] = (_DOC, 0, 1, None, 0, None, 0, 0)
 #: A line that cannot occur in a text read here (it holds a NUL) marks the end of the text.
 _EOF_LINE = "\x00"
 #: Multiplying a 1-based line number by these fills in the line halves of a packed position
@@ -141,6 +144,7 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
     root_pos = 0
     first = -1
     explicit = False
+    ended = False
     pending: tuple[Any, ...] | None = None
     index = 0
     skip = 0
@@ -208,6 +212,8 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
                 else:
                     cur_ind = -1
             if kind < 4:
+                if first < 0 and not ended and info is _DOC_END_T:
+                    return None  # '...' with no document before it
                 if first >= 0:
                     doc = Document(path, index, root, None, root=root_pos)
                     if path == "<stdin>":
@@ -222,12 +228,13 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
                 root = None
                 root_pos = 0
                 first = -1
-                explicit = True
+                ended = info is _DOC_END_T
+                explicit = not ended
                 continue
         if ind != cur_ind:
             if cur_ind < 0:
-                if first >= 0:
-                    return None  # a second node at the top level
+                if first >= 0 or ended:
+                    return None  # a second node at the top level, or a document without '---' after '...'
                 first = line_no - 1
                 root = _empty(kind == 4)  # _KEY
                 root_pos = line_no << 72 | (ind + 1) << 48
@@ -484,9 +491,9 @@ def _classify(line: str) -> tuple[Any, ...]:
     ind = len(line) - len(s)
     if ind == 0 and (s[0] == "-" or s[0] == ".") and (s.startswith("---") or s.startswith("...")):
         rest = s[3:]
-        if s[0] == "." or (rest and (rest[0] != " " or not _is_comment(rest))):
+        if rest and (rest[0] != " " or not _is_comment(rest)):
             return _OUTSIDE_T
-        return _DOC_T
+        return _DOC_END_T if s[0] == "." else _DOC_T
     if s[0] == "-" and (len(s) == 1 or s[1] == " "):
         rest = s[1:].lstrip(" ")
         if not rest or rest[0] == "#":

@@ -93,6 +93,9 @@ READ = {
     ),
     "flow spacing and quotes": "a: {  b :  'it''s' ,c: \"d e\",  'f': [ x y , 1.5 ,~, yes] }\nb: [[1, [2]], {}]\n",
     "flow items": "- [a, b]\n- {k: v}\n- {}\n",
+    "document end": "a: 1\n...\n",
+    "document ends": "a:\n  b: 1\n... # c\n\n...\n---\n- x\n...",
+    "document end without a final newline": "a: [1]\n...",
 }
 
 DECLINED = {
@@ -126,7 +129,10 @@ DECLINED = {
     "bad indent": "a:\n    b: 1\n  c: 2\n",
     "mapping in value": "a: b: c\n",
     "directive": "%YAML 1.1\n---\na: 1\n",
-    "document end": "a: 1\n...\n",
+    "document end then a document": "a: 1\n...\nb: 2\n",
+    "document end first": "...\na: 1\n",
+    "document end then text": "a: 1\n... x\n",
+    "empty document then end": "---\n...\n",
     "scalar root": "just text\n",
     "spaces line in literal": "a: |\n  x\n   \n  y\n",
     "literal without final newline": "a: |\n  x",
@@ -371,11 +377,11 @@ def documents(draw: Any, tricky: bool) -> str:
     out: list[str] = []
     for d in range(draw(st.integers(1, 3))):
         if d or draw(st.booleans()):
-            out.append(draw(st.sampled_from(["---", "--- # doc", "---  "])))
+            out.append(draw(st.sampled_from(["---", "--- # doc", "---  ", "...\n---", "... # e\n---"])))
         out.append(gap(0).rstrip("\n") if draw(st.booleans()) else "# head")
         out.append(mapping(0, 0) if draw(st.integers(0, 3)) else sequence(0, 0))
     text = "\n".join(out)
-    return text + draw(st.sampled_from(["\n", "\n", "", "\n\n"]))
+    return text + draw(st.sampled_from(["\n", "\n", "", "\n\n", "\n...\n", "\n..."]))
 
 
 @settings(max_examples=600, derandomize=True, deadline=None)
