@@ -153,6 +153,40 @@ def _scalar(v: Any) -> str:
     return json.dumps(s)
 
 
+#: Set by dump(): write small collections in flow style (``{bus: virtio}``, ``[ReadWriteMany]``).
+_FLOW = False
+FLOW_WIDTH = 72
+
+
+def _flow_scalar(v: Any) -> str:
+    s = _scalar(v)
+    if isinstance(v, str) and s == v and any(c in v for c in ",[]{}:"):
+        return json.dumps(v)
+    return s
+
+
+def _flow(v: Any) -> str | None:
+    """``v`` in flow style, or None when it is too large or holds a multi-line string."""
+    if isinstance(v, dict):
+        parts = []
+        for k, item in v.items():
+            text = _flow(item)
+            if text is None:
+                return None
+            parts.append(f"{_flow_scalar(k)}: {text}")
+        out = "{" + ", ".join(parts) + "}"
+    elif isinstance(v, list):
+        items = [_flow(item) for item in v]
+        if any(t is None for t in items):
+            return None
+        out = "[" + ", ".join(t for t in items if t is not None) + "]"
+    elif isinstance(v, str) and "\n" in v:
+        return None
+    else:
+        out = _flow_scalar(v)
+    return out if len(out) <= FLOW_WIDTH else None
+
+
 def _emit(v: Any, indent: int, out: list[str]) -> None:
     """Block-style YAML for dicts/lists below a key that was already written."""
     pad = " " * indent
@@ -162,7 +196,10 @@ def _emit(v: Any, indent: int, out: list[str]) -> None:
     elif isinstance(v, list):
         for item in v:
             # Kubernetes style: list items at the parent key's indentation.
-            if isinstance(item, dict) and item:
+            flow = _flow(item) if _FLOW and isinstance(item, dict) else None
+            if flow is not None:
+                out.append(f"{pad}- {flow}")
+            elif isinstance(item, dict) and item:
                 first = True
                 for k, sub in item.items():
                     lead = f"{pad}- " if first else f"{pad}  "
@@ -175,7 +212,10 @@ def _emit(v: Any, indent: int, out: list[str]) -> None:
 
 
 def _emit_entry(head: str, v: Any, indent: int, out: list[str], is_item: bool = False) -> None:
-    if isinstance(v, dict):
+    flow = _flow(v) if _FLOW and isinstance(v, (dict, list)) and len(head) < 40 else None
+    if flow is not None:
+        out.append(f"{head} {flow}")
+    elif isinstance(v, dict):
         if not v:
             out.append(f"{head} {{}}")
         else:
@@ -197,16 +237,21 @@ def _emit_entry(head: str, v: Any, indent: int, out: list[str], is_item: bool = 
         out.append(f"{head} {_scalar(v)}")
 
 
-def dump(doc: dict[str, Any], comment: str | None = None) -> str:
+def dump(doc: dict[str, Any], comment: str | None = None, flow: bool = False) -> str:
+    global _FLOW
+    _FLOW = flow
     out: list[str] = []
     if comment:
         out.extend(f"# {line}" if line else "#" for line in comment.split("\n"))
-    _emit(doc, 0, out)
+    try:
+        _emit(doc, 0, out)
+    finally:
+        _FLOW = False
     return "\n".join(out) + "\n"
 
 
-def dump_all(docs: list[tuple[dict[str, Any], str | None]]) -> str:
-    return "---\n".join(dump(d, c) for d, c in docs)
+def dump_all(docs: list[tuple[dict[str, Any], str | None]], flow: bool = False) -> str:
+    return "---\n".join(dump(d, c, flow) for d, c in docs)
 
 
 # --------------------------------------------------------------------------- cluster/
@@ -369,7 +414,12 @@ def hyperconverged() -> dict[str, Any]:
     }
 
 
-def migration_policies() -> list[tuple[dict[str, Any], str | None]]:
+def migration_policies(
+    count: int = 4, namespaces: list[dict[str, Any]] | None = None
+) -> list[tuple[dict[str, Any], str | None]]:
+    """The four policies of the default tree; with ``count`` > 4, also one policy per team,
+    environment and role (a cluster with a policy per team), in a fixed order; 0 = none."""
+
     def pol(name: str, selectors: dict[str, Any], **spec: Any) -> dict[str, Any]:
         return {
             "apiVersion": "migrations.kubevirt.io/v1alpha1",
@@ -378,7 +428,7 @@ def migration_policies() -> list[tuple[dict[str, Any], str | None]]:
             "spec": dict(spec, selectors=selectors),
         }
 
-    return [
+    base = [
         (
             pol(
                 "data-tier",
@@ -421,6 +471,38 @@ def migration_policies() -> list[tuple[dict[str, Any], str | None]]:
             None,
         ),
     ]
+    if count <= len(base):
+        return base[:count]
+    out = list(base)
+    teams = sorted({ns["team"] for ns in namespaces or ()}) or TEAMS
+    roles = [r for tier in TIERS for r in ROLES[tier]]
+    k = 0
+    while len(out) < count:
+        team = teams[k % len(teams)]
+        env = ENVS[(k // len(teams)) % len(ENVS)]
+        role = roles[(k // (len(teams) * len(ENVS))) % len(roles)]
+        shape = k % 5
+        name = f"team-{team}-{env}-{role}-{k:04d}"
+        if shape == 0:  # namespace labels only
+            sel: dict[str, Any] = {"namespaceSelector": {"team": team, "env": env}}
+        elif shape == 1:  # VMI labels only
+            sel = {"virtualMachineInstanceSelector": {"app.kubernetes.io/name": role, "workload": role}}
+        elif shape == 2:  # both
+            sel = {
+                "namespaceSelector": {"team": team},
+                "virtualMachineInstanceSelector": {"app.kubernetes.io/name": role},
+            }
+        elif shape == 3:  # a namespace by name, and a VMI label no VM carries
+            sel = {
+                "namespaceSelector": {"kubernetes.io/metadata.name": f"{team}-{env}-000"},
+                "virtualMachineInstanceSelector": {"migration": "custom"},
+            }
+        else:  # the same selectors as policy k-4 (a tie decided by name)
+            j = k - 4
+            sel = {"namespaceSelector": {"team": teams[j % len(teams)], "env": ENVS[(j // len(teams)) % len(ENVS)]}}
+        out.append((pol(name, sel, bandwidthPerMigration=f"{256 * (1 + k % 4)}Mi", completionTimeoutPerGiB=150), None))
+        k += 1
+    return out
 
 
 # --------------------------------------------------------------------------- apps/
@@ -727,22 +809,42 @@ def source_digest() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 
 
-def generate(vms: int, seed: int = 0) -> tuple[dict[str, str], dict[str, Any]]:
-    """Return {relative path: text} and a summary."""
+def generate(
+    vms: int,
+    seed: int = 0,
+    *,
+    namespaces: int | None = None,
+    policies: int = 4,
+    flow: float = 0.0,
+    multi_doc: float | None = None,
+    small: bool = False,
+) -> tuple[dict[str, str], dict[str, Any]]:
+    """Return {relative path: text} and a summary.
+
+    Knobs (the defaults give the original tree, byte for byte):
+    ``namespaces`` (default about vms/50), ``policies`` MigrationPolicies (4: the default set;
+    more: one per team, environment and role as well), ``flow`` the share of VM files written
+    with flow-style collections, ``multi_doc`` the share of VMs with a data disk whose
+    PVC/DataVolume goes into the VM's own file (default: the generator's own half), ``small``
+    one object per file and no cloud-init user data (many small files)."""
     rng = random.Random(f"kvlint-bench/{GENERATOR_VERSION}/{seed}/{vms}")
-    n_ns = max(1, round(vms / VMS_PER_NAMESPACE))
-    namespaces = []
+    # Separate streams, so that a knob never changes what the main stream draws.
+    knob_rng = random.Random(f"kvlint-bench-knobs/{seed}/{vms}")
+    n_ns = namespaces if namespaces is not None else max(1, round(vms / VMS_PER_NAMESPACE))
+    n_ns = max(1, n_ns)
+    namespaces_ = []
     for k in range(n_ns):
         team = TEAMS[k % len(TEAMS)]
         env = ENVS[(k // len(TEAMS)) % len(ENVS)]
         tier = rng.choice(TIERS)
-        namespaces.append({"name": f"{team}-{env}-{k:03d}", "team": team, "env": env, "tier": tier})
+        namespaces_.append({"name": f"{team}-{env}-{k:03d}", "team": team, "env": env, "tier": tier})
 
     files: dict[str, str] = {}
     files["cluster/storage-classes.yaml"] = dump_all(storage_classes())
     files["cluster/storage-profiles.yaml"] = dump_all(storage_profiles())
     files["cluster/hyperconverged.yaml"] = dump(hyperconverged(), "OpenShift Virtualization operator configuration.")
-    files["cluster/migration-policies.yaml"] = dump_all(migration_policies())
+    if policies > 0:
+        files["cluster/migration-policies.yaml"] = dump_all(migration_policies(policies, namespaces_))
     files["cluster/namespaces.yaml"] = dump_all(
         [
             (
@@ -761,20 +863,37 @@ def generate(vms: int, seed: int = 0) -> tuple[dict[str, str], dict[str, Any]]:
                 },
                 None,
             )
-            for ns in namespaces
+            for ns in namespaces_
         ]
     )
 
     blockers: dict[str, int] = {}
-    multi_doc = 0
+    multi_doc_files = flow_files = 0
     for i in range(vms):
-        ns = namespaces[i % n_ns]
+        ns = namespaces_[i % n_ns]
         vm_docs, sep_docs, blocker = build_vm(rng, i, ns)
+        if small:
+            for vol in vm_docs[0][0]["spec"]["template"]["spec"].get("volumes", ()):
+                if "cloudInitNoCloud" in vol:
+                    vol["cloudInitNoCloud"] = {"userData": "#cloud-config\n"}
+        if multi_doc is not None and (vm_docs[1:] or sep_docs):
+            extra = vm_docs[1:] + sep_docs
+            if knob_rng.random() < multi_doc:
+                vm_docs, sep_docs = vm_docs[:1] + [(d, None) for d, _ in extra], []
+            else:
+                vm_docs, sep_docs = vm_docs[:1], extra
+        as_flow = flow > 0 and knob_rng.random() < flow
+        flow_files += as_flow
         base = f"apps/{ns['name']}/vm-{i:05d}"
-        files[f"{base}.yaml"] = dump_all(vm_docs)
-        multi_doc += len(vm_docs) > 1
-        if sep_docs:
-            files[f"{base}-data.yaml"] = dump_all(sep_docs)
+        if small:
+            for j, doc in enumerate(vm_docs + sep_docs):
+                suffix = "" if j == 0 else f"-{doc[0]['kind'].lower()}-{j}"
+                files[f"{base}{suffix}.yaml"] = dump_all([doc], flow=as_flow)
+        else:
+            files[f"{base}.yaml"] = dump_all(vm_docs, flow=as_flow)
+            multi_doc_files += len(vm_docs) > 1
+            if sep_docs:
+                files[f"{base}-data.yaml"] = dump_all(sep_docs, flow=as_flow)
         if blocker:
             blockers[blocker] = blockers.get(blocker, 0) + 1
     summary = {
@@ -783,8 +902,13 @@ def generate(vms: int, seed: int = 0) -> tuple[dict[str, str], dict[str, Any]]:
         "seed": seed,
         "vms": vms,
         "namespaces": n_ns,
+        "policies": policies,
+        "flow": flow,
+        "multi_doc": multi_doc,
+        "small": small,
         "files": len(files),
-        "multi_document_vm_files": multi_doc,
+        "multi_document_vm_files": multi_doc_files,
+        "flow_style_vm_files": flow_files,
         "vms_with_blocker": sum(blockers.values()),
         "blockers": dict(sorted(blockers.items())),
         "bytes": sum(len(t.encode()) for t in files.values()),
@@ -832,11 +956,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--vms", type=int, required=True, help="number of VirtualMachines")
     ap.add_argument("--out", type=Path, required=True, help="output folder (replaced if it is a generated tree)")
     ap.add_argument("--seed", type=int, default=0, help="variation seed (default 0)")
+    ap.add_argument("--namespaces", type=int, help="number of namespaces (default about vms/50)")
+    ap.add_argument("--policies", type=int, default=4, help="MigrationPolicies (default 4; 0 = none)")
+    ap.add_argument("--flow", type=float, default=0.0, help="share of VM files in flow style (0..1)")
+    ap.add_argument("--multi-doc", type=float, help="share of data disks written into the VM's own file (0..1)")
+    ap.add_argument("--small", action="store_true", help="one object per file, no cloud-init user data")
     ap.add_argument("--check", action="store_true", help="parse the written tree with PyYAML afterwards")
     args = ap.parse_args(argv)
     if args.vms < 1:
         ap.error("--vms must be at least 1")
-    files, summary = generate(args.vms, args.seed)
+    files, summary = generate(
+        args.vms,
+        args.seed,
+        namespaces=args.namespaces,
+        policies=args.policies,
+        flow=args.flow,
+        multi_doc=args.multi_doc,
+        small=args.small,
+    )
     write_tree(files, args.out, summary)
     print(
         f"wrote {summary['files']} files ({summary['bytes'] / 1e6:.1f} MB) for {args.vms} VMs in "

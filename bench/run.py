@@ -1,12 +1,23 @@
 #!/usr/bin/env python3
 """kvlint performance benchmark (not part of the test suite's pass/fail).
 
-    .venv/bin/python bench/run.py                      # 1k and 10k VMs
-    .venv/bin/python bench/run.py --vms 1000 --json /tmp/bench.json
+    .venv/bin/python bench/run.py                      # every shape at 1k and 10k
+    .venv/bin/python bench/run.py --vms 1000 --shape policies-200 --json /tmp/bench.json
 
-For each tree size it generates (or reuses, from bench/out/) a GitOps-style tree with
-bench/generate.py and measures, side by side and interleaved, with each command repeated
-``--repeat`` times (median wall reported):
+It measures kvlint on several tree *shapes*, each at every size (``--vms``, default 1k and
+10k; the size is the number of VMs, or of files for the corpus shape):
+
+  bench         bench/generate.py's default tree (about 50 VMs per namespace, 4 policies)
+  policies-200  40 namespaces, 200 MigrationPolicies (a policy per team and role)
+  policies-4    the same 40 namespaces with the 4 default policies (compare with the above)
+  flow-30       the default tree with 30 % of the VM files in flow style ({bus: virtio}, [a, b])
+  corpus        small files of varied real-world style: the folder given by --corpus (default
+                ../shared/corpus next to the project, when present) replicated into a scratch
+                folder of the benchmark (never into the project) up to the size in files;
+                skipped when that folder is absent
+
+Generated trees are cached in bench/out/ (git-ignored). For each tree it measures, side by
+side and interleaved, with each command repeated ``--repeat`` times (median wall reported):
 
   kvlint           kvlint lint --format json TREE              (default --jobs)
   kvlint-jobs1     kvlint lint --format json --jobs 1 TREE
@@ -56,12 +67,22 @@ import generate  # noqa: E402  (bench/generate.py)
 DEFAULT_SIZES = (1000, 10000)
 
 # Targets (see docs/performance.md).
-TARGET_DEFAULT_VS_FLOOR = 1.2
+TARGET_DEFAULT_VS_FLOOR = 1.3
 TARGET_JOBS1_VS_FLOOR = 2.0
 TARGET_SCALING_PER_10X = 11.0  # time(10N) / time(N)
 TARGET_PEAK_MB = 300.0
 TARGET_STARTUP_MS = 150.0
 TARGET_PRECOMMIT_MS = 300.0
+TARGET_POLICIES_200_VS_4 = 1.10  # 200 policies within 10 % of 4 policies (same tree otherwise)
+
+#: Shape name -> bench/generate.py knobs (the corpus shape is built by replicate_corpus).
+SHAPES: dict[str, dict[str, Any]] = {
+    "bench": {},
+    "policies-200": {"namespaces": 40, "policies": 200},
+    "policies-4": {"namespaces": 40, "policies": 4},
+    "flow-30": {"flow": 0.3},
+    "corpus": {},
+}
 
 # --------------------------------------------------------------------------- wrapper
 
@@ -146,10 +167,13 @@ for root, dirs, files in os.walk(sys.argv[1]):
     dirs.sort()
     for name in sorted(files):
         if name.endswith(".yaml"):
-            with open(os.path.join(root, name), encoding="utf-8") as fh:
-                text = fh.read()
-            for _node in yaml.compose_all(text, Loader=yaml.CSafeLoader):
-                n += 1
+            try:
+                with open(os.path.join(root, name), encoding="utf-8") as fh:
+                    text = fh.read()
+                for _node in yaml.compose_all(text, Loader=yaml.CSafeLoader):
+                    n += 1
+            except (OSError, UnicodeDecodeError, yaml.YAMLError):
+                pass  # a bad file still costs its reading, as in kvlint
 print(n)
 """
 
@@ -335,8 +359,9 @@ def mem_total_mb() -> float | None:
     return None
 
 
-def ensure_tree(vms: int, root: Path, regenerate: bool) -> tuple[Path, dict[str, Any]]:
-    out = root / f"vms-{vms}"
+def ensure_tree(shape: str, vms: int, root: Path, regenerate: bool) -> tuple[Path, dict[str, Any]]:
+    knobs = SHAPES[shape]
+    out = root / (f"vms-{vms}" if shape == "bench" else f"{shape}-{vms}")
     stamp = out / generate.STAMP
     if not regenerate and stamp.exists():
         try:
@@ -353,9 +378,26 @@ def ensure_tree(vms: int, root: Path, regenerate: bool) -> tuple[Path, dict[str,
                 git_index(out)
             return out, info
     print(f"generating {out} ...", flush=True)
-    files, info = generate.generate(vms)
+    files, info = generate.generate(vms, **knobs)
     generate.write_tree(files, out, info)
     git_index(out)
+    return out, info
+
+
+def replicate_corpus(corpus: Path, files: int, dest: Path) -> tuple[Path, dict[str, Any]]:
+    """``files`` .yaml files taken from ``corpus`` in order, cycling (copy k of a file goes to
+    ``copy-k/``), in a scratch folder of this run."""
+    sources = sorted(p for p in corpus.rglob("*.yaml") if p.is_file())
+    out = dest / f"corpus-{files}"
+    total = 0
+    for i in range(files):
+        src = sources[i % len(sources)]
+        target = out / f"copy-{i // len(sources):02d}" / src.relative_to(corpus)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, target)
+        total += target.stat().st_size
+    git_index(out)
+    info = {"files": files, "bytes": total, "namespaces": 0, "vms_with_blocker": 0, "corpus_files": len(sources)}
     return out, info
 
 
@@ -414,7 +456,19 @@ def main(argv: list[str] | None = None) -> int:
         "--vms",
         type=int,
         action="append",
-        help="tree size in VMs; repeat for several (default: 1000 and 10000)",
+        help="tree size in VMs (files for the corpus shape); repeat for several (default: 1000 and 10000)",
+    )
+    ap.add_argument(
+        "--shape",
+        action="append",
+        choices=sorted(SHAPES),
+        help="tree shape; repeat for several (default: all)",
+    )
+    ap.add_argument(
+        "--corpus",
+        type=Path,
+        default=HERE.parent.parent / "shared" / "corpus",
+        help="folder of real manifests for the corpus shape (default ../shared/corpus; skipped when absent)",
     )
     ap.add_argument(
         "--repeat",
@@ -431,6 +485,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--regenerate", action="store_true", help="regenerate the trees even when cached")
     ap.add_argument("--no-external", action="store_true", help="skip yamllint and checkov")
+    ap.add_argument("--no-precommit", action="store_true", help="skip the start-up and pre-commit measures")
+    ap.add_argument(
+        "--no-formats",
+        action="store_true",
+        help="skip the peak-memory run of every output format on the largest default tree",
+    )
     ap.add_argument("--label", default="", help="free text recorded with the results")
     ap.add_argument("--timeout", type=float, default=1800, help="seconds before one command run is killed")
     args = ap.parse_args(argv)
@@ -526,11 +586,23 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
         "precommit": {},
         "targets": [],
     }
-    measures_by_size: dict[int, dict[str, Measure]] = {}
     trees: dict[int, Path] = {}
     infos: dict[int, dict[str, Any]] = {}
+    shapes = [sh for sh in SHAPES if sh in (args.shape or SHAPES)]
+    if "corpus" in shapes and not args.corpus.is_dir():
+        print(f"  corpus  : {args.corpus} not found: the corpus shape is skipped", flush=True)
+        shapes.remove("corpus")
+    keys: list[tuple[str, int]] = [(sh, n) for sh in shapes for n in sizes]
+    trees_by_key: dict[tuple[str, int], Path] = {}
+    infos_by_key: dict[tuple[str, int], dict[str, Any]] = {}
+    for sh, n in keys:
+        if sh == "corpus":
+            trees_by_key[sh, n], infos_by_key[sh, n] = replicate_corpus(args.corpus, n, work / "scratch")
+        else:
+            trees_by_key[sh, n], infos_by_key[sh, n] = ensure_tree(sh, n, args.out_dir, args.regenerate)
+    # Start-up and pre-commit use the default tree (generated even when its shape is not measured).
     for n in sizes:
-        trees[n], infos[n] = ensure_tree(n, args.out_dir, args.regenerate)
+        trees[n], infos[n] = ensure_tree("bench", n, args.out_dir, args.regenerate)
 
     # The small file of the start-up measure, linted in isolation (no git root, no context).
     small_dir = work / "small"
@@ -548,37 +620,44 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
     ):
         capture(warm, env, small_dir)
 
-    for n in sizes:
-        tree, info = trees[n], infos[n]
+    measures: dict[tuple[str, int], dict[str, Measure]] = {}
+    for sh, n in keys:
+        tree, info = trees_by_key[sh, n], infos_by_key[sh, n]
+        external = sh == "bench"
         lint = [str(kvlint), "lint", *base_opts, "--format", "json"]
+        # Exit code 2 is a complete run that met unreadable input (the corpus has templated files).
+        rcs = (0, 1, 2) if sh == "corpus" else (0, 1)
         ms: dict[str, Measure] = {
-            "kvlint": Measure("kvlint lint (default jobs)", [*lint, str(tree)], ok_rcs=(0, 1)),
+            "kvlint": Measure("kvlint lint (default jobs)", [*lint, str(tree)], ok_rcs=rcs),
             "kvlint-jobs1": Measure(
                 "kvlint lint --jobs 1",
                 [*lint, "--jobs", "1", str(tree)] if has_jobs else [*lint, str(tree)],
                 note="" if has_jobs else "n/a: --jobs not implemented (measured without it)",
-                ok_rcs=(0, 1),
+                ok_rcs=rcs,
             ),
             "floor": Measure("floor: read + libyaml compose", [sys.executable, "-c", FLOOR, str(tree)]),
-            "yamllint": Measure(
+        }
+        if external:
+            ms["yamllint"] = Measure(
                 "yamllint -f parsable",
                 [yamllint, "-f", "parsable", str(tree)] if yamllint else None,
                 note="" if yamllint else ("skipped (--no-external)" if args.no_external else "not installed"),
                 ok_rcs=None,
-            ),
-            "checkov": Measure(
+            )
+            ms["checkov"] = Measure(
                 "checkov --framework kubernetes",
                 [checkov, "-d", str(tree), "--framework", "kubernetes", "--quiet", "--compact"] if checkov else None,
                 note="" if checkov else ("skipped (--no-external)" if args.no_external else "not installed"),
                 ok_rcs=None,
-            ),
-        }
-        measures_by_size[n] = ms
-        print(
-            f"\n== tree vms-{n}: {info['files']} files, {info['namespaces']} namespaces, "
-            f"{info['bytes'] / 1e6:.1f} MB, {info['vms_with_blocker']} VMs with a planted blocker",
-            flush=True,
-        )
+            )
+        measures[sh, n] = ms
+        desc = f"{info['files']} files, {info['bytes'] / 1e6:.1f} MB"
+        if sh != "corpus":
+            desc += (
+                f", {info['namespaces']} namespaces, {info.get('policies', 4)} policies, "
+                f"{info['vms_with_blocker']} VMs with a planted blocker"
+            )
+        print(f"\n== {sh} {size_label(n)} ({tree.name}): {desc}", flush=True)
         # Untimed warm-up of the page cache, so that run 1 is not an outlier.
         runner.measure(Measure("warm-up", [sys.executable, "-c", FLOOR, str(tree)]))
         found = None
@@ -587,25 +666,43 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
                 out = runner.measure(m)
                 if out is not None and key == "kvlint" and found is None:
                     found = count_vms_with_errors(out)
-                if m.runs and m.runs[-1] is not None and out is not None:
+                if m.runs and out is not None:
                     print(
                         f"  run {rep + 1}/{args.repeat} {m.name:34s} {fmt_s(m.runs[-1].wall):>9s}",
                         flush=True,
                     )
-        if found is not None:
-            print(
-                f"  kvlint reports errors on {found} of {n} VMs ({found / n:.0%}); "
-                f"the generator planted blockers in {info['vms_with_blocker']}"
-            )
-        results["trees"][str(n)] = {
+        results["trees"][f"{sh}/{n}"] = {
+            "shape": sh,
+            "size": n,
             "path": str(tree),
+            "knobs": SHAPES[sh],
             "files": info["files"],
             "bytes": info["bytes"],
-            "namespaces": info["namespaces"],
-            "vms_with_planted_blocker": info["vms_with_blocker"],
+            "namespaces": info.get("namespaces"),
+            "policies": info.get("policies"),
+            "vms_with_planted_blocker": info.get("vms_with_blocker"),
             "vms_with_kvlint_errors": found,
             "commands": {k: m.as_dict() for k, m in ms.items()},
         }
+
+    # Peak memory in every output format: the largest default tree, --jobs 1, one run each.
+    formats: dict[str, Measure] = {}
+    fmt_names = [f for f in ("text", "json", "sarif", "junit", "github") if f in help_text]
+    if not args.no_formats and fmt_names:
+        big_tree = trees[sizes[-1]]
+        jobs1 = ["--jobs", "1"] if has_jobs else []
+        print(f"\n== peak memory by output format ({big_tree.name}, --jobs 1, one run each)", flush=True)
+        for fmt in fmt_names:
+            m = Measure(
+                f"--format {fmt} --jobs 1",
+                [str(kvlint), "lint", *base_opts, "--format", fmt, *jobs1, str(big_tree)],
+                ok_rcs=(0, 1),
+            )
+            runner.measure(m)
+            formats[fmt] = m
+            if m.measured:
+                print(f"  {m.name:34s} {fmt_s(m.wall):>9s} {m.peak_mb:7.0f} MB", flush=True)
+        results["formats"] = {k: m.as_dict() for k, m in formats.items()}
 
     # Start-up: version, and one small file linted in isolation.
     startup = {
@@ -613,14 +710,14 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
         "one_file": Measure("kvlint lint one small file", [*one, "--format", "json", str(small)], ok_rcs=(0, 1)),
     }
     print("\n== start-up (median of 10)", flush=True)
-    for _ in range(10):
+    for _ in range(0 if args.no_precommit else 10):
         for m in startup.values():
             runner.measure(m, cwd=small_dir)
     results["startup"] = {k: m.as_dict() for k, m in startup.items()}
 
     # Pre-commit: one changed file, the whole tree as context, warm cache.
     pre: dict[int, Measure] = {}
-    if has_context:
+    if has_context and not args.no_precommit:
         print(
             "\n== pre-commit: one changed file with --context TREE (cold run, then median of 5 warm runs)",
             flush=True,
@@ -666,14 +763,14 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
         "process; tree RSS = sampled sum over the process tree)"
     )
     header = (
-        f"{'tree':>6}  {'command':34s} {'wall':>9s} {'min..max':>15s} {'CPU':>9s} "
+        f"{'tree':>18}  {'command':34s} {'wall':>9s} {'min..max':>15s} {'CPU':>9s} "
         f"{'peak RSS':>9s} {'tree RSS':>9s}  note"
     )
     print(header)
     print("-" * len(header))
-    for n in sizes:
-        for m in measures_by_size[n].values():
-            _row(str(n), m)
+    for (sh, n), ms in measures.items():
+        for m in ms.values():
+            _row(f"{sh} {size_label(n)}", m)
     for m in startup.values():
         _row("-", m)
     for n, m in pre.items():
@@ -707,8 +804,7 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
             }
         )
 
-    for n in sizes:
-        ms = measures_by_size[n]
+    for (sh, n), ms in measures.items():
         floor = ms["floor"]
         for key, limit in (
             ("kvlint", TARGET_DEFAULT_VS_FLOOR),
@@ -716,9 +812,9 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
         ):
             m = ms[key]
             ok = m.measured and floor.measured
-            label = "kvlint default / floor" if key == "kvlint" else "kvlint --jobs 1 / floor"
+            label = "default / floor" if key == "kvlint" else "--jobs 1 / floor"
             target(
-                f"{label} ({n} VMs)",
+                f"{sh} {size_label(n)}: {label}",
                 m.wall / floor.wall if ok else None,
                 limit,
                 "x",
@@ -726,42 +822,63 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
                 cpu=m.cpu / floor.cpu if ok else None,
             )
         for key in ("yamllint", "checkov"):
-            m = ms[key]
-            if m.measured and floor.measured:
+            if key in ms and ms[key].measured and floor.measured:
                 target(
-                    f"{key} / floor ({n} VMs)",
-                    m.wall / floor.wall,
+                    f"{sh} {size_label(n)}: {key} / floor",
+                    ms[key].wall / floor.wall,
                     None,
                     "x",
-                    cpu=m.cpu / floor.cpu,
+                    cpu=ms[key].cpu / floor.cpu,
                 )
+    shapes_run = list(dict.fromkeys(sh for sh, _ in measures))
     if len(sizes) > 1:
         lo, hi = sizes[0], sizes[-1]
         limit = TARGET_SCALING_PER_10X * (hi / lo) / 10
-        for key, label in (
-            ("kvlint", "kvlint default"),
-            ("kvlint-jobs1", "kvlint --jobs 1"),
-            ("floor", "floor"),
-        ):
-            a, b = measures_by_size[lo][key], measures_by_size[hi][key]
+        for sh in shapes_run:
+            for key, label in (
+                ("kvlint", "default"),
+                ("kvlint-jobs1", "--jobs 1"),
+                ("floor", "floor"),
+            ):
+                a, b = measures[sh, lo][key], measures[sh, hi][key]
+                ok = a.measured and b.measured
+                target(
+                    f"{sh}: {size_label(hi)} / {size_label(lo)} time, {label}",
+                    b.wall / a.wall if ok else None,
+                    limit if key != "floor" else None,
+                    "x",
+                    b.note,
+                    cpu=b.cpu / a.cpu if ok else None,
+                )
+    big = sizes[-1]
+    for sh in shapes_run:
+        for key, label in (("kvlint", "default"), ("kvlint-jobs1", "--jobs 1")):
+            m = measures[sh, big][key]
+            target(
+                f"{sh} {size_label(big)}: peak memory, {label}",
+                m.peak_mb if m.measured else None,
+                TARGET_PEAK_MB,
+                "MB",
+                m.note,
+            )
+    if "policies-200" in shapes_run and "policies-4" in shapes_run:
+        for key, label in (("kvlint-jobs1", "--jobs 1"), ("kvlint", "default")):
+            a, b = measures["policies-4", big][key], measures["policies-200", big][key]
             ok = a.measured and b.measured
             target(
-                f"{size_label(hi)} / {size_label(lo)} time, {label}",
+                f"200 / 4 policies time, {label} ({size_label(big)})",
                 b.wall / a.wall if ok else None,
-                limit if key != "floor" else None,
+                TARGET_POLICIES_200_VS_4,
                 "x",
-                measures_by_size[hi][key].note,
                 cpu=b.cpu / a.cpu if ok else None,
             )
-    big = sizes[-1]
-    for key, label in (("kvlint", "kvlint default"), ("kvlint-jobs1", "kvlint --jobs 1")):
-        m = measures_by_size[big][key]
+    for fmt, m in formats.items():
         target(
-            f"peak memory, {label} ({big} VMs)",
+            f"bench {size_label(sizes[-1])}: peak memory, --format {fmt} --jobs 1",
             m.peak_mb if m.measured else None,
             TARGET_PEAK_MB,
             "MB",
-            m.note,
+            m.error,
         )
     v = startup["version"]
     target("start-up: kvlint --version", v.wall * 1000 if v.measured else None, None, "ms")
@@ -808,23 +925,52 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
         by_cpu = "" if t["same_ratio_of_cpu_times"] is None else f"{t['same_ratio_of_cpu_times']:.2f}"
         print(f"{t['target']:58s} {val:>10s} {lim:>10s} {by_cpu:>7s}  {t['verdict']}{note}")
 
+    print("\n== summary by shape (Markdown; ratios to the floor of the same run, medians)")
+    print(_summary(measures, sizes))
+    results["summary_markdown"] = _summary(measures, sizes)
+
     if args.json_out:
         args.json_out.parent.mkdir(parents=True, exist_ok=True)
         args.json_out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {args.json_out}")
-    failed = [m for ms in measures_by_size.values() for k, m in ms.items() if k.startswith("kvlint") and m.error]
+    failed = [m for ms in measures.values() for k, m in ms.items() if k.startswith("kvlint") and m.error]
     return 1 if failed else 0
+
+
+def _summary(measures: dict[tuple[str, int], dict[str, Measure]], sizes: list[int]) -> str:
+    def ratio(a: Measure, b: Measure) -> str:
+        return f"{a.wall / b.wall:.2f}x" if a.measured and b.measured else "n/a"
+
+    lo, hi = sizes[0], sizes[-1]
+    head = "| shape | size | floor | --jobs 1 / floor | default / floor | peak RSS --jobs 1 | peak RSS default |"
+    if len(sizes) > 1:
+        head += f" growth {size_label(lo)}->{size_label(hi)} (--jobs 1, default) |"
+    lines = [head, "|" + "---|" * (head.count("|") - 1)]
+    for (sh, n), ms in measures.items():
+        fl, j1, dj = ms["floor"], ms["kvlint-jobs1"], ms["kvlint"]
+        row = (
+            f"| {sh} | {size_label(n)} | {fmt_s(fl.wall) if fl.measured else 'n/a'} | {ratio(j1, fl)} | "
+            f"{ratio(dj, fl)} | {f'{j1.peak_mb:.0f} MB' if j1.measured else 'n/a'} | "
+            f"{f'{dj.peak_mb:.0f} MB' if dj.measured else 'n/a'} |"
+        )
+        if len(sizes) > 1:
+            if n == hi and (sh, lo) in measures:
+                row += f" {ratio(j1, measures[sh, lo]['kvlint-jobs1'])}, {ratio(dj, measures[sh, lo]['kvlint'])} |"
+            else:
+                row += " |"
+        lines.append(row)
+    return "\n".join(lines)
 
 
 def _row(tree: str, m: Measure) -> None:
     if not m.measured:
         why = m.error or m.note or "not run"
-        print(f"{tree:>6}  {m.name:34s} {'-':>9s} {'':>15s} {'-':>9s} {'-':>9s} {'-':>9s}  {why}")
+        print(f"{tree:>18}  {m.name:34s} {'-':>9s} {'':>15s} {'-':>9s} {'-':>9s} {'-':>9s}  {why}")
         return
     lo, hi = min(r.wall for r in m.runs), max(r.wall for r in m.runs)
     span = f"{fmt_s(lo)}..{fmt_s(hi)}" if len(m.runs) > 1 else ""
     print(
-        f"{tree:>6}  {m.name:34s} {fmt_s(m.wall):>9s} {span:>15s} {fmt_s(m.cpu):>9s} "
+        f"{tree:>18}  {m.name:34s} {fmt_s(m.wall):>9s} {span:>15s} {fmt_s(m.cpu):>9s} "
         f"{m.maxrss_mb:7.0f}MB {m.tree_rss_mb:7.0f}MB  {m.note}"
     )
 

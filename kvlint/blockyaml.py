@@ -1,20 +1,24 @@
 """A line-based reader for the block-style YAML that manifests are written in.
 
 Most Kubernetes manifests use a small part of YAML: block mappings and sequences, plain
-and simply quoted one-line scalars, literal block scalars (``|``), empty flow collections
-(``{}``, ``[]``), comments and ``---`` separators. This module reads exactly that subset
+and simply quoted one-line scalars, literal block scalars (``|``), flow collections on one
+line (``{}``, ``{bus: virtio}``, ``[ReadWriteMany]``, ``[{name: http, port: 80}]``),
+comments, ``---`` separators and ``...`` document ends. This module reads exactly that subset
 line by line, about three times faster than building the same data from libyaml's event
 stream in Python, and produces the same result: the same values (YAML 1.1 scalar
 resolution through the same resolvers), the same packed positions (libyaml's marks,
 including where collections and block scalars end), the same document lines and the same
 duplicate-key problems.
 
-Anything outside the subset -- tabs, anchors, aliases, tags, flow collections with
-content, folded block scalars and those with an indentation indicator, multi-line plain
-or quoted scalars, escapes, explicit keys, directives, empty documents, unusual
-characters, and every kind of invalid YAML -- makes :func:`read` return None, and the
-caller reads the file with libyaml. A fallback is always correct; the differential tests
-(``tests/test_blockyaml.py``) hold the subset to the libyaml reading byte for byte.
+Anything outside the subset -- tabs, anchors, aliases, tags, flow collections over several
+lines or with anything but one-line scalars and flow collections in them (a plain scalar
+with ':', '#' or a leading indicator, a trailing comma, an implicit pair in a sequence, a
+duplicate key), folded block scalars and those with an indentation indicator, multi-line
+plain or quoted scalars, escapes, explicit keys, directives, empty documents, a document
+after ``...`` without ``---``, unusual characters, and every kind of invalid YAML -- makes
+:func:`read` return None, and the caller reads the file with libyaml. A fallback is always
+correct; the differential tests (``tests/test_blockyaml.py``) hold the subset to the libyaml
+reading byte for byte.
 """
 
 from __future__ import annotations
@@ -62,10 +66,12 @@ _HEADERS = frozenset(("|", "|-", "|+"))
 # What a line is (the first item of its classification).
 _BLANK, _OUTSIDE, _DOC, _EOF, _KEY, _ITEM, _ITEM_KEY = range(7)
 # What a key's or an item's value on the line is.
-_PENDING, _SCALAR, _EMPTY_MAP, _EMPTY_LIST, _LITERAL = range(5)
+_PENDING, _SCALAR, _EMPTY_MAP, _EMPTY_LIST, _LITERAL, _FLOW = range(6)
 _BLANK_T: tuple[Any, ...] = (_BLANK, 0, 0, None, 0, None, 0, 0)
 _OUTSIDE_T: tuple[Any, ...] = (_OUTSIDE, 0, 0, None, 0, None, 0, 0)
 _DOC_T: tuple[Any, ...] = (_DOC, 0, 0, None, 0, None, 0, 0)
+#: A document end marker (``...``): a separator after which only ``---`` may start a document.
+_DOC_END_T: tuple[Any, ...] = (_DOC, 0, 1, None, 0, None, 0, 0)
 #: A line that cannot occur in a text read here (it holds a NUL) marks the end of the text.
 _EOF_LINE = "\x00"
 #: Multiplying a 1-based line number by these fills in the line halves of a packed position
@@ -138,6 +144,7 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
     root_pos = 0
     first = -1
     explicit = False
+    ended = False
     pending: tuple[Any, ...] | None = None
     index = 0
     skip = 0
@@ -205,6 +212,8 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
                 else:
                     cur_ind = -1
             if kind < 4:
+                if first < 0 and not ended and info is _DOC_END_T:
+                    return None  # '...' with no document before it
                 if first >= 0:
                     doc = Document(path, index, root, None, root=root_pos)
                     if path == "<stdin>":
@@ -219,12 +228,13 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
                 root = None
                 root_pos = 0
                 first = -1
-                explicit = True
+                ended = info is _DOC_END_T
+                explicit = not ended
                 continue
         if ind != cur_ind:
             if cur_ind < 0:
-                if first >= 0:
-                    return None  # a second node at the top level
+                if first >= 0 or ended:
+                    return None  # a second node at the top level, or a document without '---' after '...'
                 first = line_no - 1
                 root = _empty(kind == 4)  # _KEY
                 root_pos = line_no << 72 | (ind + 1) << 48
@@ -242,7 +252,12 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
             if cur_map:
                 return None  # an item where a key was expected
             if kind == 5:  # _ITEM
-                cont.append(value if vkind == 1 else _empty(vkind == 2))  # _SCALAR, _EMPTY_MAP
+                if vkind == 5:  # _FLOW
+                    if len(stack) + value.depth >= MAX_DEPTH - 1:
+                        return None
+                    cont.append(_build(value, kv_lines[line_no], v_lines[line_no]))
+                else:
+                    cont.append(value if vkind == 1 else _empty(vkind == 2))  # _SCALAR, _EMPTY_MAP
                 ptab.append(v_lines[line_no] | cols)
                 continue
             # An item that is a mapping whose first key is on this line.
@@ -278,10 +293,168 @@ def read(text: str, path: str) -> tuple[list[Document], list[int], list[InputPro
             skip = block[1]
             # libyaml ends a block scalar after the last line break it consumed.
             ptab[key] = line_no << 120 | line_no << 72 | cols | (skip + 1) << 24 | 1
+        elif vkind == 5:  # _FLOW
+            if len(stack) + value.depth >= MAX_DEPTH - 1:
+                return None
+            cont[key] = _build(value, kv_lines[line_no], v_lines[line_no])
+            ptab[key] = kv_lines[line_no] | cols
         else:
             cont[key] = _empty(vkind == 2)  # _EMPTY_MAP
             ptab[key] = kv_lines[line_no] | cols
     return docs, doc_lines, problems
+
+
+class _Flow:
+    """A flow collection read from one line: whether it is a mapping, how deeply it nests,
+    and its entries ``(key, columns, value)`` (mapping) or ``(columns, value)`` (sequence),
+    where a value is a scalar's value or a nested _Flow. Immutable once made (classified
+    lines are cached and shared); :func:`_build` makes the document's containers from it."""
+
+    __slots__ = ("is_map", "depth", "entries")
+
+    def __init__(self, is_map: bool, depth: int, entries: tuple[Any, ...]) -> None:
+        self.is_map = is_map
+        self.depth = depth
+        self.entries = entries
+
+
+def _build(t: _Flow, kv: int, v: int) -> Any:
+    """The containers of a flow collection on the line whose position products are ``kv``
+    (key and value) and ``v`` (value only)."""
+    new: Any
+    if t.is_map:
+        new = PMap()
+        p: Any = {}
+        new._p = p
+        for key, cols, child in t.entries:
+            new[key] = _build(child, kv, v) if type(child) is _Flow else child
+            p[key] = kv | cols
+    else:
+        new = PList()
+        p = []
+        new._p = p
+        for cols, child in t.entries:
+            new.append(_build(child, kv, v) if type(child) is _Flow else child)
+            p.append(v | cols)
+    return new
+
+
+#: Characters that end a plain scalar inside a flow collection, or make it one not read here.
+_FLOW_STOP = frozenset(",[]{}:#")
+_FLOW_MAX_DEPTH = 16
+
+
+def _flow_scalar(v: str, i: int) -> tuple[Any, int, int, bool] | None:
+    """The scalar starting at ``v[i]`` inside a flow collection: (value, end of its text,
+    index after it, whether it was quoted), or None when it is outside the subset."""
+    ch = v[i]
+    if ch == '"':
+        e = v.find('"', i + 1)
+        if e < 0:
+            return None
+        text = v[i + 1 : e]
+        if "\\" in text:
+            return None
+        return text, e + 1, e + 1, True
+    if ch == "'":
+        e = i + 1
+        while True:
+            e = v.find("'", e)
+            if e < 0:
+                return None
+            if v[e + 1 : e + 2] != "'":
+                break
+            e += 2
+        return v[i + 1 : e].replace("''", "'"), e + 1, e + 1, True
+    if ch in _INDICATORS or ch == " ":
+        return None
+    j = i
+    n = len(v)
+    stop = _FLOW_STOP
+    while j < n and v[j] not in stop:
+        j += 1
+    # A ':' ends a key (when a space follows) and is otherwise outside the subset, as is '#'.
+    if j < n and (v[j] == "#" or (v[j] == ":" and v[j + 1 : j + 2] != " ")):
+        return None
+    end = j
+    while v[end - 1] == " ":
+        end -= 1
+    return v[i:end], end, j, False
+
+
+def _flow(v: str, i: int, vc: int, depth: int) -> tuple[_Flow, int] | None:
+    """The flow collection starting at ``v[i]`` (``{`` or ``[``, at column ``vc + i``):
+    it and the index after its closing bracket, or None when it is outside the subset."""
+    if depth > _FLOW_MAX_DEPTH:
+        return None
+    is_map = v[i] == "{"
+    close = "}" if is_map else "]"
+    n = len(v)
+    entries: list[Any] = []
+    keys: set[str] = set()
+    deepest = 0
+    i += 1
+    while i < n and v[i] == " ":
+        i += 1
+    if i < n and v[i] == close:
+        return _Flow(is_map, depth, ()), i + 1
+    while True:
+        if i >= n:
+            return None
+        kcols = 0
+        key = None
+        if is_map:
+            sc = _flow_scalar(v, i)
+            if sc is None:
+                return None
+            raw, kend, nxt, quoted = sc
+            if v[nxt : nxt + 2] != ": ":
+                return None
+            if not quoted and (raw in _NULL_KEYS or len(raw) > _MAX_KEY):
+                return None
+            key = raw
+            if key in keys:
+                return None  # a duplicate key: libyaml's reading reports it
+            keys.add(key)
+            kcols = (vc + i + 1) << 96
+            i = nxt + 1
+            while i < n and v[i] == " ":
+                i += 1
+            if i >= n:
+                return None
+        ch = v[i]
+        start = i
+        child: Any
+        if ch == "{" or ch == "[":
+            got = _flow(v, i, vc, depth + 1)
+            if got is None:
+                return None
+            child, i = got
+            end = i
+            deepest = max(deepest, child.depth)
+        else:
+            sc = _flow_scalar(v, i)
+            if sc is None:
+                return None
+            raw, end, i, quoted = sc
+            if i < n and v[i] == ":":
+                return None  # a pair inside a sequence, or a mapping in a value
+            child = raw if quoted else _plain_value(raw)
+        cols = kcols | (vc + start + 1) << 48 | (vc + end + 1)
+        entries.append((key, cols, child) if is_map else (cols, child))
+        while i < n and v[i] == " ":
+            i += 1
+        if i >= n:
+            return None
+        if v[i] == close:
+            return _Flow(is_map, max(depth, deepest), tuple(entries)), i + 1
+        if v[i] != ",":
+            return None
+        i += 1
+        while i < n and v[i] == " ":
+            i += 1
+        if i < n and (v[i] == close or v[i] == ","):
+            return None  # a trailing comma, or an empty entry
 
 
 def _empty(is_map: bool) -> Any:
@@ -318,9 +491,9 @@ def _classify(line: str) -> tuple[Any, ...]:
     ind = len(line) - len(s)
     if ind == 0 and (s[0] == "-" or s[0] == ".") and (s.startswith("---") or s.startswith("...")):
         rest = s[3:]
-        if s[0] == "." or (rest and (rest[0] != " " or not _is_comment(rest))):
+        if rest and (rest[0] != " " or not _is_comment(rest)):
             return _OUTSIDE_T
-        return _DOC_T
+        return _DOC_END_T if s[0] == "." else _DOC_T
     if s[0] == "-" and (len(s) == 1 or s[1] == " "):
         rest = s[1:].lstrip(" ")
         if not rest or rest[0] == "#":
@@ -346,6 +519,8 @@ def _key_entry(s: str, c: int) -> tuple[Any, ...] | None:
     (at column ``c``); None when ``s`` is no key line, () when it is one outside the
     subset."""
     ch = s[0]
+    if ch == "{" or ch == "[":
+        return None  # a flow collection (an item's value, or outside the subset)
     if ch == '"' or ch == "'":
         k = _quoted_key_end(s)
         if k <= 0:
@@ -441,9 +616,19 @@ def _value(v: str, vc: int) -> tuple[int, Any, int] | None:
                 return None
             return _SCALAR, text, (vc + 1) << 48 | (vc + e + 2)
         if ch == "{" or ch == "[":
-            if v[1:2] != ("}" if ch == "{" else "]") or (len(v) > 2 and not _is_comment(v[2:])):
+            if v[1:2] == ("}" if ch == "{" else "]"):
+                if len(v) > 2 and not _is_comment(v[2:]):
+                    return None
+                return (_EMPTY_MAP if ch == "{" else _EMPTY_LIST), None, (vc + 1) << 48 | (vc + 3)
+            got = _flow(v, 0, vc, 1)
+            if got is None:
                 return None
-            return (_EMPTY_MAP if ch == "{" else _EMPTY_LIST), None, (vc + 1) << 48 | (vc + 3)
+            flow, e = got
+            if e < len(v) and not _is_comment(v[e:]):
+                return None
+            if not flow.entries:
+                return (_EMPTY_MAP if ch == "{" else _EMPTY_LIST), None, (vc + 1) << 48 | (vc + e + 1)
+            return _FLOW, flow, (vc + 1) << 48 | (vc + e + 1)
         if ch != "-" or len(v) == 1 or v[1] == " ":
             return None
     h = v.find(" #")

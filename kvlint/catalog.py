@@ -41,6 +41,8 @@ class RuleMeta:
     #: rejects the object (``rejects: true``): it never exists in the cluster.
     rejects: bool = False
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: Why the rule was retired (its id is never reused and no check reports it), else None.
+    retired: str | None = None
 
     @property
     def help_uri(self) -> str:
@@ -77,6 +79,7 @@ def _load_one(path: Path) -> RuleMeta:
         blocks=data.get("blocks") is True,
         rejects=data.get("rejects") is True,
         examples=data.get("examples") or {},
+        retired=str(data["retired"]).strip() if data.get("retired") else None,
     )
 
 

@@ -238,6 +238,8 @@ def document(x: Explanation) -> dict[str, Any]:
         return {
             "name": s.policy.name,
             "matched": s.matched,
+            "conditional": s.conditional,
+            "requiresNodes": dict(s.requires_nodes),
             "vmiScore": s.vmi_score,
             "namespaceScore": s.ns_score,
             "total": s.total,
@@ -262,6 +264,7 @@ def document(x: Explanation) -> dict[str, Any]:
             "candidates": [score(s) for s in pm.ranked],
             "ties": [s.policy.name for s in pm.ties],
             "assumptions": list(pm.assumptions),
+            "conditional": [s.policy.name for s in pm.conditional],
         },
         "settings": {name: _setting_dict(s) for name, s in x.eff.settings.items()},
         "settingsNotes": list(x.eff.notes),
@@ -419,6 +422,8 @@ def render_text(x: Explanation) -> str:
         if c["matched"]:
             state = f"matches with {c['vmiScore']}+{c['namespaceScore']}"
             state += ", ties with the winner (KubeVirt takes the smallest name)" if c["tie"] else ", loses"
+        elif c["conditional"]:
+            state = f"conditional: would score {c['vmiScore']}+{c['namespaceScore']}; assumed not to apply"
         else:
             state = "does not match"
         out.append(f"  {c['name']}: {state}" + (f" ({c['note']})" if c["note"] else ""))

@@ -84,6 +84,18 @@ READ = {
     "quoted keys": "'a b': 1\n\"c\": 2\n'': 3\n\"null\": 4\n",
     "deep": "".join(" " * i + f"k{i}:\n" for i in range(60)) + " " * 60 + "v: 1\n",
     "indent 0 root after comment": "#!\n\n  a: 1\n  b: 2\n",
+    "flow": "a: [1, 2]\n",
+    "flow map": "a: {b: 1}\n",
+    "flow manifest": (
+        "spec:\n  accessModes: [ReadWriteMany]\n  disks:\n  - {name: root, disk: {bus: virtio}}\n"
+        "  - name: b\n    disk: {bus: sata, readonly: true}\n  ports: [{name: http, port: 8080}, {name: x}]\n"
+        "  resources: {requests: {memory: 4Gi, cpu: \"1\"}}  # c\n  empty: { }\n  e2: [ ]\n"
+    ),
+    "flow spacing and quotes": "a: {  b :  'it''s' ,c: \"d e\",  'f': [ x y , 1.5 ,~, yes] }\nb: [[1, [2]], {}]\n",
+    "flow items": "- [a, b]\n- {k: v}\n- {}\n",
+    "document end": "a: 1\n...\n",
+    "document ends": "a:\n  b: 1\n... # c\n\n...\n---\n- x\n...",
+    "document end without a final newline": "a: [1]\n...",
 }
 
 DECLINED = {
@@ -92,8 +104,17 @@ DECLINED = {
     "cr": "a: 1\r\nb: 2\r\n",
     "anchor": "a: &x 1\nb: *x\n",
     "merge": "a: &x {p: 1}\nb:\n  <<: *x\n",
-    "flow": "a: [1, 2]\n",
-    "flow map": "a: {b: 1}\n",
+    "flow over lines": "a: [1,\n  2]\n",
+    "flow with a colon": "a: {b: http://x}\n",
+    "flow trailing comma": "a: [1, 2, ]\n",
+    "flow pair in a sequence": "a: [b: 1]\n",
+    "flow duplicate key": "a: {b: 1, b: 2}\n",
+    "flow null key": "a: {~: 1}\n",
+    "flow then text": "a: {b: 1} c\n",
+    "flow as a key": "{a: 1}: b\n",
+    "flow root": "{a: 1}\n",
+    "flow empty value": "a: {b: }\n",
+    "flow alias": "a: [&x 1, *x]\n",
     "folded": "a: >\n  x\n  y\n",
     "indent indicator": "a: |2\n   x\n",
     "multi-line plain": "a: x\n  y\n",
@@ -108,7 +129,10 @@ DECLINED = {
     "bad indent": "a:\n    b: 1\n  c: 2\n",
     "mapping in value": "a: b: c\n",
     "directive": "%YAML 1.1\n---\na: 1\n",
-    "document end": "a: 1\n...\n",
+    "document end then a document": "a: 1\n...\nb: 2\n",
+    "document end first": "...\na: 1\n",
+    "document end then text": "a: 1\n... x\n",
+    "empty document then end": "---\n...\n",
     "scalar root": "just text\n",
     "spaces line in literal": "a: |\n  x\n   \n  y\n",
     "literal without final newline": "a: |\n  x",
@@ -242,6 +266,15 @@ SCALARS = [
     "[]",
     "x # comment",
     "a  b",
+    "{bus: virtio}",
+    "[ReadWriteMany]",
+    "[a, 'b', \"c\"]",
+    "{a: 1, b: [x, {c: ~}]}",
+    "[{name: http, port: 8080}]",
+    "{ a: b }",
+    "[ ]",
+    "{a: yes, b: 010, c: 2001-12-14}",
+    "[x] # c",
 ]
 TRICKY = [
     "a: b",
@@ -270,6 +303,20 @@ TRICKY = [
     "#c",
     "|-",
     "|+",
+    "{a: 1",
+    "[a, ]",
+    "{a: b, a: c}",
+    "[a: b]",
+    "{a}",
+    "{a:b}",
+    "[a]]",
+    "{a: [b}",
+    "[a,,b]",
+    "{'q' : x}",
+    "[-x, #y]",
+    "{? a: b}",
+    "[a] x",
+    "{a: b}:",
 ]
 
 
@@ -330,11 +377,11 @@ def documents(draw: Any, tricky: bool) -> str:
     out: list[str] = []
     for d in range(draw(st.integers(1, 3))):
         if d or draw(st.booleans()):
-            out.append(draw(st.sampled_from(["---", "--- # doc", "---  "])))
+            out.append(draw(st.sampled_from(["---", "--- # doc", "---  ", "...\n---", "... # e\n---"])))
         out.append(gap(0).rstrip("\n") if draw(st.booleans()) else "# head")
         out.append(mapping(0, 0) if draw(st.integers(0, 3)) else sequence(0, 0))
     text = "\n".join(out)
-    return text + draw(st.sampled_from(["\n", "\n", "", "\n\n"]))
+    return text + draw(st.sampled_from(["\n", "\n", "", "\n\n", "\n...\n", "\n..."]))
 
 
 @settings(max_examples=600, derandomize=True, deadline=None)

@@ -80,7 +80,7 @@ def test_json_has_the_documented_shape() -> None:
     assert vol["claim"] == "db-2-data" and vol["accessModes"] == ["ReadWriteOnce"]
     assert vol["shared"] is False
     assert [s["object"] for s in vol["chain"]] == ["PersistentVolumeClaim db/db-2-data"] * 2
-    assert set(doc["policy"]) == {"winner", "candidates", "ties", "assumptions"}
+    assert set(doc["policy"]) == {"winner", "candidates", "ties", "assumptions", "conditional"}
     for name, s in doc["settings"].items():
         assert {"value", "source", "assumed"} <= set(s), name
     assert doc["settings"]["bandwidthPerMigration"]["value"] == "512Mi"

@@ -565,6 +565,14 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
     if sev == "error" and assumed:
         sev = "warning"
         msg += " (this rests on assumed platform defaults: put the HyperConverged or KubeVirt CR in view)"
+    if e.policy.conditional:
+        # A policy that matches only on some node would replace the winner there (KV520).
+        names = ", ".join(x.policy.name for x in e.policy.conditional)
+        sev = "warning" if sev == "error" else sev
+        details.append(
+            f"assumes MigrationPolicy {names} does not apply: it matches this VM only on a "
+            "particular node (KV520)"
+        )
     details.append(f"completionTimeoutPerGiB {per_gib.value} from {eff.origin(per_gib)}")
     details.append(f"bandwidthPerMigration {bw.value} from {eff.origin(bw)}")
     details.append(

@@ -3,8 +3,9 @@
 Phase 1 checks each policy's structure: what the API server (CRD schema, pruning of unknown
 fields) and KubeVirt's admission webhook accept. Phase 2 matches the policies in view against
 the VMs / VMIs in view with :mod:`kvlint.policy`, which follows virt-controller's
-``matchPolicy`` / ``countMatchingLabels``: ties decided by name (KV511), policies that match
-nothing (KV512), the label-less VMI quirk (KV513) and Namespaces not in view (KV514). A policy
+``matchPolicy`` / ``countMatchingLabels`` on the running VMI's labels: ties decided by name
+(KV511), policies that match nothing (KV512), Namespaces not in view (KV514) and selectors on
+the node labels virt-controller adds (KV520). KV513 is retired. A policy
 that phase 1 found would be rejected (:data:`REJECTING`) never exists, so it takes no part in
 the matching.
 """
@@ -177,7 +178,6 @@ def _workloads_in_view(ctx: Context) -> list[Workload]:
     "KV508",
     "KV509",
     "KV510",
-    "KV515",
 )
 def policy_structure(ctx: Context, p: K8sObject) -> Iterator[Finding]:
     if not is_kubevirt_policy(p):
@@ -433,22 +433,6 @@ def _field_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> Iterator[
     yield from _value_checks(ctx, p, spec)
     if _has_field("experimental", version):
         yield from _experimental_checks(ctx, p, spec)
-    exp = as_dict(spec.get("experimental"))
-    if (
-        exp.get("stallDetector") is not None
-        and exp.get("downtimeTuning") is not None
-        and versions.holds("policy-downtime-tuning", version)
-    ):
-        yield ctx.finding(
-            "KV515",
-            p,
-            ("spec", "experimental", "downtimeTuning"),
-            "spec.experimental sets both stallDetector and downtimeTuning: KubeVirt's admission "
-            "rejects the policy, the two switchover strategies are mutually exclusive",
-            fix="keep one of them:\n  spec:\n    experimental:\n      stallDetector: {}\n"
-            "      # downtimeTuning: ...   (removed)",
-            related=[p.loc(("spec", "experimental", "stallDetector"), label="stallDetector")],
-        )
 
 
 def _cluster_only(ctx: Context, p: K8sObject, key: str, value: Any) -> Finding:
@@ -503,7 +487,8 @@ def _quantity_sign(text: str) -> int:
     return -1 if m.group(1) == "-" else 1
 
 
-#: spec.experimental (v1.9, ExperimentalMigrationOptions): field -> expected value, where a
+#: spec.experimental (v1.9.0 ExperimentalMigrationOptions: stallDetector and compression;
+#: downtimeTuning is not in v1.9.0): field -> expected value, where a
 #: value is "bool", "quantity", ("int", minimum, maximum) or a tuple of allowed strings.
 EXPERIMENTAL: dict[str, dict[str, Any] | tuple[str, ...]] = {
     "stallDetector": {
@@ -515,12 +500,6 @@ EXPERIMENTAL: dict[str, dict[str, Any] | tuple[str, ...]] = {
         "patienceWindowDecayFactor": ("factor", 0, 1, False),
         "searchLocalMinima": "bool",
         "completionTimeoutFactor": ("factor", 1, None, False),
-    },
-    "downtimeTuning": {
-        "initialMs": ("int", 1, None),
-        "steps": ("int", 1, None),
-        "startAfterIteration": ("int", 1, None),
-        "cooldownSeconds": ("int", 1, None),
     },
     "compression": ("none", "zstd"),
 }
@@ -583,8 +562,6 @@ def _experimental_checks(ctx: Context, p: K8sObject, spec: dict[str, Any]) -> It
     for key, value in exp.items():
         path = base + (key,)
         expected = EXPERIMENTAL.get(key)
-        if key == "downtimeTuning" and not versions.holds("policy-downtime-tuning", ctx.cluster.version):
-            expected = None  # not a field at v1.9.0 (ExperimentalMigrationOptions)
         if expected is None:
             yield _unknown(ctx, p, path, list(EXPERIMENTAL), "spec.experimental")
             continue
@@ -771,55 +748,38 @@ def _tie_fix(w: Workload, name: str) -> str:
     )
 
 
-@workload("KV511", "KV513", phase=2)
-def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
+def _all_admitted(ctx: Context) -> bool:
+    flag: bool | None = ctx.cluster.memo.get("all-policies-admitted")
+    if flag is None:
+        flag = ctx.cluster.memo["all-policies-admitted"] = len(admitted(ctx)) == len(pm.policies(ctx.inv))
+    return flag
+
+
+def _match(ctx: Context, w: Workload) -> pm.PolicyMatch | None:
+    """The policy match of ``w`` among the admitted policies (None when there are none)."""
     candidates = admitted(ctx)
     if not candidates:
-        return
-    if len(candidates) == len(pm.policies(ctx.inv)):
+        return None
+    if _all_admitted(ctx):
         # Every policy is admitted: the match the effective settings use (computed once).
-        m = w.memo.get("policy") or w.memo.setdefault("policy", pm.match(ctx.inv, w))
-    else:
-        m = pm.match(ctx.inv, w, candidates)
-    winner = m.winner
-    if winner is None:
+        m: pm.PolicyMatch | None = w.memo.get("policy")
+        if m is None:
+            m = w.memo["policy"] = pm.match(ctx.inv, w)
+        return m
+    return pm.match(ctx.inv, w, candidates)
+
+
+@workload("KV511", phase=2)
+def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
+    m = _match(ctx, w)
+    if m is None or m.winner is None or not m.ties:
         return
+    winner = m.winner
     where = labels_path(w)
     tied = [winner] + m.ties
-    quirky = [s for s in m.ranked if s.matched and s.note]
-    if quirky:
-        # The VMI has no labels: every policy with selectors matches it with score 0.
-        names = "; ".join(f"{_name(s.policy)} ({_selector_desc(s.policy)})" for s in quirky)
-        many = len(quirky) > 1
-        if winner in quirky:
-            outcome = f"{_name(winner.policy)} wins"
-            if m.ties:
-                outcome += f" only because its name sorts first among {_policy_names(tied)}"
-            outcome += ", so the VM migrates with a policy its author did not target"
-        else:
-            outcome = f"the winner is {_name(winner.policy)}"
-        yield ctx.finding(
-            "KV513",
-            w.obj,
-            where,
-            f"{w.obj.display()} has no labels in {_template_where(w)}: KubeVirt's "
-            "countMatchingLabels skips the selectors for a VMI without labels, so "
-            f"{'these MigrationPolicies match' if many else 'MigrationPolicy'} {names} "
-            f"{'' if many else 'matches '}it with score 0; {outcome}. (If the running VMI "
-            "already carries virt-controller's kubevirt.io/nodeName label, the selectors are "
-            "evaluated instead and do not match: either way the outcome hinges on this quirk, "
-            "not on labels you wrote.)",
-            related=[_policy_loc(s.policy) for s in quirky],
-            fix="give the VM template at least one label, so the policies' selectors are evaluated:\n" + _labels_fix(w),
-            policies=[_name(s.policy) for s in quirky],
-            winner=_name(winner.policy),
-        )
-        return  # a tie among score-0 matches is part of the quirk, reported above
-    if not m.ties:
-        return
     assumed = ""
-    if m.assumptions and any(s.note.startswith("namespaceSelector") for s in m.ranked):
-        assumed = " Assumed: " + "; ".join(m.assumptions) + " (add the Namespace manifest or --cluster-state)."
+    if m.assumptions:
+        assumed = " Assumed: " + "; ".join(m.assumptions) + "."
     yield ctx.finding(
         "KV511",
         w.obj,
@@ -835,15 +795,49 @@ def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
     )
 
 
-def _ns_assumptions(ctx: Context, p: K8sObject) -> dict[str, list[str]]:
-    """Namespaces not in view whose assumed labels decide that ``p`` does not match a VM in
-    them: namespace -> names of those VMs."""
+def _reach(ctx: Context) -> dict[int, tuple[int, list[str]]]:
+    """Admitted policy (by id) -> (how many workloads in view it matches, the workloads it
+    matches only on some node). Computed once per run from each workload's match."""
+    cached: dict[int, tuple[int, list[str]]] | None = ctx.cluster.memo.get("policy-reach")
+    if cached is not None:
+        return cached
+    counts: dict[int, int] = {}
+    conditional: dict[int, list[str]] = {}
+    for w in _workloads_in_view(ctx):
+        m = _match(ctx, w)
+        if m is None:
+            break
+        for s in m.matched:
+            counts[id(s.policy)] = counts.get(id(s.policy), 0) + 1
+        for s in m.conditional_all:
+            conditional.setdefault(id(s.policy), []).append(w.obj.display())
+    out = {k: (counts.get(k, 0), conditional.get(k, [])) for k in counts.keys() | conditional.keys()}
+    ctx.cluster.memo["policy-reach"] = out
+    return out
+
+
+def _needs_namespace_view(p: K8sObject) -> bool:
     sel = _selectors(p)
     ns_sel = as_dict(sel.get("namespaceSelector")) if sel else {}
-    if not ns_sel or all(k == pm.METADATA_NAME for k in ns_sel):
-        return {}
-    missing: dict[str, list[str]] = {}
+    return any(k != pm.METADATA_NAME for k in ns_sel)
+
+
+def _ns_assumption_map(ctx: Context) -> dict[int, dict[str, list[str]]]:
+    """Admitted policy (by id) -> namespace not in view -> names of the VMs in it that the
+    policy does not match only because of the namespace labels assumed (only
+    kubernetes.io/metadata.name). Workloads alike (same namespace, same values of the label
+    keys the selectors use) are scored once."""
+    cached: dict[int, dict[str, list[str]]] | None = ctx.cluster.memo.get("policy-ns-assumptions")
+    if cached is not None:
+        return cached
+    out: dict[int, dict[str, list[str]]] = {}
+    ctx.cluster.memo["policy-ns-assumptions"] = out
+    cands = [p for p in admitted(ctx) if _needs_namespace_view(p)]
+    if not cands:
+        return out
+    keys = sorted(pm.index(ctx.inv, admitted(ctx)).vmi_keys)
     namespaces: dict[str, tuple[dict[str, str], bool]] = {}
+    groups: dict[tuple[Any, ...], tuple[dict[str, Any], dict[str, str], list[str]]] = {}
     for w in _workloads_in_view(ctx):
         ns_info = namespaces.get(w.obj.ns)
         if ns_info is None:
@@ -851,17 +845,31 @@ def _ns_assumptions(ctx: Context, p: K8sObject) -> dict[str, list[str]]:
         ns_labels, in_view = ns_info
         if in_view:
             continue
-        labels = pm.vmi_labels(w)
-        if labels is None:
-            continue  # the namespaceSelector is skipped for a VMI without labels
-        s = pm.score(p, labels, ns_labels)
-        if not s.matched and s.note.startswith("namespaceSelector"):
-            missing.setdefault(w.obj.ns or "", []).append(w.obj.name)
-    return missing
+        labels = pm.running_labels(w)
+        key = (w.obj.ns, tuple(str(labels[k]) if k in labels else None for k in keys))
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = (labels, ns_labels, [])
+        group[2].append(w.obj.name)
+    for (ns, _), (labels, ns_labels, names) in groups.items():
+        for p in cands:
+            s = pm.score(p, labels, ns_labels)
+            if not s.matched and s.note == pm.NS_MISMATCH:
+                out.setdefault(id(p), {}).setdefault(ns or "", []).extend(names)
+    return out
+
+
+def _ns_assumptions(ctx: Context, p: K8sObject) -> dict[str, list[str]]:
+    """Namespaces not in view whose assumed labels decide that ``p`` does not match a VM in
+    them: namespace -> names of those VMs."""
+    return _ns_assumption_map(ctx).get(id(p), {})
 
 
 def _admitted_policy(ctx: Context, p: K8sObject) -> bool:
-    return any(a is p for a in admitted(ctx))
+    ids: set[int] | None = ctx.cluster.memo.get("admitted-policy-ids")
+    if ids is None:
+        ids = ctx.cluster.memo["admitted-policy-ids"] = {id(a) for a in admitted(ctx)}
+    return id(p) in ids
 
 
 @objects(("MigrationPolicy",), "KV514", phase=2)
@@ -912,14 +920,13 @@ def policy_matches_nothing(ctx: Context, p: K8sObject) -> Iterator[Finding]:
     workloads = _workloads_in_view(ctx)
     if not workloads:
         return
+    if id(p) in _reach(ctx):
+        return  # matches some VM in view (or may, on some node: KV520)
     reasons: list[str] = []
-    for w in workloads:
+    for w in workloads[:3]:
         ns_labels, _ = pm.namespace_labels(ctx.inv, w.obj.ns)
-        s = pm.score(p, pm.vmi_labels(w), ns_labels)
-        if s.matched:
-            return
-        if len(reasons) < 3:
-            reasons.append(f"{w.obj.display()}: {s.note}")
+        s = pm.score(p, pm.running_labels(w), ns_labels)
+        reasons.append(f"{w.obj.display()}: {s.note}")
     more = len(workloads) - len(reasons)
     assumed = (
         " — assuming the Namespaces not in view carry no other labels (see KV514)" if _ns_assumptions(ctx, p) else ""
@@ -976,3 +983,63 @@ def stall_detection_gate(ctx: Context, p: K8sObject) -> Iterator[Finding]:
                 f"MigrationStallDetection feature gate ({gates.origin()} does not enable it)",
                 related=related,
             )
+
+
+def _node_requirement(pairs: dict[str, str]) -> str:
+    words = {
+        pm.NODE_NAME: "the VMI to run on node {v} ({k}={v})",
+        pm.TARGET_NODE_NAME: "the migration's target node to be {v} ({k}={v})",
+    }
+    return " and ".join(words[k].format(k=k, v=v) for k, v in pairs.items())
+
+
+@objects(("MigrationPolicy",), "KV520", phase=2)
+def policy_selects_node(ctx: Context, p: K8sObject) -> Iterator[Finding]:
+    if not _admitted_policy(ctx, p):
+        return
+    vmi_sel = as_dict(as_dict(_selectors(p)).get("virtualMachineInstanceSelector"))
+    node_pairs = {str(k): pm.kube_str(v) for k, v in vmi_sel.items() if k in pm.NODE_LABELS}
+    if not node_pairs:
+        return
+    key = next(iter(node_pairs))
+    path: Path = ("spec", "selectors", "virtualMachineInstanceSelector", key)
+    sets = (
+        "virt-controller sets kubevirt.io/nodeName on every running VMI to the node it runs on, and "
+        "kubevirt.io/migrationTargetNodeName to the target node just before it chooses the policy"
+    )
+    fix = (
+        "select the VMs by a label of their own template instead, e.g. on the VM:\n"
+        "  spec:\n    template:\n      metadata:\n        labels:\n          migration-tier: slow-network\n"
+        "and in the policy:\n  spec:\n    selectors:\n      virtualMachineInstanceSelector:\n"
+        "        migration-tier: slow-network"
+    )
+    empty = [k for k, v in node_pairs.items() if v == ""]
+    if empty:
+        yield ctx.finding(
+            "KV520",
+            p,
+            ("spec", "selectors", "virtualMachineInstanceSelector", empty[0]),
+            f"virtualMachineInstanceSelector requires {empty[0]} to be empty: {sets}; a node name is "
+            "never empty, so this policy never matches any VMI",
+            fix=fix,
+        )
+        return
+    _, conditional = _reach(ctx).get(id(p), (0, []))
+    shown = ", ".join(conditional[:5]) + (f" and {len(conditional) - 5} more" if len(conditional) > 5 else "")
+    whom = (
+        f"; the other selectors match {len(conditional)} VM(s)/VMI(s) in view ({shown}), and kvlint's "
+        "verdicts for them (winning policy, effective migration settings, time budget) assume "
+        "the policy does not apply"
+        if conditional
+        else "; its other selectors match no VM in view"
+    )
+    yield ctx.finding(
+        "KV520",
+        p,
+        path,
+        f"virtualMachineInstanceSelector requires {_node_requirement(node_pairs)}: {sets}, so this "
+        "policy applies only there; which node that is cannot be known from the manifests" + whom,
+        fix=fix,
+        nodes=node_pairs,
+        workloads=conditional,
+    )

@@ -14,10 +14,14 @@ def table(rules: list[RuleMeta], fmt: str) -> str:
     if fmt == "markdown":
         out = ["| ID | Name | Severity | KubeVirt reason | Summary |", "|---|---|---|---|---|"]
         for r in rules:
-            out.append(f"| [{r.id}](rules/{r.id}.yaml) | {r.name} | {r.severity} | {r.reason or ''} | {r.summary} |")
+            out.append(f"| [{r.id}](rules/{r.id}.yaml) | {r.name} | {_severity(r)} | {r.reason or ''} | {r.summary} |")
         return "\n".join(out) + "\n"
     width = max((len(r.name) for r in rules), default=0)
-    return "".join(f"{r.id}  {r.severity:<7}  {r.name:<{width}}  {r.summary}\n" for r in rules)
+    return "".join(f"{r.id}  {_severity(r):<7}  {r.name:<{width}}  {r.summary}\n" for r in rules)
+
+
+def _severity(r: RuleMeta) -> str:
+    return "retired" if r.retired else r.severity
 
 
 def _public(r: RuleMeta) -> dict[str, object]:
@@ -31,10 +35,12 @@ def one(r: RuleMeta, fmt: str) -> str:
         return json.dumps(_public(r), indent=2) + "\n"
     h = "## " if fmt == "markdown" else ""
     parts = [
-        f"{h}{r.id} {r.name} ({r.severity})",
+        f"{h}{r.id} {r.name} ({_severity(r)})",
         "",
         r.summary,
     ]
+    if r.retired:
+        parts += ["", r.retired]
     if r.reason:
         parts += ["", f"KubeVirt reason: {r.reason}"]
     parts += ["", f"{'### ' if fmt == 'markdown' else ''}Why it matters", "", r.why]
