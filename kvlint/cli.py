@@ -176,9 +176,7 @@ def common_options(fn: Any) -> Any:
             "Default: the git repository that holds PATHS (its tracked and staged files, never "
             "untracked ones), so a file and its folder get the same verdicts. Repeatable.",
         ),
-        click.option(
-            "--no-context", is_flag=True, help="Read nothing but PATHS (and --cluster-state) for resolution."
-        ),
+        click.option("--no-context", is_flag=True, help="Read nothing but PATHS (and --cluster-state) for resolution."),
         click.option(
             "--kustomize/--no-kustomize",
             "kustomize",

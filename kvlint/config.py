@@ -88,8 +88,7 @@ def set_openshift_virtualization(cfg: Config, text: str, where: str = "--openshi
     if cfg.kubevirt_version is not None and cfg.kubevirt_version != kv:
         have = f"{cfg.kubevirt_version[0]}.{cfg.kubevirt_version[1]}"
         raise ConfigError(
-            f"{where}: OpenShift Virtualization {text} ships KubeVirt v{row['kubevirt']}, not the "
-            f"configured v{have}"
+            f"{where}: OpenShift Virtualization {text} ships KubeVirt v{row['kubevirt']}, not the configured v{have}"
         )
     if cfg.platform not in (None, "hco"):
         raise ConfigError(f"{where}: OpenShift Virtualization is the hco platform, not {cfg.platform!r}")

@@ -624,6 +624,7 @@ def cluster_facts(
     a KubeVirt CR in the linted files is overwritten by HCO then.
     """
     from kvlint import versions
+
     hcos = sorted(inv.kind("HyperConverged"), key=lambda o: (o.context_only, o.file, o.name))
     kvs = [
         o
@@ -635,10 +636,13 @@ def cluster_facts(
     if openshift_virtualization is not None:
         row = versions.openshift_virtualization(openshift_virtualization)
         osv = f"{openshift_virtualization[0]}.{openshift_virtualization[1]}"
-        plat, plat_src = "hco", (
-            f"configured: OpenShift Virtualization {osv}, HCO v{row['hco']} defaults"
-            if row is not None
-            else f"configured: OpenShift Virtualization {osv}"
+        plat, plat_src = (
+            "hco",
+            (
+                f"configured: OpenShift Virtualization {osv}, HCO v{row['hco']} defaults"
+                if row is not None
+                else f"configured: OpenShift Virtualization {osv}"
+            ),
         )
     elif platform:
         plat, plat_src = platform, "configured"

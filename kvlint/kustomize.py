@@ -208,9 +208,7 @@ def _chain(folder: str) -> dict[str, dict[str, Any]]:
     return out
 
 
-def render_overlays(
-    paths: Sequence[str], mode: bool | None, messages: list[str]
-) -> tuple[list[str], list[Rendered]]:
+def render_overlays(paths: Sequence[str], mode: bool | None, messages: list[str]) -> tuple[list[str], list[Rendered]]:
     """Render the PATHS that are overlay folders (``mode`` None), every PATH folder with a
     kustomization (True) or none (False). Returns the PATHS left to lint as files and the
     rendered overlays (each written to a temporary file); ``messages`` gets a line for each

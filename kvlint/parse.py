@@ -787,8 +787,7 @@ def holds_objects(docs: list[Document]) -> bool:
     ``apiVersion`` or ``kind`` at its top, or is a list of mappings that have one (a
     top-level list of objects, which kubectl rejects, is still a manifest gone wrong)."""
     return any(
-        _is_object_like(d.data) or (isinstance(d.data, list) and any(_is_object_like(i) for i in d.data))
-        for d in docs
+        _is_object_like(d.data) or (isinstance(d.data, list) and any(_is_object_like(i) for i in d.data)) for d in docs
     )
 
 

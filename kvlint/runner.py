@@ -57,8 +57,7 @@ def missing_path(e: source.SourceError) -> Finding:
     if e.message not in ("no such file or folder", "no file matches this pattern"):
         return f  # a folder that could not be read
     f.fix = (
-        "check the path (relative to the current folder) or the pattern; quote a glob so the shell "
-        "does not expand it"
+        "check the path (relative to the current folder) or the pattern; quote a glob so the shell does not expand it"
     )
     return f
 

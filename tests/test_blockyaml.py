@@ -89,7 +89,7 @@ READ = {
     "flow manifest": (
         "spec:\n  accessModes: [ReadWriteMany]\n  disks:\n  - {name: root, disk: {bus: virtio}}\n"
         "  - name: b\n    disk: {bus: sata, readonly: true}\n  ports: [{name: http, port: 8080}, {name: x}]\n"
-        "  resources: {requests: {memory: 4Gi, cpu: \"1\"}}  # c\n  empty: { }\n  e2: [ ]\n"
+        '  resources: {requests: {memory: 4Gi, cpu: "1"}}  # c\n  empty: { }\n  e2: [ ]\n'
     ),
     "flow spacing and quotes": "a: {  b :  'it''s' ,c: \"d e\",  'f': [ x y , 1.5 ,~, yes] }\nb: [[1, [2]], {}]\n",
     "flow items": "- [a, b]\n- {k: v}\n- {}\n",

@@ -293,7 +293,9 @@ def _rewrite(db: Path, rows: list[tuple[str, str, bytes, bytes]]) -> None:
     cache.write_db(str(db), rows)
 
 
-def test_bad_checksum_or_foreign_code_key_is_a_miss(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_bad_checksum_or_foreign_code_key_is_a_miss(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     plain = findings(repo, False)
     findings(repo, True)
     (db,) = cache_files(tmp_path / "cache")
@@ -397,7 +399,9 @@ def _assert_refused(repo: Path, folder: Path, why: str, capsys: pytest.CaptureFi
     assert {p: p.read_bytes() for p in cache_files(folder)} == before  # not written
 
 
-def test_cache_folder_writable_by_others_is_refused(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_folder_writable_by_others_is_refused(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "cache"
     folder.mkdir()
     (folder / "context-0000000000000000.sqlite").write_bytes(b"planted")
@@ -405,7 +409,9 @@ def test_cache_folder_writable_by_others_is_refused(repo: Path, tmp_path: Path, 
     _assert_refused(repo, folder, "it is writable by other users", capsys)
 
 
-def test_cache_folder_of_another_user_is_refused(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cache_folder_of_another_user_is_refused(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "cache"
     folder.mkdir()
     other = os.getuid() + 4242

@@ -59,8 +59,13 @@ def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
 
 
 def git(repo: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
 
 
@@ -367,15 +372,18 @@ def test_overlay_patching_the_storage_class_is_flagged_at_the_patch_line() -> No
     assert lines[loc.line - 1].strip() == "storageClassName: local-nvme"
     assert kv101.object is not None and kv101.object.namespace == "shop"
     assert "examples/kustomize/base/vm-shop.yaml" in {r.file for r in kv101.related}
-    assert not any(f.location.file.endswith("(kubectl kustomize)") or "kustomize build)" in f.location.file
-                   for f in res.findings)
+    assert not any(
+        f.location.file.endswith("(kubectl kustomize)") or "kustomize build)" in f.location.file for f in res.findings
+    )
     assert any("rendered with" in m for m in res.notes.messages)
     assert "KV101" not in {f.rule for f in raw.findings}  # the base alone migrates
 
 
 def test_without_kustomize_the_overlay_is_linted_as_files(tmp_path: Path) -> None:
     out = run(
-        "lint", "--no-context", str(ROOT / "examples/kustomize/overlays/prod"),
+        "lint",
+        "--no-context",
+        str(ROOT / "examples/kustomize/overlays/prod"),
         env={"PATH": str(tmp_path)},  # neither binary
     )
     assert "neither kustomize nor kubectl is on PATH; its files were linted as they are" in out.stdout

@@ -605,7 +605,9 @@ campaign_inputs = st.one_of(
     st.tuples(
         st.sampled_from(SEEDS),
         st.dictionaries(st.sampled_from(["metadata", "spec", "status", "items"]), garbage, min_size=1),
-    ).map(lambda sb: ("garbage-body", dump([{"apiVersion": sb[0]["apiVersion"], "kind": sb[0]["kind"], **sb[1]}, *SEEDS]))),
+    ).map(
+        lambda sb: ("garbage-body", dump([{"apiVersion": sb[0]["apiVersion"], "kind": sb[0]["kind"], **sb[1]}, *SEEDS]))
+    ),
 )
 
 

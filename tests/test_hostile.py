@@ -1519,9 +1519,7 @@ def precommit_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path,
     return pre_commit, tmp_path_factory.mktemp("pc-home"), rev.stdout.strip()
 
 
-def test_precommit_lints_a_file_named_like_an_option(
-    tmp_path: Path, precommit_home: tuple[str, Path, str]
-) -> None:
+def test_precommit_lints_a_file_named_like_an_option(tmp_path: Path, precommit_home: tuple[str, Path, str]) -> None:
     # A committed '--exclude=*.yaml' once made the real pre-commit report "Passed" on a
     # repository with a VM that cannot migrate.
     pre_commit, home, rev = precommit_home
@@ -1551,7 +1549,19 @@ def test_paths_after_double_dash_are_never_options(work: Path) -> None:
     (work / "--exclude=*.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
     (work / "-o").write_text(GOOD.replace("gpu", "dash"))
     before = (work / "good.yaml").read_bytes()
-    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "-f", "json", "--", "--exclude=*.yaml", "-o", "good.yaml")
+    p = raw_cli(
+        work,
+        "lint",
+        "--no-config",
+        "--no-context",
+        "--no-cache",
+        "-f",
+        "json",
+        "--",
+        "--exclude=*.yaml",
+        "-o",
+        "good.yaml",
+    )
     doc = json.loads(p.stdout)
     assert p.returncode == 1, p.stderr
     assert sorted({f["file"] for f in doc["findings"] if f["rule"] == "KV301"}) == ["-o", "good.yaml"]
@@ -1561,7 +1571,13 @@ def test_paths_after_double_dash_are_never_options(work: Path) -> None:
 
 @pytest.mark.parametrize(
     "option",
-    ["--output=good.yaml", "-ogood.yaml", "--format=json:good.yaml", "--format=sarif:./good.yaml", "--write-baseline=good.yaml"],
+    [
+        "--output=good.yaml",
+        "-ogood.yaml",
+        "--format=json:good.yaml",
+        "--format=sarif:./good.yaml",
+        "--write-baseline=good.yaml",
+    ],
 )
 def test_a_report_never_overwrites_an_input(work: Path, option: str) -> None:
     before = (work / "good.yaml").read_bytes()
@@ -1571,10 +1587,14 @@ def test_a_report_never_overwrites_an_input(work: Path, option: str) -> None:
     assert p.stderr.decode().count("\n") == 1 and "refusing to write a report to" in p.stderr.decode()
     assert (work / "good.yaml").read_bytes() == before
     # Also when the input is found in a folder, or through another spelling of its path.
-    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", ".", option.replace("good.yaml", "sub/../good.yaml"))
+    p = raw_cli(
+        work, "lint", "--no-config", "--no-context", "--no-cache", ".", option.replace("good.yaml", "sub/../good.yaml")
+    )
     assert p.returncode == 2 and (work / "good.yaml").read_bytes() == before
     # A report next to the inputs is fine.
-    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "good.yaml", option.replace("good.yaml", "out.txt"))
+    p = raw_cli(
+        work, "lint", "--no-config", "--no-context", "--no-cache", "good.yaml", option.replace("good.yaml", "out.txt")
+    )
     assert p.returncode in (0, 1) and (work / "out.txt").exists()
 
 
@@ -1616,7 +1636,9 @@ def test_git_runs_no_command_a_repository_configures(tmp_path: Path, setting: st
     value = str(hooks) if setting == "core.hooksPath" else str(script)
     run_git(repo, "config", setting, value)
     run_git(repo, "config", "core.untrackedCache", "true")
-    p = raw_cli(repo, "lint", "--no-config", "-f", "json", "vms/vm.yaml", env={"KVLINT_CACHE_DIR": str(tmp_path / "cache")})
+    p = raw_cli(
+        repo, "lint", "--no-config", "-f", "json", "vms/vm.yaml", env={"KVLINT_CACHE_DIR": str(tmp_path / "cache")}
+    )
     assert not marker.exists(), f"{setting} ran a command"
     # The context still came from git: the claim committed elsewhere decides the verdict.
     doc = json.loads(p.stdout)
@@ -1718,7 +1740,14 @@ def test_huge_integers_are_read_safely(work: Path, literal: str) -> None:
 def _int_fields(doc: Any) -> list[tuple[Any, ...]]:
     out = []
     for path in _leaf_paths(doc):
-        if path and path[-1] in ("name", "port", "completionTimeoutPerGiB", "bandwidthPerMigration", "storage", "vmiName"):
+        if path and path[-1] in (
+            "name",
+            "port",
+            "completionTimeoutPerGiB",
+            "bandwidthPerMigration",
+            "storage",
+            "vmiName",
+        ):
             out.append(path)
     return out[:6]
 
@@ -1766,7 +1795,10 @@ def test_non_utf8_file_names_are_escaped_in_every_format(work: Path) -> None:
             import xml.etree.ElementTree as ET
 
             ET.fromstring(p.stdout)
-    files = {f["file"] for f in json.loads(raw_cli(work, "lint", "--no-cache", "--no-context", "-f", "json", ".").stdout)["findings"]}
+    files = {
+        f["file"]
+        for f in json.loads(raw_cli(work, "lint", "--no-cache", "--no-context", "-f", "json", ".").stdout)["findings"]
+    }
     assert files == {"good.yaml", shown}
     # ... also as an explicit argument, and in SARIF written to a file.
     p = raw_cli(work, "lint", "--no-cache", "--no-context", "-f", "sarif:out.sarif", os.fsdecode(NON_UTF8))
@@ -1777,8 +1809,9 @@ def test_non_utf8_file_names_are_escaped_in_every_format(work: Path) -> None:
 def test_closed_or_full_standard_streams(work: Path) -> None:
     args = [EXE or "kvlint", "lint", "--no-config", "--no-context", "--no-cache", "good.yaml"]
     # closed stdout
-    p = subprocess.run(args, cwd=work, stdout=None, stderr=subprocess.PIPE, timeout=60, close_fds=True,
-                       preexec_fn=lambda: os.close(1))
+    p = subprocess.run(
+        args, cwd=work, stdout=None, stderr=subprocess.PIPE, timeout=60, close_fds=True, preexec_fn=lambda: os.close(1)
+    )
     err = p.stderr.decode()
     assert p.returncode == 2 and "Traceback" not in err
     assert err.count("\n") == 1 and "cannot write the output" in err, err
@@ -1788,11 +1821,18 @@ def test_closed_or_full_standard_streams(work: Path) -> None:
         err = p.stderr.decode()
         assert p.returncode == 2 and err.count("\n") == 1 and "No space left" in err, err
         with open("/dev/full", "wb") as full:
-            p = subprocess.run([*args[:-1], "-f", "json", "good.yaml"], cwd=work, stdout=full, stderr=subprocess.PIPE, timeout=60)
+            p = subprocess.run(
+                [*args[:-1], "-f", "json", "good.yaml"], cwd=work, stdout=full, stderr=subprocess.PIPE, timeout=60
+            )
         assert p.returncode == 2 and p.stderr.decode().count("\n") == 1
     # closed stdin
-    p = subprocess.run([*args[:-1], "-f", "json", "-", "good.yaml"], cwd=work, capture_output=True, timeout=60,
-                       preexec_fn=lambda: os.close(0))
+    p = subprocess.run(
+        [*args[:-1], "-f", "json", "-", "good.yaml"],
+        cwd=work,
+        capture_output=True,
+        timeout=60,
+        preexec_fn=lambda: os.close(0),
+    )
     assert p.returncode == 2 and b"Traceback" not in p.stderr, p.stderr
     doc = json.loads(p.stdout)
     assert [(f["rule"], f["message"]) for f in cli_findings(doc, "<stdin>")] == [
@@ -1816,7 +1856,11 @@ def test_closed_or_full_standard_streams(work: Path) -> None:
         ("api-list.yaml", "apiVersion: [v1]\nkind: Namespace\nmetadata: {name: a}\n", [1]),
         ("items-scalar.yaml", "apiVersion: v1\nkind: List\nitems: 3\n", [3]),
         ("items-mapping.yaml", "apiVersion: v1\nkind: List\nitems: {a: b}\n", [3]),
-        ("items-bad.yaml", "apiVersion: v1\nkind: List\nitems:\n- 1\n- null\n- {kind: 2}\n- {metadata: {}}\n", [4, 5, 6, 7]),
+        (
+            "items-bad.yaml",
+            "apiVersion: v1\nkind: List\nitems:\n- 1\n- null\n- {kind: 2}\n- {metadata: {}}\n",
+            [4, 5, 6, 7],
+        ),
     ],
 )
 def test_every_document_gets_an_answer(work: Path, name: str, text: str, found: list[int]) -> None:
@@ -1872,6 +1916,19 @@ def test_a_report_in_a_linted_folder_needs_exclude(work: Path) -> None:
     (work / "report.json").write_text("{}\n")
     p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "-f", "json", "-o", "report.json", ".")
     assert p.returncode == 2 and "--exclude it" in p.stderr.decode()
-    p = raw_cli(work, "lint", "--no-config", "--no-context", "--no-cache", "-f", "json", "-o", "report.json", "--exclude", "report.json", ".")
+    p = raw_cli(
+        work,
+        "lint",
+        "--no-config",
+        "--no-context",
+        "--no-cache",
+        "-f",
+        "json",
+        "-o",
+        "report.json",
+        "--exclude",
+        "report.json",
+        ".",
+    )
     assert p.returncode == 1
     assert json.loads((work / "report.json").read_text())["summary"]["files"] == 1

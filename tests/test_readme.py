@@ -62,17 +62,19 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.skip("git is not installed")
     work = tmp_path_factory.mktemp("readme")
     shutil.copytree(ROOT / "examples", work / "examples")
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "examples"]):
         subprocess.run(["git", "-C", str(work), *args], check=True, capture_output=True, env=env)
     return work
 
 
-CASES = [
-    pytest.param(mark, cmd, id=f"{i}-{cmd[:60]}")
-    for i, (mark, cmd) in enumerate(commands())
-]
+CASES = [pytest.param(mark, cmd, id=f"{i}-{cmd[:60]}") for i, (mark, cmd) in enumerate(commands())]
 
 
 @pytest.mark.parametrize(("mark", "command"), CASES)

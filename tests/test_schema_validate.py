@@ -491,6 +491,7 @@ def test_library_verdicts_agree_with_the_walk_on_every_release(release: sv.Relea
 def test_the_fast_path_gives_the_same_findings(monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("jsonschema_rs")
     docs = [d for d in GOOD.values()] + [b[1] for b in BAD if isinstance(b[1].get("kind"), str)]
+
     def run() -> list[list[tuple[Any, ...]]]:
         return [
             [(e.path, e.keyword, e.message) for e in sv.validate(d["apiVersion"], d["kind"], d, (1, 5)) or []]

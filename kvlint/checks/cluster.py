@@ -496,11 +496,7 @@ def _downtime_gate(ctx: Context, obj: K8sObject, path: Path) -> Iterator[Finding
         obj,
         path,
         "maxDowntimeMs cannot be modified without enabling the MigrationStallDetection"
-        + (
-            " or MigrationDowntimeTuning"
-            if versions.holds("policy-downtime-tuning", ctx.cluster.version)
-            else ""
-        )
+        + (" or MigrationDowntimeTuning" if versions.holds("policy-downtime-tuning", ctx.cluster.version) else "")
         + " feature gate: virt-operator's admission rejects the KubeVirt CR "
         "(the error names spec.configuration.migrationConfiguration.maxDowntimeMs)",
         related=related,
@@ -553,13 +549,9 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
             )
         else:
             sev = "warning"
-            msg = (
-                "live migration of this VM may not finish even with workload disruption, so KubeVirt "
-                "would abort it"
-            )
+            msg = "live migration of this VM may not finish even with workload disruption, so KubeVirt would abort it"
             details.append(
-                f"after {acc} s the guest {how} and the deadline doubles to {2 * acc} s, still "
-                "shorter than one pass"
+                f"after {acc} s the guest {how} and the deadline doubles to {2 * acc} s, still shorter than one pass"
             )
     assumed = [x for x in (per_gib, awd) if x.assumed]
     if sev == "error" and assumed:
@@ -570,8 +562,7 @@ def time_budget(ctx: Context, w: Workload) -> Iterator[Finding]:
         names = ", ".join(x.policy.name for x in e.policy.conditional)
         sev = "warning" if sev == "error" else sev
         details.append(
-            f"assumes MigrationPolicy {names} does not apply: it matches this VM only on a "
-            "particular node (KV520)"
+            f"assumes MigrationPolicy {names} does not apply: it matches this VM only on a particular node (KV520)"
         )
     details.append(f"completionTimeoutPerGiB {per_gib.value} from {eff.origin(per_gib)}")
     details.append(f"bandwidthPerMigration {bw.value} from {eff.origin(bw)}")

@@ -57,6 +57,8 @@ def _has_field(key: str, version: tuple[int, int]) -> bool:
 
     ranges = _field_releases(key)
     return ranges is None or sv.in_ranges(ranges, sv.modelled_release(version))
+
+
 #: Cluster-wide migration settings (KubeVirt CR spec.configuration.migrations) that a
 #: policy cannot set; True when HCO exposes the field in liveMigrationConfig.
 CLUSTER_ONLY: dict[str, bool] = {

@@ -224,13 +224,17 @@ def _dv_source_problems(spec: dict[str, object]) -> Iterator[tuple[tuple[str | i
     external = block.get("dataSource") is not None or block.get("dataSourceRef") is not None
     source, source_ref = spec.get("source"), spec.get("sourceRef")
     if external and (source is not None or source_ref is not None):
-        yield (("source",) if source is not None else ("sourceRef",)), (
-            "External population is incompatible with Source and SourceRef"
+        yield (
+            (("source",) if source is not None else ("sourceRef",)),
+            ("External population is incompatible with Source and SourceRef"),
         )
     elif not external and source is None and source_ref is None:
-        yield (), (
-            "no source, sourceRef or dataSource: Data volume should have either Source, SourceRef, "
-            "or be externally populated"
+        yield (
+            (),
+            (
+                "no source, sourceRef or dataSource: Data volume should have either Source, SourceRef, "
+                "or be externally populated"
+            ),
         )
     elif not external and source is not None and source_ref is not None:
         yield ("sourceRef",), "both source and sourceRef are set: Data volume should have either Source or SourceRef"

@@ -57,6 +57,7 @@ def render(
 ) -> str:
     """Findings grouped by file. ``quiet``: only the findings at or above ``fail_on`` and the
     summary line."""
+
     def c(code: str, text: str) -> str:
         return f"{code}{text}{_RESET}" if color else text
 
