@@ -31,6 +31,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
@@ -125,9 +126,10 @@ class EffectiveVMI:
     unknown: list[Unknown] = field(default_factory=list)
     #: (path in the workload object of the VM's value, origin of the instancetype's value).
     conflicts: list[tuple[Path, Origin]] = field(default_factory=list)
-    #: Preference requirements the instancetype does not meet: (origin of the requirement,
-    #: KubeVirt's message).
-    unmet: list[tuple[Origin, str]] = field(default_factory=list)
+    #: Preference requirements the VM does not meet: (origin of the requirement, KubeVirt's
+    #: message, path in the workload object of what falls short: the VM's
+    #: ``spec.instancetype`` or a template field).
+    unmet: list[tuple[Origin, str, Path]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def origin_of(self, path: Path) -> tuple[Origin, Path] | None:
@@ -494,34 +496,149 @@ def _apply_instancetype(
         eff.origins[mp + ("annotations", key)] = src.origin("annotations", key)
 
 
-def _check_requirements(eff: EffectiveVMI, it: Source, pref: Source, w: Workload) -> None:
-    """The preference's requirements against what the instancetype provides (v1.9.0
-    pkg/instancetype/preference/requirements checkCPU / checkMemory; the VM admission
-    rejects the VM with "insufficient ... resources")."""
+def _check_requirements(
+    eff: EffectiveVMI, it: Source | None, pref: Source, w: Workload, version: tuple[int, int]
+) -> None:
+    """The preference's ``spec.requirements`` as the VM admission checks them (v1.9.0
+    pkg/instancetype/preference/requirements checker.Check with checkCPU / checkMemory /
+    checkArch, called from vms-admitter.go Admit). With an instancetype, its CPU and memory
+    are compared; without one, the VM's own template: from v1.1 after the preference is
+    applied and the VMI defaults are set (v1.1.0 vms-admitter.go Admit; v1.0.0 checked the
+    template as written, before applying anything). The architecture requirement exists
+    from v1.7.0 (requirements/arch.go checkArch)."""
     from kvlint.quantity import parse_quantity
 
     req = as_dict(pref.spec.get("requirements"))
+    vm_path = w.spec_path
+    it_path = _vm_spec_path(w)
+    it_ref: Path = (it_path or ()) + ("instancetype",)
+    # The spec KubeVirt checks: at v1.0 the template as written, later the applied one.
+    spec = w.template_spec if version < (1, 1) else eff.spec
+    defaults = version >= (1, 1)
+
+    def unmet(key: str, msg: str, where: Path) -> None:
+        eff.unmet.append((pref.origin("requirements", key), msg, where))
+
     need_cpu = get(req, "cpu", "guest")
-    have_cpu = get(it.spec, "cpu", "guest")
-    if isinstance(need_cpu, int) and isinstance(have_cpu, int) and have_cpu < need_cpu:
-        eff.unmet.append(
-            (
-                pref.origin("requirements", "cpu", "guest"),
-                f"insufficient CPU resources of {have_cpu} vCPU provided by instance type, "
-                f"preference requires {need_cpu} vCPU",
-            )
-        )
+    if isinstance(need_cpu, int) and not isinstance(need_cpu, bool):
+        if it is not None:
+            have_cpu = get(it.spec, "cpu", "guest")
+            if isinstance(have_cpu, int) and have_cpu < need_cpu:
+                unmet(
+                    "cpu",
+                    f"insufficient CPU resources of {have_cpu} vCPU provided by instance type, "
+                    f"preference requires {need_cpu} vCPU",
+                    it_ref,
+                )
+        else:
+            hit = _template_cpu(spec, pref.spec, need_cpu, version, defaults)
+            if hit is not None:
+                msg, keys = hit
+                unmet("cpu", msg, vm_path + ("domain", "cpu") + keys)
     need_mem = get(req, "memory", "guest")
-    have_mem = get(w.template_spec, "domain", "memory", "guest") or get(it.spec, "memory", "guest")
-    need_q, have_q = parse_quantity(need_mem), parse_quantity(have_mem)
-    if need_q is not None and have_q is not None and have_q < need_q:
-        eff.unmet.append(
-            (
-                pref.origin("requirements", "memory", "guest"),
-                f"insufficient Memory resources of {have_mem} provided by instance type, "
-                f"preference requires {need_mem}",
+    need_q = parse_quantity(need_mem)
+    if need_q is not None:
+        guest = get(spec, "domain", "memory", "guest")
+        if guest is None and version >= (1, 3):  # setGuestMemory (v1.3.0 defaults.go)
+            guest = _defaulted_guest(spec)
+        if it is not None:
+            # Before v1.6 the instancetype's guest memory alone; from v1.6 the VM's wins.
+            have = guest if version >= (1, 6) and guest is not None else get(it.spec, "memory", "guest")
+            have_q = parse_quantity(have)
+            if have_q is not None and have_q < need_q:
+                unmet(
+                    "memory",
+                    f"insufficient Memory resources of {have} provided by instance type, "
+                    f"preference requires {need_mem}",
+                    it_ref,
+                )
+        else:
+            have_q = parse_quantity(guest)
+            if have_q is None and guest is None and version >= (1, 6):
+                guest, have_q = "0", parse_quantity(0)  # v1.6.0 memory.go: none provided is 0Mi
+            if have_q is not None and have_q < need_q:
+                unmet(
+                    "memory",
+                    f"insufficient Memory resources of {guest} provided by VirtualMachine, "
+                    f"preference requires {need_mem}",
+                    vm_path + ("domain", "memory", "guest"),
+                )
+    need_arch = req.get("architecture")
+    if isinstance(need_arch, str) and version >= (1, 7):
+        # Unset, the VM mutator writes the cluster's default architecture (or a DataSource's
+        # template.kubevirt.io/architecture label) before the preference is applied
+        # (v1.9.0 defaults.go SetVirtualMachineDefaults): kvlint does not know it.
+        arch = w.template_spec.get("architecture")
+        if isinstance(arch, str) and arch and arch != need_arch:
+            unmet(
+                "architecture",
+                f"preference requires architecture {need_arch} but {arch} is being requested",
+                vm_path + ("architecture",),
             )
-        )
+
+
+def _defaulted_guest(spec: dict[str, Any]) -> Any:
+    """``setGuestMemory``: the guest memory an unset ``memory.guest`` defaults to."""
+    from kvlint.quantity import parse_quantity
+
+    for kind in ("requests", "limits"):
+        value = get(spec, "domain", "resources", kind, "memory")
+        q = parse_quantity(value)
+        if q is not None and q != 0:
+            return value
+    page = get(spec, "domain", "memory", "hugepages", "pageSize")
+    return page if parse_quantity(page) is not None else None
+
+
+def _template_cpu(
+    spec: dict[str, Any], pref: dict[str, Any], need: int, version: tuple[int, int], defaults: bool
+) -> tuple[str, Path] | None:
+    """checkCPU without an instancetype: the vCPUs the VM provides in the preferred topology
+    (message, path below ``domain.cpu``), or ``None`` when it provides enough."""
+    from kvlint.quantity import parse_quantity
+
+    cpu = get(spec, "domain", "cpu")
+    counts = {k: get(spec, "domain", "cpu", k) for k in ("sockets", "cores", "threads")}
+    if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in counts.values()):
+        return None
+    n = {k: v or 0 for k, v in counts.items()}
+    if defaults and not any(n.values()):
+        # SetDefaultGuestCPUTopology: sockets from the CPU limit, else the request, else 1.
+        sockets = 1
+        for kind in ("limits", "requests"):
+            value = get(spec, "domain", "resources", kind, "cpu")
+            if value is not None:
+                q = parse_quantity(value)
+                if q is None:
+                    return None
+                sockets = math.ceil(q)
+                break
+        n = {"sockets": sockets, "cores": 1, "threads": 1}
+    elif not isinstance(cpu, dict):
+        return (f"no CPU resources provided by VirtualMachine, preference requires {need} vCPU", ())
+    topo = get(pref, "cpu", "preferredCPUTopology") or "preferSockets"
+    fmt = "insufficient CPU resources of {} vCPU provided by VirtualMachine, preference requires {} vCPU provided as {}"
+    single = {"preferThreads": "threads", "threads": "threads", "preferCores": "cores", "cores": "cores"}
+    single.update({"preferSockets": "sockets", "sockets": "sockets"})
+    if topo in single:
+        key = single[topo]
+        return (fmt.format(n[key], need, key), (key,)) if n[key] < need else None
+    if version < (1, 1):  # spread and any were not checked before v1.1.0
+        return None
+    if topo in ("preferSpread", "spread"):
+        if version < (1, 3):
+            have, label, keys = n["cores"] * n["sockets"], "cores and sockets", ("cores",)
+        else:
+            across = get(pref, "cpu", "spreadOptions", "across") or "SocketsCores"
+            parts = {"SocketsCores": ("sockets", "cores"), "CoresThreads": ("cores", "threads")}.get(
+                across, ("sockets", "cores", "threads")
+            )
+            have, label, keys = math.prod(n[k] for k in parts), str(across), (parts[0],)
+        return (fmt.format(have, need, label), keys) if have < need else None
+    if topo in ("preferAny", "any"):
+        have = n["sockets"] * n["cores"] * n["threads"]
+        return (fmt.format(have, need, "cores, sockets and threads"), ("cores",)) if have < need else None
+    return None
 
 
 def _topology(vcpus: int, pref: dict[str, Any]) -> dict[str, int]:
@@ -744,9 +861,11 @@ def build(inv: Inventory, w: Workload, version: tuple[int, int], deployed: bool 
         eff.preference = pref
         if not eff.conflicts:  # KubeVirt applies no preference to a conflicting VM
             _apply_preference(eff, t, meta, pref, w.spec_path, w.meta_path)
-        if isinstance(it, Source):
-            _check_requirements(eff, it, pref, w)
     eff.spec, eff.meta = t.root, meta.root
+    # A conflicting VM is refused before its requirements are checked; an instancetype
+    # kvlint cannot see leaves them unknown.
+    if isinstance(pref, Source) and not eff.conflicts and not isinstance(it, Unknown):
+        _check_requirements(eff, it, pref, w, version)
     return eff
 
 
