@@ -210,14 +210,21 @@ def _resolve(
         return Unknown(role, str(raw_kind), str(name), ref + ("kind",), f"kind {raw_kind!r} is not a kind of {role}")
     if not isinstance(name, str) or not name:
         infer = matcher.get("inferFromVolume")
-        inferred = _infer(inv, w, vm_path, infer, role) if isinstance(infer, str) else None
-        if inferred is None:
-            why = (
-                f"the {role} is inferred from volume {infer!r} when the VM is created, and the labels "
-                "it is read from are not in view"
-                if isinstance(infer, str)
-                else f"spec.{role} names no {role}"
-            )
+        inferred = _infer(inv, w, vm_path, infer, role, version) if isinstance(infer, str) else None
+        if not isinstance(inferred, tuple):
+            if isinstance(inferred, str):
+                why = (
+                    f"the {role} is inferred from volume {infer!r} when the VM is created, and KubeVirt "
+                    f"v{version[0]}.{version[1]} cannot infer it: {inferred} (the VM is rejected, or with "
+                    "inferFromVolumeFailurePolicy: Ignore created without it)"
+                )
+            elif isinstance(infer, str):
+                why = (
+                    f"the {role} is inferred from volume {infer!r} when the VM is created, and the labels "
+                    "it is read from are not in view"
+                )
+            else:
+                why = f"spec.{role} names no {role}"
             return Unknown(role, kind, "", ref, why)
         name, inferred_kind = inferred
         kind = _KINDS[role].get(inferred_kind.lower(), kind)
@@ -291,53 +298,97 @@ _INFER_LABELS = {
 }
 
 
-def _infer(inv: Inventory, w: Workload, vm_path: Path, volume: str, role: str) -> tuple[str, str] | None:
+def _infer(
+    inv: Inventory, w: Workload, vm_path: Path, volume: str, role: str, version: tuple[int, int]
+) -> tuple[str, str] | str | None:
     """``inferFromVolume`` as KubeVirt resolves it when the VM is created (v1.9.0
-    pkg/instancetype/infer/volume.go fromVolumes): the default-instancetype / -preference
-    labels of the volume's PVC, of its dataVolumeTemplate's source PVC or DataSource, or of
-    its DataVolume, as far as those objects are in view. (name, kind label or "")."""
+    pkg/instancetype/infer/volume.go fromVolumes and the functions it calls): the
+    default-instancetype / -preference labels of the volume's PVC; or, for a DataVolume
+    volume, of its dataVolumeTemplate's source (source.pvc: the PVC; source.snapshot: the
+    VolumeSnapshot; sourceRef: the DataSource, else the DataSource's own source PVC or
+    VolumeSnapshot), or of the DataVolume itself (its labels, else the same sources of its
+    spec; a DataVolume that no longer exists: the PVC of that name). VolumeSnapshots are
+    followed from v1.9.0 only (before, such a source cannot be inferred from).
+
+    Returns (name, kind label or ""); a string saying why KubeVirt cannot infer anything
+    from objects that are in view; or ``None`` when an object on the way is not in view."""
     name_label, kind_label = _INFER_LABELS[role]
     ns = w.obj.ns
+    snapshots = version >= (1, 9)
 
-    def labels_of(kind: str, namespace: str, name: Any) -> tuple[str, str] | None:
-        obj = inv.lookup(kind, namespace, name) if isinstance(name, str) else None
-        if obj is None:
+    def from_labels(obj: K8sObject) -> tuple[str, str] | None:
+        labels = obj.labels()
+        value = labels.get(name_label)
+        if not isinstance(value, str):
             return None
-        value = obj.labels().get(name_label)
-        if not isinstance(value, str) or not value:
-            if kind == "DataSource":  # fromDataSource: else its source PVC's labels
-                src = as_dict(get(obj.data, "spec", "source", "pvc"))
-                return labels_of("PersistentVolumeClaim", src.get("namespace") or namespace, src.get("name"))
-            return None
-        kind_value = obj.labels().get(kind_label)
+        kind_value = labels.get(kind_label)
         return value, kind_value if isinstance(kind_value, str) else ""
 
-    def from_dv_spec(spec: dict[str, Any]) -> tuple[str, str] | None:
-        pvc = as_dict(get(spec, "source", "pvc"))
+    def from_object(kind: str, namespace: Any, name: Any, vm_ns: bool = False) -> tuple[str, str] | str | None:
+        """fromPVC / fromVolumeSnapshot: the object's labels (a source's namespace is used
+        as written: one left out is looked up nowhere)."""
+        if not isinstance(name, str) or not isinstance(namespace, str) or not (namespace or vm_ns):
+            return None
+        obj = inv.lookup(kind, namespace, name)
+        if obj is None:
+            return None
+        return from_labels(obj) or f"{kind} {namespace}/{name} has no {name_label} label"
+
+    def from_data_source(namespace: str, name: Any) -> tuple[str, str] | str | None:
+        obj = inv.lookup("DataSource", namespace, name) if isinstance(name, str) else None
+        if obj is None:
+            return None
+        hit = from_labels(obj)
+        if hit is not None:
+            return hit
+        src = as_dict(get(obj.data, "spec", "source"))
+        pvc = as_dict(src.get("pvc"))
         if pvc:
-            return labels_of("PersistentVolumeClaim", pvc.get("namespace") or ns, pvc.get("name"))
+            return from_object("PersistentVolumeClaim", pvc.get("namespace"), pvc.get("name"))
+        snap = as_dict(src.get("snapshot"))
+        if snap and snapshots:
+            return from_object("VolumeSnapshot", snap.get("namespace"), snap.get("name"))
+        return f"DataSource {namespace}/{name} has no {name_label} label and no source " + (
+            "PVC or VolumeSnapshot" if snapshots else "PVC (VolumeSnapshots are followed from KubeVirt v1.9)"
+        )
+
+    def from_dv_spec(spec: dict[str, Any], what: str) -> tuple[str, str] | str | None:
+        source = as_dict(spec.get("source"))
+        pvc = as_dict(source.get("pvc"))
+        if pvc:
+            return from_object("PersistentVolumeClaim", pvc.get("namespace"), pvc.get("name"))
+        snap = as_dict(source.get("snapshot"))
+        if snap and snapshots:
+            return from_object("VolumeSnapshot", snap.get("namespace"), snap.get("name"))
         ref = as_dict(spec.get("sourceRef"))
-        if ref.get("kind") == "DataSource":
-            return labels_of("DataSource", ref.get("namespace") or ns, ref.get("name"))
-        return None
+        if ref:
+            if ref.get("kind") == "DataSource":
+                namespace = ref.get("namespace")
+                return from_data_source(namespace if isinstance(namespace, str) else ns, ref.get("name"))
+            return f"{what} has a sourceRef of kind {ref.get('kind')!r}, which is not inferred from"
+        return f"{what} has no source KubeVirt infers from (a PVC, " + (
+            "a VolumeSnapshot or a DataSource)" if snapshots else "or a DataSource; VolumeSnapshots from v1.9)"
+        )
 
     for _, vol in enumerate_dicts(w.template_spec.get("volumes")):
         if vol.get("name") != volume:
             continue
-        claim = get(vol, "persistentVolumeClaim", "claimName")
-        if claim is not None:
-            return labels_of("PersistentVolumeClaim", ns, claim)
+        if isinstance(vol.get("persistentVolumeClaim"), dict):
+            return from_object("PersistentVolumeClaim", ns, get(vol, "persistentVolumeClaim", "claimName"), True)
+        if not isinstance(vol.get("dataVolume"), dict):
+            return f"volume {volume!r} is neither a persistentVolumeClaim nor a dataVolume"
         dv = get(vol, "dataVolume", "name")
         if not isinstance(dv, str):
             return None
         for _, dvt in enumerate_dicts(get(w.obj.data, *vm_path, "dataVolumeTemplates")):
             if get(dvt, "metadata", "name") == dv:
-                return from_dv_spec(as_dict(dvt.get("spec")))
+                return from_dv_spec(as_dict(dvt.get("spec")), f"dataVolumeTemplate {dv}")
         obj = inv.lookup("DataVolume", ns, dv)
         if obj is not None:
-            return labels_of("DataVolume", ns, dv) or from_dv_spec(as_dict(obj.data.get("spec")))
-        return labels_of("PersistentVolumeClaim", ns, dv)
-    return None
+            return from_labels(obj) or from_dv_spec(as_dict(obj.data.get("spec")), f"DataVolume {dv}")
+        # A DataVolume that is gone (garbage-collected): the PVC of that name.
+        return from_object("PersistentVolumeClaim", ns, dv, True)
+    return f"the VM has no volume {volume!r}"
 
 
 # -- copy-on-write helpers ------------------------------------------------------------
