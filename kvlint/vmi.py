@@ -19,6 +19,10 @@ Where the objects come from, first hit wins:
 4. otherwise the object is unknown: the VM's own template is judged, and rule KV314 says
    what to supply.
 
+Only the fields that exist in the instancetype / preference kind at the target release are
+applied (the per-release schemas' ranges; the API server prunes the others when it stores
+the object).
+
 Every value taken from an instancetype or preference records its origin (object and path;
 for the bundled table the VM's ``spec.instancetype`` / ``spec.preference`` node), so a
 finding about such a value points at the object that supplied it. Fields the VM sets and
@@ -389,6 +393,52 @@ def _infer(
         # A DataVolume that is gone (garbage-collected): the PVC of that name.
         return from_object("PersistentVolumeClaim", ns, dv, True)
     return f"the VM has no volume {volume!r}"
+
+
+#: The API version whose schema lists the fields of the instancetype / preference kinds
+#: (KubeVirt converts the older versions to it).
+_SPEC_API = "instancetype.kubevirt.io/v1beta1"
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_range(kind: str, path: Path) -> str | None:
+    from kvlint import schema_validate as sv
+
+    return sv.field_releases(_SPEC_API, kind, path)
+
+
+def _gate(spec: dict[str, Any], kind: str, version: tuple[int, int]) -> dict[str, Any]:
+    """``spec`` without the fields that do not exist in ``kind`` at ``version``, according to
+    the per-release schemas (their x-kvlint-releases ranges): the API server prunes unknown
+    fields of these CRDs when the object is stored, so KubeVirt never applies them there."""
+    from kvlint import schema_validate as sv
+
+    release = sv.modelled_release(version)
+
+    def walk(node: dict[str, Any], path: Path) -> dict[str, Any]:
+        out: dict[str, Any] | None = None
+        for key, value in node.items():
+            sub = path + (key,)
+            rng = _field_range(kind, sub) if isinstance(key, str) else None
+            if rng is not None and not sv.in_ranges(rng, release):
+                new: Any = _DROP
+            elif isinstance(value, dict):
+                new = walk(value, sub)
+            else:
+                new = value
+            if new is not value and out is None:
+                out = dict(node)
+            if out is not None:
+                if new is _DROP:
+                    out.pop(key, None)
+                else:
+                    out[key] = new
+        return node if out is None else out
+
+    return walk(spec, ("spec",))
+
+
+_DROP = object()
 
 
 # -- copy-on-write helpers ------------------------------------------------------------
@@ -897,6 +947,9 @@ def build(inv: Inventory, w: Workload, version: tuple[int, int], deployed: bool 
         return EffectiveVMI(w.template_spec, w.template_meta)
     it = _resolve(inv, w, vm_path, "instancetype", version, deployed)
     pref = _resolve(inv, w, vm_path, "preference", version, deployed)
+    for src in (it, pref):
+        if isinstance(src, Source):
+            src.spec = _gate(src.spec, src.kind, version)
     t, meta = _Tree(w.template_spec), _Tree(w.template_meta)
     eff = EffectiveVMI(t.root, meta.root)
     for s in (it, pref):

@@ -534,3 +534,45 @@ def test_infer_from_volume_known_failures_say_why() -> None:
     assert "VolumeSnapshot openshift-virtualization-os-images/rhel9-abc has no" in kv314[0]
     container = INFERRED_VM.replace("dataVolume: {name: rhel-root}", "containerDisk: {image: quay.io/x/y}")
     assert "neither a persistentVolumeClaim nor a dataVolume" in _inferred(container, "1.9")[2][0]
+
+
+GATED_PREFERENCE = """
+apiVersion: instancetype.kubevirt.io/v1beta1
+kind: VirtualMachinePreference
+metadata: {name: gated, namespace: apps}
+spec:
+  preferredArchitecture: arm64
+  preferredLaunchSecurity: {sev: {}}
+  firmware:
+    preferredEfi: {secureBoot: false}
+  devices:
+    preferredDiskBus: virtio
+---
+"""
+
+
+@pytest.mark.parametrize(
+    ("version", "arch", "sev", "efi"),
+    [("1.9", True, True, True), ("1.8", True, False, True), ("1.6", False, False, True), ("1.3", False, False, False)],
+)
+def test_preference_fields_are_applied_only_where_they_exist(version: str, arch: bool, sev: bool, efi: bool) -> None:
+    text = GATED_PREFERENCE + vm(
+        "preference:\n  kind: VirtualMachinePreference\n  name: gated\n",
+        "devices:\n  disks: [{name: root, disk: {}}]\n",
+    )
+    res = lint(text, kubevirtVersion=version)
+    assert res.inventory is not None
+    spec = next(w for w in res.inventory.workloads if w.obj.kind == "VirtualMachine").spec
+    assert ("architecture" in spec) is arch
+    assert ("launchSecurity" in spec["domain"]) is sev
+    assert ("efi" in spec["domain"].get("firmware", {}).get("bootloader", {})) is efi
+    # A field of every release is always applied.
+    assert spec["domain"]["devices"]["disks"][0]["disk"]["bus"] == "virtio"
+
+
+def test_instancetype_fields_are_gated_too() -> None:
+    text = INSTANCETYPE.format(kind="VirtualMachineInstancetype", ns="  namespace: apps\n", body=BODIES["KV311"])
+    text += "---\n" + vm("instancetype:\n  kind: VirtualMachineInstancetype\n  name: pinned\n")
+    # spec.nodeSelector of an instancetype exists from v1.1: v1.0 prunes it when storing it.
+    assert found(text, "KV311", kubevirtVersion="1.1")
+    assert not found(text, "KV311", kubevirtVersion="1.0")
