@@ -666,10 +666,11 @@ def _check_requirements(
                 )
     need_arch = req.get("architecture")
     if isinstance(need_arch, str) and version >= (1, 7):
-        # Unset, the VM mutator writes the cluster's default architecture (or a DataSource's
-        # template.kubevirt.io/architecture label) before the preference is applied
-        # (v1.9.0 defaults.go SetVirtualMachineDefaults): kvlint does not know it.
-        arch = w.template_spec.get("architecture")
+        # The VM's architecture, else the preference's preferredArchitecture (the instancetype
+        # VM mutator writes it first: v1.9.0 webhooks/vm/mutator.go mutateArch); left unset,
+        # a DataSource's template.kubevirt.io/architecture label or the cluster's default
+        # (defaults.go SetVirtualMachineDefaults), which kvlint does not judge.
+        arch = eff.spec.get("architecture")
         if isinstance(arch, str) and arch and arch != need_arch:
             unmet(
                 "architecture",

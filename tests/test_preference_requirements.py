@@ -143,3 +143,12 @@ def test_conflicting_vm_is_refused_before_requirements() -> None:
     with_it = REF + "instancetype:\n  kind: VirtualMachineInstancetype\n  name: small\n"
     msgs = kv313(pref("{cpu: {guest: 4}}") + it + vm(with_it, "cpu: {sockets: 2}\n"))
     assert len(msgs) == 1 and "conflicts with selected instance type" in msgs[0]
+
+
+def test_architecture_from_preferred_architecture() -> None:
+    text = pref("{architecture: amd64}").replace("spec:\n", "spec:\n  preferredArchitecture: arm64\n") + vm(
+        REF, "memory: {guest: 1Gi}\n"
+    )
+    assert any("but arm64 is being requested" in m for m in kv313(text, "1.9"))
+    # Neither the VM nor the preference names one: the cluster default decides, not judged.
+    assert kv313(pref("{architecture: amd64}") + vm(REF, "memory: {guest: 1Gi}\n")) == []
