@@ -19,6 +19,10 @@ Where the objects come from, first hit wins:
 4. otherwise the object is unknown: the VM's own template is judged, and rule KV314 says
    what to supply.
 
+Only the fields that exist in the instancetype / preference kind at the target release are
+applied (the per-release schemas' ranges; the API server prunes the others when it stores
+the object).
+
 Every value taken from an instancetype or preference records its origin (object and path;
 for the bundled table the VM's ``spec.instancetype`` / ``spec.preference`` node), so a
 finding about such a value points at the object that supplied it. Fields the VM sets and
@@ -31,6 +35,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import TYPE_CHECKING, Any
@@ -125,9 +130,10 @@ class EffectiveVMI:
     unknown: list[Unknown] = field(default_factory=list)
     #: (path in the workload object of the VM's value, origin of the instancetype's value).
     conflicts: list[tuple[Path, Origin]] = field(default_factory=list)
-    #: Preference requirements the instancetype does not meet: (origin of the requirement,
-    #: KubeVirt's message).
-    unmet: list[tuple[Origin, str]] = field(default_factory=list)
+    #: Preference requirements the VM does not meet: (origin of the requirement, KubeVirt's
+    #: message, path in the workload object of what falls short: the VM's
+    #: ``spec.instancetype`` or a template field).
+    unmet: list[tuple[Origin, str, Path]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     def origin_of(self, path: Path) -> tuple[Origin, Path] | None:
@@ -208,14 +214,21 @@ def _resolve(
         return Unknown(role, str(raw_kind), str(name), ref + ("kind",), f"kind {raw_kind!r} is not a kind of {role}")
     if not isinstance(name, str) or not name:
         infer = matcher.get("inferFromVolume")
-        inferred = _infer(inv, w, vm_path, infer, role) if isinstance(infer, str) else None
-        if inferred is None:
-            why = (
-                f"the {role} is inferred from volume {infer!r} when the VM is created, and the labels "
-                "it is read from are not in view"
-                if isinstance(infer, str)
-                else f"spec.{role} names no {role}"
-            )
+        inferred = _infer(inv, w, vm_path, infer, role, version) if isinstance(infer, str) else None
+        if not isinstance(inferred, tuple):
+            if isinstance(inferred, str):
+                why = (
+                    f"the {role} is inferred from volume {infer!r} when the VM is created, and KubeVirt "
+                    f"v{version[0]}.{version[1]} cannot infer it: {inferred} (the VM is rejected, or with "
+                    "inferFromVolumeFailurePolicy: Ignore created without it)"
+                )
+            elif isinstance(infer, str):
+                why = (
+                    f"the {role} is inferred from volume {infer!r} when the VM is created, and the labels "
+                    "it is read from are not in view"
+                )
+            else:
+                why = f"spec.{role} names no {role}"
             return Unknown(role, kind, "", ref, why)
         name, inferred_kind = inferred
         kind = _KINDS[role].get(inferred_kind.lower(), kind)
@@ -289,53 +302,143 @@ _INFER_LABELS = {
 }
 
 
-def _infer(inv: Inventory, w: Workload, vm_path: Path, volume: str, role: str) -> tuple[str, str] | None:
+def _infer(
+    inv: Inventory, w: Workload, vm_path: Path, volume: str, role: str, version: tuple[int, int]
+) -> tuple[str, str] | str | None:
     """``inferFromVolume`` as KubeVirt resolves it when the VM is created (v1.9.0
-    pkg/instancetype/infer/volume.go fromVolumes): the default-instancetype / -preference
-    labels of the volume's PVC, of its dataVolumeTemplate's source PVC or DataSource, or of
-    its DataVolume, as far as those objects are in view. (name, kind label or "")."""
+    pkg/instancetype/infer/volume.go fromVolumes and the functions it calls): the
+    default-instancetype / -preference labels of the volume's PVC; or, for a DataVolume
+    volume, of its dataVolumeTemplate's source (source.pvc: the PVC; source.snapshot: the
+    VolumeSnapshot; sourceRef: the DataSource, else the DataSource's own source PVC or
+    VolumeSnapshot), or of the DataVolume itself (its labels, else the same sources of its
+    spec; a DataVolume that no longer exists: the PVC of that name). VolumeSnapshots are
+    followed from v1.9.0 only (before, such a source cannot be inferred from).
+
+    Returns (name, kind label or ""); a string saying why KubeVirt cannot infer anything
+    from objects that are in view; or ``None`` when an object on the way is not in view."""
     name_label, kind_label = _INFER_LABELS[role]
     ns = w.obj.ns
+    snapshots = version >= (1, 9)
 
-    def labels_of(kind: str, namespace: str, name: Any) -> tuple[str, str] | None:
-        obj = inv.lookup(kind, namespace, name) if isinstance(name, str) else None
-        if obj is None:
+    def from_labels(obj: K8sObject) -> tuple[str, str] | None:
+        labels = obj.labels()
+        value = labels.get(name_label)
+        if not isinstance(value, str):
             return None
-        value = obj.labels().get(name_label)
-        if not isinstance(value, str) or not value:
-            if kind == "DataSource":  # fromDataSource: else its source PVC's labels
-                src = as_dict(get(obj.data, "spec", "source", "pvc"))
-                return labels_of("PersistentVolumeClaim", src.get("namespace") or namespace, src.get("name"))
-            return None
-        kind_value = obj.labels().get(kind_label)
+        kind_value = labels.get(kind_label)
         return value, kind_value if isinstance(kind_value, str) else ""
 
-    def from_dv_spec(spec: dict[str, Any]) -> tuple[str, str] | None:
-        pvc = as_dict(get(spec, "source", "pvc"))
+    def from_object(kind: str, namespace: Any, name: Any, vm_ns: bool = False) -> tuple[str, str] | str | None:
+        """fromPVC / fromVolumeSnapshot: the object's labels (a source's namespace is used
+        as written: one left out is looked up nowhere)."""
+        if not isinstance(name, str) or not isinstance(namespace, str) or not (namespace or vm_ns):
+            return None
+        obj = inv.lookup(kind, namespace, name)
+        if obj is None:
+            return None
+        return from_labels(obj) or f"{kind} {namespace}/{name} has no {name_label} label"
+
+    def from_data_source(namespace: str, name: Any) -> tuple[str, str] | str | None:
+        obj = inv.lookup("DataSource", namespace, name) if isinstance(name, str) else None
+        if obj is None:
+            return None
+        hit = from_labels(obj)
+        if hit is not None:
+            return hit
+        src = as_dict(get(obj.data, "spec", "source"))
+        pvc = as_dict(src.get("pvc"))
         if pvc:
-            return labels_of("PersistentVolumeClaim", pvc.get("namespace") or ns, pvc.get("name"))
+            return from_object("PersistentVolumeClaim", pvc.get("namespace"), pvc.get("name"))
+        snap = as_dict(src.get("snapshot"))
+        if snap and snapshots:
+            return from_object("VolumeSnapshot", snap.get("namespace"), snap.get("name"))
+        return f"DataSource {namespace}/{name} has no {name_label} label and no source " + (
+            "PVC or VolumeSnapshot" if snapshots else "PVC (VolumeSnapshots are followed from KubeVirt v1.9)"
+        )
+
+    def from_dv_spec(spec: dict[str, Any], what: str) -> tuple[str, str] | str | None:
+        source = as_dict(spec.get("source"))
+        pvc = as_dict(source.get("pvc"))
+        if pvc:
+            return from_object("PersistentVolumeClaim", pvc.get("namespace"), pvc.get("name"))
+        snap = as_dict(source.get("snapshot"))
+        if snap and snapshots:
+            return from_object("VolumeSnapshot", snap.get("namespace"), snap.get("name"))
         ref = as_dict(spec.get("sourceRef"))
-        if ref.get("kind") == "DataSource":
-            return labels_of("DataSource", ref.get("namespace") or ns, ref.get("name"))
-        return None
+        if ref:
+            if ref.get("kind") == "DataSource":
+                namespace = ref.get("namespace")
+                return from_data_source(namespace if isinstance(namespace, str) else ns, ref.get("name"))
+            return f"{what} has a sourceRef of kind {ref.get('kind')!r}, which is not inferred from"
+        return f"{what} has no source KubeVirt infers from (a PVC, " + (
+            "a VolumeSnapshot or a DataSource)" if snapshots else "or a DataSource; VolumeSnapshots from v1.9)"
+        )
 
     for _, vol in enumerate_dicts(w.template_spec.get("volumes")):
         if vol.get("name") != volume:
             continue
-        claim = get(vol, "persistentVolumeClaim", "claimName")
-        if claim is not None:
-            return labels_of("PersistentVolumeClaim", ns, claim)
+        if isinstance(vol.get("persistentVolumeClaim"), dict):
+            return from_object("PersistentVolumeClaim", ns, get(vol, "persistentVolumeClaim", "claimName"), True)
+        if not isinstance(vol.get("dataVolume"), dict):
+            return f"volume {volume!r} is neither a persistentVolumeClaim nor a dataVolume"
         dv = get(vol, "dataVolume", "name")
         if not isinstance(dv, str):
             return None
         for _, dvt in enumerate_dicts(get(w.obj.data, *vm_path, "dataVolumeTemplates")):
             if get(dvt, "metadata", "name") == dv:
-                return from_dv_spec(as_dict(dvt.get("spec")))
+                return from_dv_spec(as_dict(dvt.get("spec")), f"dataVolumeTemplate {dv}")
         obj = inv.lookup("DataVolume", ns, dv)
         if obj is not None:
-            return labels_of("DataVolume", ns, dv) or from_dv_spec(as_dict(obj.data.get("spec")))
-        return labels_of("PersistentVolumeClaim", ns, dv)
-    return None
+            return from_labels(obj) or from_dv_spec(as_dict(obj.data.get("spec")), f"DataVolume {dv}")
+        # A DataVolume that is gone (garbage-collected): the PVC of that name.
+        return from_object("PersistentVolumeClaim", ns, dv, True)
+    return f"the VM has no volume {volume!r}"
+
+
+#: The API version whose schema lists the fields of the instancetype / preference kinds
+#: (KubeVirt converts the older versions to it).
+_SPEC_API = "instancetype.kubevirt.io/v1beta1"
+
+
+@functools.lru_cache(maxsize=1024)
+def _field_range(kind: str, path: Path) -> str | None:
+    from kvlint import schema_validate as sv
+
+    return sv.field_releases(_SPEC_API, kind, path)
+
+
+def _gate(spec: dict[str, Any], kind: str, version: tuple[int, int]) -> dict[str, Any]:
+    """``spec`` without the fields that do not exist in ``kind`` at ``version``, according to
+    the per-release schemas (their x-kvlint-releases ranges): the API server prunes unknown
+    fields of these CRDs when the object is stored, so KubeVirt never applies them there."""
+    from kvlint import schema_validate as sv
+
+    release = sv.modelled_release(version)
+
+    def walk(node: dict[str, Any], path: Path) -> dict[str, Any]:
+        out: dict[str, Any] | None = None
+        for key, value in node.items():
+            sub = path + (key,)
+            rng = _field_range(kind, sub) if isinstance(key, str) else None
+            if rng is not None and not sv.in_ranges(rng, release):
+                new: Any = _DROP
+            elif isinstance(value, dict):
+                new = walk(value, sub)
+            else:
+                new = value
+            if new is not value and out is None:
+                out = dict(node)
+            if out is not None:
+                if new is _DROP:
+                    out.pop(key, None)
+                else:
+                    out[key] = new
+        return node if out is None else out
+
+    return walk(spec, ("spec",))
+
+
+_DROP = object()
 
 
 # -- copy-on-write helpers ------------------------------------------------------------
@@ -494,34 +597,150 @@ def _apply_instancetype(
         eff.origins[mp + ("annotations", key)] = src.origin("annotations", key)
 
 
-def _check_requirements(eff: EffectiveVMI, it: Source, pref: Source, w: Workload) -> None:
-    """The preference's requirements against what the instancetype provides (v1.9.0
-    pkg/instancetype/preference/requirements checkCPU / checkMemory; the VM admission
-    rejects the VM with "insufficient ... resources")."""
+def _check_requirements(
+    eff: EffectiveVMI, it: Source | None, pref: Source, w: Workload, version: tuple[int, int]
+) -> None:
+    """The preference's ``spec.requirements`` as the VM admission checks them (v1.9.0
+    pkg/instancetype/preference/requirements checker.Check with checkCPU / checkMemory /
+    checkArch, called from vms-admitter.go Admit). With an instancetype, its CPU and memory
+    are compared; without one, the VM's own template: from v1.1 after the preference is
+    applied and the VMI defaults are set (v1.1.0 vms-admitter.go Admit; v1.0.0 checked the
+    template as written, before applying anything). The architecture requirement exists
+    from v1.7.0 (requirements/arch.go checkArch)."""
     from kvlint.quantity import parse_quantity
 
     req = as_dict(pref.spec.get("requirements"))
+    vm_path = w.spec_path
+    it_path = _vm_spec_path(w)
+    it_ref: Path = (it_path or ()) + ("instancetype",)
+    # The spec KubeVirt checks: at v1.0 the template as written, later the applied one.
+    spec = w.template_spec if version < (1, 1) else eff.spec
+    defaults = version >= (1, 1)
+
+    def unmet(key: str, msg: str, where: Path) -> None:
+        eff.unmet.append((pref.origin("requirements", key), msg, where))
+
     need_cpu = get(req, "cpu", "guest")
-    have_cpu = get(it.spec, "cpu", "guest")
-    if isinstance(need_cpu, int) and isinstance(have_cpu, int) and have_cpu < need_cpu:
-        eff.unmet.append(
-            (
-                pref.origin("requirements", "cpu", "guest"),
-                f"insufficient CPU resources of {have_cpu} vCPU provided by instance type, "
-                f"preference requires {need_cpu} vCPU",
-            )
-        )
+    if isinstance(need_cpu, int) and not isinstance(need_cpu, bool):
+        if it is not None:
+            have_cpu = get(it.spec, "cpu", "guest")
+            if isinstance(have_cpu, int) and have_cpu < need_cpu:
+                unmet(
+                    "cpu",
+                    f"insufficient CPU resources of {have_cpu} vCPU provided by instance type, "
+                    f"preference requires {need_cpu} vCPU",
+                    it_ref,
+                )
+        else:
+            hit = _template_cpu(spec, pref.spec, need_cpu, version, defaults)
+            if hit is not None:
+                msg, keys = hit
+                unmet("cpu", msg, vm_path + ("domain", "cpu") + keys)
     need_mem = get(req, "memory", "guest")
-    have_mem = get(w.template_spec, "domain", "memory", "guest") or get(it.spec, "memory", "guest")
-    need_q, have_q = parse_quantity(need_mem), parse_quantity(have_mem)
-    if need_q is not None and have_q is not None and have_q < need_q:
-        eff.unmet.append(
-            (
-                pref.origin("requirements", "memory", "guest"),
-                f"insufficient Memory resources of {have_mem} provided by instance type, "
-                f"preference requires {need_mem}",
+    need_q = parse_quantity(need_mem)
+    if need_q is not None:
+        guest = get(spec, "domain", "memory", "guest")
+        if guest is None and version >= (1, 3):  # setGuestMemory (v1.3.0 defaults.go)
+            guest = _defaulted_guest(spec)
+        if it is not None:
+            # Before v1.6 the instancetype's guest memory alone; from v1.6 the VM's wins.
+            have = guest if version >= (1, 6) and guest is not None else get(it.spec, "memory", "guest")
+            have_q = parse_quantity(have)
+            if have_q is not None and have_q < need_q:
+                unmet(
+                    "memory",
+                    f"insufficient Memory resources of {have} provided by instance type, "
+                    f"preference requires {need_mem}",
+                    it_ref,
+                )
+        else:
+            have_q = parse_quantity(guest)
+            if have_q is None and guest is None and version >= (1, 6):
+                guest, have_q = "0", parse_quantity(0)  # v1.6.0 memory.go: none provided is 0Mi
+            if have_q is not None and have_q < need_q:
+                unmet(
+                    "memory",
+                    f"insufficient Memory resources of {guest} provided by VirtualMachine, "
+                    f"preference requires {need_mem}",
+                    vm_path + ("domain", "memory", "guest"),
+                )
+    need_arch = req.get("architecture")
+    if isinstance(need_arch, str) and version >= (1, 7):
+        # The VM's architecture, else the preference's preferredArchitecture (the instancetype
+        # VM mutator writes it first: v1.9.0 webhooks/vm/mutator.go mutateArch); left unset,
+        # a DataSource's template.kubevirt.io/architecture label or the cluster's default
+        # (defaults.go SetVirtualMachineDefaults), which kvlint does not judge.
+        arch = eff.spec.get("architecture")
+        if isinstance(arch, str) and arch and arch != need_arch:
+            unmet(
+                "architecture",
+                f"preference requires architecture {need_arch} but {arch} is being requested",
+                vm_path + ("architecture",),
             )
-        )
+
+
+def _defaulted_guest(spec: dict[str, Any]) -> Any:
+    """``setGuestMemory``: the guest memory an unset ``memory.guest`` defaults to."""
+    from kvlint.quantity import parse_quantity
+
+    for kind in ("requests", "limits"):
+        value = get(spec, "domain", "resources", kind, "memory")
+        q = parse_quantity(value)
+        if q is not None and q != 0:
+            return value
+    page = get(spec, "domain", "memory", "hugepages", "pageSize")
+    return page if parse_quantity(page) is not None else None
+
+
+def _template_cpu(
+    spec: dict[str, Any], pref: dict[str, Any], need: int, version: tuple[int, int], defaults: bool
+) -> tuple[str, Path] | None:
+    """checkCPU without an instancetype: the vCPUs the VM provides in the preferred topology
+    (message, path below ``domain.cpu``), or ``None`` when it provides enough."""
+    from kvlint.quantity import parse_quantity
+
+    cpu = get(spec, "domain", "cpu")
+    counts = {k: get(spec, "domain", "cpu", k) for k in ("sockets", "cores", "threads")}
+    if not all(v is None or (isinstance(v, int) and not isinstance(v, bool)) for v in counts.values()):
+        return None
+    n = {k: v or 0 for k, v in counts.items()}
+    if defaults and not any(n.values()):
+        # SetDefaultGuestCPUTopology: sockets from the CPU limit, else the request, else 1.
+        sockets = 1
+        for kind in ("limits", "requests"):
+            value = get(spec, "domain", "resources", kind, "cpu")
+            if value is not None:
+                q = parse_quantity(value)
+                if q is None:
+                    return None
+                sockets = math.ceil(q)
+                break
+        n = {"sockets": sockets, "cores": 1, "threads": 1}
+    elif not isinstance(cpu, dict):
+        return (f"no CPU resources provided by VirtualMachine, preference requires {need} vCPU", ())
+    topo = get(pref, "cpu", "preferredCPUTopology") or "preferSockets"
+    fmt = "insufficient CPU resources of {} vCPU provided by VirtualMachine, preference requires {} vCPU provided as {}"
+    single = {"preferThreads": "threads", "threads": "threads", "preferCores": "cores", "cores": "cores"}
+    single.update({"preferSockets": "sockets", "sockets": "sockets"})
+    if topo in single:
+        key = single[topo]
+        return (fmt.format(n[key], need, key), (key,)) if n[key] < need else None
+    if version < (1, 1):  # spread and any were not checked before v1.1.0
+        return None
+    if topo in ("preferSpread", "spread"):
+        if version < (1, 3):
+            have, label, keys = n["cores"] * n["sockets"], "cores and sockets", ("cores",)
+        else:
+            across = get(pref, "cpu", "spreadOptions", "across") or "SocketsCores"
+            parts = {"SocketsCores": ("sockets", "cores"), "CoresThreads": ("cores", "threads")}.get(
+                across, ("sockets", "cores", "threads")
+            )
+            have, label, keys = math.prod(n[k] for k in parts), str(across), (parts[0],)
+        return (fmt.format(have, need, label), keys) if have < need else None
+    if topo in ("preferAny", "any"):
+        have = n["sockets"] * n["cores"] * n["threads"]
+        return (fmt.format(have, need, "cores, sockets and threads"), ("cores",)) if have < need else None
+    return None
 
 
 def _topology(vcpus: int, pref: dict[str, Any]) -> dict[str, int]:
@@ -729,6 +948,9 @@ def build(inv: Inventory, w: Workload, version: tuple[int, int], deployed: bool 
         return EffectiveVMI(w.template_spec, w.template_meta)
     it = _resolve(inv, w, vm_path, "instancetype", version, deployed)
     pref = _resolve(inv, w, vm_path, "preference", version, deployed)
+    for src in (it, pref):
+        if isinstance(src, Source):
+            src.spec = _gate(src.spec, src.kind, version)
     t, meta = _Tree(w.template_spec), _Tree(w.template_meta)
     eff = EffectiveVMI(t.root, meta.root)
     for s in (it, pref):
@@ -744,9 +966,11 @@ def build(inv: Inventory, w: Workload, version: tuple[int, int], deployed: bool 
         eff.preference = pref
         if not eff.conflicts:  # KubeVirt applies no preference to a conflicting VM
             _apply_preference(eff, t, meta, pref, w.spec_path, w.meta_path)
-        if isinstance(it, Source):
-            _check_requirements(eff, it, pref, w)
     eff.spec, eff.meta = t.root, meta.root
+    # A conflicting VM is refused before its requirements are checked; an instancetype
+    # kvlint cannot see leaves them unknown.
+    if isinstance(pref, Source) and not eff.conflicts and not isinstance(it, Unknown):
+        _check_requirements(eff, it, pref, w, version)
     return eff
 
 

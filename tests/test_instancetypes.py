@@ -466,3 +466,113 @@ def test_pool_template_instancetype_is_applied() -> None:
     fs = found(text, "KV301")
     assert len(fs) == 1 and fs[0].location.line < 12
     assert fs[0].related and fs[0].related[0].path == "spec.virtualMachineTemplate.spec.instancetype"
+
+
+SNAPSHOT = """
+apiVersion: snapshot.storage.k8s.io/v1
+kind: VolumeSnapshot
+metadata:
+  name: rhel9-abc
+  namespace: openshift-virtualization-os-images
+  labels:
+    instancetype.kubevirt.io/default-instancetype: u1.medium
+    instancetype.kubevirt.io/default-preference: rhel.9
+---
+"""
+
+
+def _inferred(text: str, version: str) -> tuple[str | None, str | None, list[str]]:
+    res = lint(text, kubevirtVersion=version)
+    assert res.inventory is not None
+    w = next(w for w in res.inventory.workloads if w.obj.name == "rhel")
+    eff = w.vmi()
+    kv314 = [f.message for f in res.findings if f.rule == "KV314"]
+    return (
+        eff.instancetype.name if eff.instancetype else None,
+        eff.preference.name if eff.preference else None,
+        kv314,
+    )
+
+
+def test_infer_from_volume_follows_a_data_source_to_its_volume_snapshot_from_1_9() -> None:
+    unlabelled = DATA_SOURCE.replace(
+        "  labels:\n    instancetype.kubevirt.io/default-instancetype: cx1.large\n"
+        "    instancetype.kubevirt.io/default-preference: rhel.9\n",
+        "",
+    )
+    assert _inferred(SNAPSHOT + unlabelled + INFERRED_VM, "1.9")[:2] == ("u1.medium", "rhel.9")
+    # v1.8 does not follow VolumeSnapshots: KubeVirt cannot infer, and kvlint says why.
+    it, pref, kv314 = _inferred(SNAPSHOT + unlabelled + INFERRED_VM, "1.8")
+    assert (it, pref) == (None, None)
+    assert len(kv314) == 2 and "VolumeSnapshots are followed from KubeVirt v1.9" in kv314[0]
+    # The snapshot not in view: unknown, as for any other object.
+    assert "are not in view" in _inferred(unlabelled + INFERRED_VM, "1.9")[2][0]
+
+
+def test_infer_from_volume_follows_a_template_snapshot_source() -> None:
+    text = INFERRED_VM.replace(
+        "sourceRef: {kind: DataSource, name: rhel9, namespace: openshift-virtualization-os-images}",
+        "source: {snapshot: {name: rhel9-abc, namespace: openshift-virtualization-os-images}}",
+    )
+    assert text != INFERRED_VM
+    assert _inferred(SNAPSHOT + text, "1.9")[:2] == ("u1.medium", "rhel.9")
+    assert _inferred(SNAPSHOT + text, "1.8")[:2] == (None, None)
+
+
+def test_infer_from_volume_known_failures_say_why() -> None:
+    unlabelled = SNAPSHOT.replace("  labels:\n", "  labels:\n    other: x\n").replace(
+        "    instancetype.kubevirt.io/default-instancetype: u1.medium\n"
+        "    instancetype.kubevirt.io/default-preference: rhel.9\n",
+        "",
+    )
+    text = INFERRED_VM.replace(
+        "sourceRef: {kind: DataSource, name: rhel9, namespace: openshift-virtualization-os-images}",
+        "source: {snapshot: {name: rhel9-abc, namespace: openshift-virtualization-os-images}}",
+    )
+    kv314 = _inferred(unlabelled + text, "1.9")[2]
+    assert len(kv314) == 2
+    assert "VolumeSnapshot openshift-virtualization-os-images/rhel9-abc has no" in kv314[0]
+    container = INFERRED_VM.replace("dataVolume: {name: rhel-root}", "containerDisk: {image: quay.io/x/y}")
+    assert "neither a persistentVolumeClaim nor a dataVolume" in _inferred(container, "1.9")[2][0]
+
+
+GATED_PREFERENCE = """
+apiVersion: instancetype.kubevirt.io/v1beta1
+kind: VirtualMachinePreference
+metadata: {name: gated, namespace: apps}
+spec:
+  preferredArchitecture: arm64
+  preferredLaunchSecurity: {sev: {}}
+  firmware:
+    preferredEfi: {secureBoot: false}
+  devices:
+    preferredDiskBus: virtio
+---
+"""
+
+
+@pytest.mark.parametrize(
+    ("version", "arch", "sev", "efi"),
+    [("1.9", True, True, True), ("1.8", True, False, True), ("1.6", False, False, True), ("1.3", False, False, False)],
+)
+def test_preference_fields_are_applied_only_where_they_exist(version: str, arch: bool, sev: bool, efi: bool) -> None:
+    text = GATED_PREFERENCE + vm(
+        "preference:\n  kind: VirtualMachinePreference\n  name: gated\n",
+        "devices:\n  disks: [{name: root, disk: {}}]\n",
+    )
+    res = lint(text, kubevirtVersion=version)
+    assert res.inventory is not None
+    spec = next(w for w in res.inventory.workloads if w.obj.kind == "VirtualMachine").spec
+    assert ("architecture" in spec) is arch
+    assert ("launchSecurity" in spec["domain"]) is sev
+    assert ("efi" in spec["domain"].get("firmware", {}).get("bootloader", {})) is efi
+    # A field of every release is always applied.
+    assert spec["domain"]["devices"]["disks"][0]["disk"]["bus"] == "virtio"
+
+
+def test_instancetype_fields_are_gated_too() -> None:
+    text = INSTANCETYPE.format(kind="VirtualMachineInstancetype", ns="  namespace: apps\n", body=BODIES["KV311"])
+    text += "---\n" + vm("instancetype:\n  kind: VirtualMachineInstancetype\n  name: pinned\n")
+    # spec.nodeSelector of an instancetype exists from v1.1: v1.0 prunes it when storing it.
+    assert found(text, "KV311", kubevirtVersion="1.1")
+    assert not found(text, "KV311", kubevirtVersion="1.0")

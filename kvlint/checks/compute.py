@@ -472,15 +472,21 @@ def instancetype_application(ctx: Context, w: Workload) -> Iterator[Finding]:
             f"{path_str(origin.path)}, so KubeVirt rejects the VM",
             related=related,
         )
-    for origin, why in eff.unmet:
+    for origin, why, short in eff.unmet:
         related = [origin.obj.loc(origin.path, label=origin.label)] if origin.obj is not None else []
+        by_it = short[-1:] == ("instancetype",)
         yield ctx.finding(
             "KV313",
             w.obj,
-            origin.ref[:-1] + ("instancetype",),
-            f"{why} ({origin.label}): KubeVirt rejects the VM",
+            short,
+            f"{why} ({origin.label} {path_str(origin.path)}): KubeVirt rejects the VM",
             related=related,
-            fix="pick a larger instancetype, or a preference whose requirements it meets",
+            fix=(
+                "pick a larger instancetype, or a preference whose requirements it meets"
+                if by_it
+                else f"give the VM what the preference requires at {path_str(short[len(w.spec_path) :])}, "
+                "or pick a preference whose requirements it meets"
+            ),
         )
     for u in eff.unknown:
         yield ctx.finding(
