@@ -3,22 +3,41 @@
 
 from __future__ import annotations
 
+import re
+
 FIRST_LINE_LIMIT = 300
 
 #: Where a long line may be broken, best first: after a clause, a sentence, a colon.
 _BREAKS = ("; ", ". ", ": ", ", ")
 
 
+_BRACKETS = re.compile(r"[(\[{)\]}]")
+
+
 def _top_level_breaks(line: str, sep: str, limit: int) -> list[int]:
-    """Offsets of ``sep`` in ``line`` before ``limit`` that are outside brackets."""
-    depth, out = 0, []
-    for i, ch in enumerate(line[:limit]):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth = max(0, depth - 1)
-        elif depth == 0 and line.startswith(sep, i):
+    """Offsets of ``sep`` in ``line`` before ``limit`` that are outside brackets (a closing
+    bracket without an opening one is ignored). Every finding's message passes here: the
+    separator and the brackets are found with ``str.find`` and a regular expression, not
+    character by character."""
+    out: list[int] = []
+    end = limit + len(sep) - 1  # (a separator may start just before the limit)
+    i = line.find(sep, 0, end)
+    if i < 0:
+        return out
+    # The depth after each bracket before the limit, by offset.
+    changes: list[tuple[int, int]] = []
+    depth = 0
+    for m in _BRACKETS.finditer(line, 0, limit):
+        depth = depth + 1 if m.group() in "([{" else max(0, depth - 1)
+        changes.append((m.start(), depth))
+    k, current = 0, 0
+    while i >= 0:
+        while k < len(changes) and changes[k][0] < i:
+            current = changes[k][1]
+            k += 1
+        if current == 0:
             out.append(i)
+        i = line.find(sep, i + 1, end)
     return out
 
 

@@ -11,8 +11,9 @@ nearly all of a GitOps tree) never leave the shard that parsed them. The steps:
    other than workloads (claims, storage, cluster configuration, policies,
    kustomizations, …) with its files' input problems and suppression comments;
 2. this process builds the inventory from them and runs their phase-1 checks
-   (``engine.Run.early``); it sends every worker the objects, the context and those
-   findings (workers parse the files they set aside meanwhile, until the message arrives);
+   (``engine.Run.early``); it sends every worker the objects of the other shares, the
+   context and those findings (workers load the checks and parse the files they set aside
+   meanwhile, until the message arrives);
 3. each shard checks its workloads (``shard.check_share``) and keeps their summaries;
    workers send back their findings and summaries;
 4. this process puts the summaries in view and runs the rest (``shard.complete``), then
@@ -104,10 +105,16 @@ def _worker(conn: Any, files: list[source.SourceFile], job: Job, set_aside: bool
             share.files.append(ParsedFile(pf.path, [], pf.problems, pf.comments, pf.doc_lines, pf.lines))
         split.parsed = []
         conn.send_bytes(pickle.dumps(share, protocol=pickle.HIGHEST_PROTOCOL))
+        mine = share.support
         del share
-        # While the parent gathers the objects, parse the workload files ahead.
+        # While the parent gathers the objects, load the checks and parse the workload
+        # files ahead.
+        warm()
         parse_ahead(split, conn.poll, AHEAD_FILES)
-        support, context, namespaces, patches, seed = pickle.loads(conn.recv_bytes())
+        before, after, context, namespaces, patches, seed = pickle.loads(conn.recv_bytes())
+        # The objects of every share in file order: this worker's own were not sent back.
+        support = before + [d for d in mine if d.path not in patches] + after
+        del mine, before, after
         # The other objects are in view as linted objects (a context object can rank lower
         # in lookups); this worker only checks its workloads.
         run = Run([ParsedFile("", support)], job.config, context, namespaces)
@@ -120,6 +127,15 @@ def _worker(conn: Any, files: list[source.SourceFile], job: Job, set_aside: bool
             conn.send_bytes(pickle.dumps(e))
     finally:
         conn.close()
+
+
+def warm() -> None:
+    """Load the rules and the check modules (each process does it once; a process does it
+    while it waits for another)."""
+    from kvlint import catalog, checks
+
+    catalog.load()
+    checks.load_all()
 
 
 def _recv(conn: Any) -> Any:
@@ -162,9 +178,13 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
     progress.enabled = progress.enabled and job.progress
     try:
         own = read_and_split(shares[0], job.max_size, set_aside, job.fixes or job.sarif_fixes, progress.tick)
+        if workers:
+            warm()  # while the workers finish reading
         parts: list[_Share] = [_recv(conn) for _, conn in workers]
         meta = own.parsed
         stamps = own.stamps
+        #: Where each share's files start and end in ``meta``.
+        bounds = [0, len(meta)]
         for part in parts:
             grouped: dict[str, list[Document]] = {}
             for d in part.support:
@@ -172,6 +192,7 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
             for pf in part.files:
                 pf.documents = grouped.get(pf.path, [])
             meta += part.files
+            bounds.append(len(meta))
             stamps.update(part.stamps)
         later = [p for p, _ in own.later] + [p for part in parts for p in part.later]
         errors = job.read_errors + own.errors + [e for part in parts for e in part.errors]
@@ -188,15 +209,16 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
 
         run = Run(meta + job.state_problems, job.config, context_docs, kinfo.namespaces, lazy=loaders)
         seed = run.early()
-        if workers:
-            support = [d for pf in meta for d in pf.documents]
+        for i, (_, conn) in enumerate(workers, 1):
+            # A worker has its own share's objects: it is sent those before and after it.
+            before = [d for pf in meta[: bounds[i]] for d in pf.documents]
+            after = [d for pf in meta[bounds[i + 1] :] for d in pf.documents]
             message = pickle.dumps(
-                (support, context_docs, kinfo.namespaces, patches, seed),
+                (before, after, context_docs, kinfo.namespaces, patches, seed),
                 protocol=pickle.HIGHEST_PROTOCOL,
             )
-            del support
-            for _, conn in workers:
-                conn.send_bytes(message)
+            del before, after
+            conn.send_bytes(message)
             del message
         rec = _recorder(run, job)
         mine = check_share(run, own, kinfo.namespaces, patches, job.keep, rec.text if rec else None, progress.tick)

@@ -165,6 +165,11 @@ def check_share(
             out.kept.extend(objects)
         else:
             out.stubs.extend(stub_document(d) for d in batch)
+            for obj in objects:
+                # An object and its workload refer to each other: without the cyclic
+                # garbage collector (``cli.main``), the pair and the whole parsed document
+                # would stay in memory until the end of the run.
+                obj.workload = None
         batch.clear()
 
     pending_files: list[str] = []

@@ -114,13 +114,22 @@ def drop_git_ignored(folder: str, found: dict[str, SourceFile]) -> dict[str, Sou
     if not found:
         return found
     real = {k: os.path.relpath(f.real, folder) for k, f in found.items()}
+    # Tracked files are never ignored, so git is asked only about the others: check-ignore
+    # takes about 80 µs a path (0.8 s for 10,000 files), listing the index a millisecond.
+    listed = git(folder, "ls-files", "-z", "--cached")
+    ask = list(real.values())
+    if listed is not None:
+        tracked = set(listed.decode("utf-8", "surrogateescape").split("\0"))
+        ask = [r for r in ask if r not in tracked]
+        if not ask:
+            return found
     # exit code 1 (nothing ignored) and 128 (not a work tree, no git) both mean "keep all"
     out = git(
         folder,
         "check-ignore",
         "-z",
         "--stdin",
-        stdin="\0".join(real.values()).encode("utf-8", "surrogateescape") + b"\0",
+        stdin="\0".join(ask).encode("utf-8", "surrogateescape") + b"\0",
     )
     if out is None:
         return found

@@ -226,6 +226,23 @@ def test_gitignore_is_honoured_when_walking_a_folder(tmp_path: Path) -> None:
     assert "build/out.yaml" in p.stdout
 
 
+def test_a_tracked_file_is_linted_even_when_gitignore_matches_it(tmp_path: Path) -> None:
+    from kvlint.source import discover
+
+    write(tmp_path, "vms/vm.yaml", VM)
+    write(tmp_path, "build/kept.yaml", VM)
+    write(tmp_path, "build/out.yaml", VM)
+    write(tmp_path, "build/sub/deep.yaml", VM)
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "vms/vm.yaml", "build/kept.yaml")
+    write(tmp_path, ".gitignore", "build/\n")
+    files, _ = discover([str(tmp_path)], gitignore=True)
+    assert sorted(os.path.relpath(f.real, tmp_path) for f in files) == ["build/kept.yaml", "vms/vm.yaml"]
+    git(tmp_path, "add", "-f", "build/sub/deep.yaml")
+    files, _ = discover([str(tmp_path / "build")], gitignore=True)
+    assert sorted(os.path.relpath(f.real, tmp_path) for f in files) == ["build/kept.yaml", "build/sub/deep.yaml"]
+
+
 # -- context you can see -------------------------------------------------------------------
 
 

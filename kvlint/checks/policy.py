@@ -145,6 +145,19 @@ def _policy_loc(p: K8sObject, label: str = "") -> Location:
     return p.loc(path, label=label or f"MigrationPolicy {p.name}")
 
 
+def _policy_locs(ctx: Context, policies: list[K8sObject]) -> list[Location]:
+    """``_policy_loc`` of each policy, worked out once per policy and run (a tie names the
+    same policies for many workloads)."""
+    cache: dict[int, Location] = ctx.cluster.memo.setdefault("policy-locations", {})
+    out = []
+    for p in policies:
+        loc = cache.get(id(p))
+        if loc is None:
+            loc = cache[id(p)] = _policy_loc(p)
+        out.append(loc)
+    return out
+
+
 def labels_path(w: Workload) -> Path:
     return w.meta_path + ("labels",)
 
@@ -790,7 +803,7 @@ def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
         f"{winner.total}, VMI labels {winner.vmi_score}): {_policy_names(tied)}. KubeVirt picks "
         f"{_name(winner.policy)} only because its name sorts first; renaming or adding a policy "
         f"changes which settings this VM migrates with.{assumed}",
-        related=[_policy_loc(s.policy) for s in tied],
+        related=_policy_locs(ctx, [s.policy for s in tied]),
         fix=_tie_fix(w, _name(m.ties[0].policy)),
         policies=[_name(s.policy) for s in tied],
         winner=_name(winner.policy),
