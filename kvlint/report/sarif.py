@@ -50,7 +50,6 @@ SUPPRESSION_KINDS = {
     "config": "external",
     "baseline": "external",
 }
-INPUT_RULES = frozenset(f"KV90{i}" for i in range(1, 8))
 
 
 # -- shared helpers (also used by the github format) --------------------------------------
@@ -330,7 +329,8 @@ def _notification(art: _Artifacts, f: Finding, index: int | None) -> dict[str, A
 
 
 def is_input_problem(f: Finding) -> bool:
-    return f.object is None and f.rule in INPUT_RULES
+    """An input problem not on an object (``notification: true`` in its rule's YAML)."""
+    return f.object is None and f.rule in catalog.ids_with("notification")
 
 
 def document(result: Result, root: str | None = None) -> dict[str, Any]:
