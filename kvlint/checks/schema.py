@@ -615,7 +615,10 @@ def _object_findings(ctx: Context, obj: K8sObject, own: _Owners | None = None) -
         if rule == "KV805" and ((e.path, e.value) in typos or any(_under(t, e.path + (e.value,)) for t in moved_to)):
             # Missing only because it is misspelled (KV801) or misplaced (KV804) here.
             continue
-        out.append(ctx.finding(rule, obj, e.path, message, fix=fix, keyword=e.keyword, suggestion=e.suggestion))
+        f = ctx.finding(rule, obj, e.path, message, fix=fix, keyword=e.keyword, suggestion=e.suggestion)
+        if e.keyword == "type":
+            f.data["expected"] = tuple(e.expected)  # the JSON types allowed (the KV802 fixer reads it)
+        out.append(f)
     return out
 
 
