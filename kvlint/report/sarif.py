@@ -14,7 +14,7 @@ Decisions:
   numbers), so alerts survive unrelated edits.
 * Suppressed findings stay as results with ``suppressions``: annotation/comment suppressions
   are ``inSource``, config/baseline ones ``external``.
-* Input problems (KV901-KV907 without an object) are results and also
+* Input problems (rules with ``notification: true``, KV901-KV907, without an object) are results and also
   ``toolExecutionNotifications``; ``executionSuccessful`` is ``not result.input_errors``.
   A problem that has no file at all (an internal error outside any object) is only a
   notification: GitHub rejects a whole upload when a result has no artifact location.
