@@ -27,7 +27,7 @@ import functools
 import re
 from typing import Any
 
-from kvlint.parse import (
+from kvlint.yamlnodes import (
     MAX_DEPTH,
     Document,
     InputProblem,

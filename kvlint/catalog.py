@@ -40,6 +40,19 @@ class RuleMeta:
     #: A finding of the rule (an error) means the API server or KubeVirt's admission
     #: rejects the object (``rejects: true``): it never exists in the cluster.
     rejects: bool = False
+    #: An input problem that SARIF also reports as a tool execution notification when it is
+    #: not on an object (``notification: true``).
+    notification: bool = False
+    #: Findings of the rule can be suppressed (``suppressible: false``: input and internal
+    #: errors cannot, by annotation, comment, configuration or baseline).
+    suppressible: bool = True
+    #: A file with this input problem is not fixed (``stops_fix: true``).
+    stops_fix: bool = False
+    #: A fixed file that reads back with this input problem is not written (``spoils_fix: true``).
+    spoils_fix: bool = False
+    #: The rule validates parts of objects itself (``owns_schema: true``): a schema error
+    #: (KV8xx) at a node where it reports is its own, not reported twice.
+    owns_schema: bool = False
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Why the rule was retired (its id is never reused and no check reports it), else None.
     retired: str | None = None
@@ -78,6 +91,11 @@ def _load_one(path: Path) -> RuleMeta:
         fixable=data.get("fixable"),
         blocks=data.get("blocks") is True,
         rejects=data.get("rejects") is True,
+        notification=data.get("notification") is True,
+        suppressible=data.get("suppressible") is not False,
+        stops_fix=data.get("stops_fix") is True,
+        spoils_fix=data.get("spoils_fix") is True,
+        owns_schema=data.get("owns_schema") is True,
         examples=data.get("examples") or {},
         retired=str(data["retired"]).strip() if data.get("retired") else None,
     )
@@ -90,3 +108,27 @@ def load() -> dict[str, RuleMeta]:
     paths = sorted(resource_dir("rules").glob("KV*.yaml"))
     rules = [_load_one(p) for p in paths]
     return {r.id: r for r in sorted(rules, key=lambda r: r.id)}
+
+
+#: The boolean rule facts ``ids_with`` answers for.
+FACTS = ("blocks", "rejects", "notification", "stops_fix", "spoils_fix", "owns_schema")
+
+
+_IDS: dict[str, tuple[dict[str, RuleMeta], frozenset[str]]] = {}
+
+
+def ids_with(fact: str) -> frozenset[str]:
+    """The ids of the rules whose YAML sets ``fact`` (one of ``FACTS``; ``unsuppressible``:
+    the rules with ``suppressible: false``). Worked out once per loaded catalog."""
+    rules = load()
+    hit = _IDS.get(fact)
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    if fact == "unsuppressible":
+        ids = frozenset(rid for rid, meta in rules.items() if not meta.suppressible)
+    elif fact in FACTS:
+        ids = frozenset(rid for rid, meta in rules.items() if getattr(meta, fact))
+    else:
+        raise ValueError(f"unknown rule fact {fact!r}")
+    _IDS[fact] = (rules, ids)
+    return ids

@@ -103,9 +103,6 @@ class Result:
     stamps: dict[str, str] = field(default_factory=dict)
 
 
-INPUT_RULE_SEVERITY_ERRORS = frozenset(("KV901", "KV903", "KV904", "KV905", "KV906"))
-
-
 def _input_findings(files: Iterable[ParsedFile], rules: dict[str, catalog.RuleMeta]) -> list[Finding]:
     out = []
     for pf in files:

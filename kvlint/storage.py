@@ -275,6 +275,15 @@ class Resolver:
             )
         acc.decided_by = (prof_obj, prof_path) if prof_obj is not None else (obj, path)
 
+    def class_offers(
+        self, obj: K8sObject, path: Path, claim: dict[str, Any], content_kubevirt: bool
+    ) -> tuple[list[ClaimSet], str] | None:
+        """The claimPropertySets the storage class of ``claim`` (a claim spec at ``path`` of
+        ``obj``) offers, read as a claim resolution reads them, and the class with where its
+        sets come from (e.g. ``gp3 (spec)``); None when they are not known."""
+        sets, origin = self._class_sets(Access(""), obj, path, claim, content_kubevirt)
+        return (sets, origin[2]) if sets else None
+
     def _class_sets(
         self,
         acc: Access,

@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from kvlint import catalog
 from kvlint.config import Config, IgnoreEntry
 from kvlint.fingerprint import fingerprint
 from kvlint.inventory import Inventory, K8sObject
@@ -171,9 +172,10 @@ def apply(
                 )
     used_entries: set[int] = set()
     used_baseline: set[str] = set()
+    unsuppressible = catalog.ids_with("unsuppressible")
     for f in findings:
-        if f.rule.startswith("KV9") and f.rule not in ("KV903", "KV904"):
-            continue  # input and internal errors cannot be suppressed inline
+        if f.rule in unsuppressible:
+            continue  # input and internal errors cannot be suppressed (``suppressible: false``)
         ref = f.object
         if ref is not None:
             ann = annotations.get((f.location.file, ref.kind, ref.namespace or "", ref.name))

@@ -428,6 +428,22 @@ def test_an_edit_that_changes_more_than_it_declares_is_refused() -> None:
         ff.render(0, [edit])
 
 
+def test_the_label_quoting_fix_reads_the_expected_type_not_the_message() -> None:
+    ff = fix.FileFixer("t.yaml", VM_LABEL)
+    path = ("metadata", "labels", "backup")
+    wants_string = _finding("KV802", 0, path, keyword="type", expected=("string",))
+    wants_string.message = "worded in any way"
+    assert ff.edits_for(wants_string, fix.FIXERS["KV802"])
+    wants_number = _finding("KV802", 0, path, keyword="type", expected=("integer",))
+    wants_number.message = "metadata.labels.backup: expected a string"
+    assert ff.edits_for(wants_number, fix.FIXERS["KV802"]) is None
+    # What the schema check records on a type error.
+    from kvlint.runner import lint_text
+
+    found = [f for f in lint_text(VM_LABEL).findings if f.rule == "KV802"]
+    assert found and found[0].data.get("expected") == ("string",)
+
+
 def test_a_round_trip_that_alters_an_alias_is_refused() -> None:
     text = textwrap.dedent(
         """\
@@ -446,7 +462,7 @@ def test_a_round_trip_that_alters_an_alias_is_refused() -> None:
         """
     )
     ff = fix.FileFixer("t.yaml", text)
-    f = _finding("KV802", 0, ("metadata", "labels", "backup"), message="x: expected a string")
+    f = _finding("KV802", 0, ("metadata", "labels", "backup"), keyword="type", expected=("string",))
     f.message = "metadata.labels.backup: expected a string, got boolean"
     edits = ff.edits_for(f, fix.FIXERS["KV802"])
     assert edits

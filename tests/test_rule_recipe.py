@@ -3,6 +3,11 @@ all three, and the facts code reads about a rule come from its YAML."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+
 from kvlint import catalog, checks
 from kvlint.catalog import resource_dir
 
@@ -58,3 +63,54 @@ def test_rejecting_is_a_rule_fact() -> None:
     rules = catalog.load()
     assert {rid for rid, meta in rules.items() if meta.rejects} == REJECTING
     assert {"KV501", "KV506"} <= REJECTING and "KV507" not in REJECTING
+
+
+def test_input_and_ownership_facts_are_rule_facts() -> None:
+    ids = catalog.ids_with
+    rules = catalog.load()
+    assert ids("notification") == {f"KV90{i}" for i in range(1, 8)}
+    assert ids("unsuppressible") == {"KV901", "KV902", "KV905", "KV906", "KV907", "KV908", "KV909"}
+    assert ids("stops_fix") == {"KV901", "KV902", "KV904", "KV905"}
+    assert ids("spoils_fix") == {"KV901", "KV903", "KV904", "KV905"}
+    for fact in ("notification", "unsuppressible", "stops_fix", "spoils_fix"):
+        assert all(rules[rid].area == "input" for rid in ids(fact)), fact
+    owners = ids("owns_schema")
+    assert {"KV106", "KV208"} <= owners
+    assert {rid for rid in rules if rid[:3] in ("KV4", "KV5", "KV6")} <= owners
+    assert not {rid for rid in owners if rid[:3] in ("KV3", "KV8", "KV9")}
+
+
+def test_a_rule_file_carries_its_facts(tmp_path: Path) -> None:
+    p = tmp_path / "KV999.yaml"
+    p.write_text(
+        "id: KV999\nname: x\narea: input\nseverity: error\nsummary: s\nwhy: w\nfix: f\n"
+        "notification: true\nsuppressible: false\nstops_fix: true\nspoils_fix: true\nowns_schema: true\n",
+        encoding="utf-8",
+    )
+    meta = catalog._load_one(p)  # noqa: SLF001 - one file, outside the catalog
+    assert meta.notification and not meta.suppressible and meta.stops_fix and meta.spoils_fix
+    assert meta.owns_schema
+    p.write_text("id: KV999\nname: x\nseverity: info\nsummary: s\nwhy: w\nfix: f\n", encoding="utf-8")
+    meta = catalog._load_one(p)  # noqa: SLF001
+    assert meta.suppressible and not (meta.notification or meta.stops_fix or meta.spoils_fix or meta.owns_schema)
+    with pytest.raises(ValueError, match="unknown rule fact"):
+        catalog.ids_with("no-such-fact")
+
+
+#: Where rule facts used to be written in code: they read them from the catalog now.
+FACT_READERS = ("report/sarif.py", "engine.py", "suppress.py", "checks/schema.py", "fix")
+#: Two input rule ids in one literal collection, or rule ids matched by prefix.
+ID_SET = re.compile(r'"KV9\d\d"\s*,\s*"KV9\d\d"|f"KV9|startswith\(\s*\(\s*"KV|startswith\("KV9"\)')
+
+
+def test_no_rule_id_sets_in_the_modules_that_read_rule_facts() -> None:
+    root = Path(catalog.__file__).resolve().parent
+    files: list[Path] = []
+    for name in FACT_READERS:
+        p = root / name
+        files.extend(sorted(p.glob("*.py")) if p.is_dir() else [p])
+    assert len(files) > 5
+    for p in files:
+        text = p.read_text(encoding="utf-8")
+        m = ID_SET.search(text)
+        assert m is None, f"{p.name}: {m.group(0) if m else ''}"

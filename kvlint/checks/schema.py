@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kvlint import catalog
 from kvlint import schema_validate as sv
 from kvlint.checks import each
 from kvlint.inventory import K8sObject, get
@@ -298,11 +299,6 @@ def _schema_errors(obj: K8sObject, release: sv.Release) -> tuple[list[sv.SchemaE
     return [e for e in errors if e.path != ("apiVersion",)], dep["replacement"]
 
 
-#: Rules (by id prefix) that validate parts of these objects themselves: a schema error at
-#: a node where one of them already reports is theirs (KV106 DataVolume specs, KV208
-#: pod-network ports, KV4xx migration settings, KV5xx MigrationPolicy, KV6xx migrations).
-OWNER_RULES = ("KV106", "KV208", "KV4", "KV5", "KV6")
-
 #: Subtrees other rule families validate as a whole, when their rules are in the catalog.
 _MIGRATION_BLOCKS: dict[str, Path] = {
     "hco.kubevirt.io/v1beta1/HyperConverged": ("spec", "liveMigrationConfig"),
@@ -330,13 +326,15 @@ def _owners(ctx: Context, obj: K8sObject) -> _Owners:
             any(r.startswith("KV4") for r in ctx.rules),
             any(r.startswith("KV5") for r in ctx.rules),
         )
+    # The rules that validate parts of these objects themselves (``owns_schema: true``:
+    # DataVolume specs, pod-network ports, migration settings, MigrationPolicy, migrations):
+    # a schema error at a node where one of them already reports is theirs.
+    owner_rules = catalog.ids_with("owns_schema")
     return _Owners(
         kv4=owners[0],
         kv5=owners[1],
         spots={
-            (f.location.file, f.location.line, f.location.column)
-            for f in ctx.for_object(obj)
-            if f.rule.startswith(OWNER_RULES)
+            (f.location.file, f.location.line, f.location.column) for f in ctx.for_object(obj) if f.rule in owner_rules
         },
     )
 
@@ -617,11 +615,14 @@ def _object_findings(ctx: Context, obj: K8sObject, own: _Owners | None = None) -
         if rule == "KV805" and ((e.path, e.value) in typos or any(_under(t, e.path + (e.value,)) for t in moved_to)):
             # Missing only because it is misspelled (KV801) or misplaced (KV804) here.
             continue
-        out.append(ctx.finding(rule, obj, e.path, message, fix=fix, keyword=e.keyword, suggestion=e.suggestion))
+        f = ctx.finding(rule, obj, e.path, message, fix=fix, keyword=e.keyword, suggestion=e.suggestion)
+        if e.keyword == "type":
+            f.data["expected"] = tuple(e.expected)  # the JSON types allowed (the KV802 fixer reads it)
+        out.append(f)
     return out
 
 
-#: Phase 2: the rules that own parts of these objects (OWNER_RULES) have reported by then.
+#: Phase 2: the rules that own parts of these objects (``owns_schema``) have reported by then.
 @each(*RULES, phase=2)
 def schema_problems(ctx: Context, obj: K8sObject) -> list[Finding]:
     return _object_findings(ctx, obj)

@@ -3,7 +3,8 @@
 One module per concern: ``edits`` (the registry, edits, the original document, comment
 surgery), ``fixers`` (one fixer per rule), ``facts`` (what a fix needs from the lint run,
 recorded while the checks run), ``splice`` (rewriting and verifying one file), ``planning``
-(``kvlint fix``), ``write`` (atomic writes), ``sarif`` (SARIF replacements).
+(``kvlint fix``), ``write`` (atomic writes), ``sarif`` (SARIF replacements), ``textedit``
+(the common fixes written at the text level, without the round trip below).
 
 Design:
 

@@ -33,10 +33,6 @@ MISSING: Any = _Missing()
 Expectation = tuple[Path, Any]
 
 
-#: Input problems that make a file impossible to fix (unreadable, templated, nested too deep).
-BLOCKING_PROBLEMS = ("KV901", "KV902", "KV904", "KV905")
-
-
 class Refused(Exception):
     """A fix that cannot be applied safely; the message says why."""
 

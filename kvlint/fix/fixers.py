@@ -156,7 +156,10 @@ def _quote_label_value(f: Finding, doc: Any) -> list[Edit] | None:
     if node is None or f.data.get("keyword", "type") != "type":
         return None
     path = node[1]
-    if len(path) < 2 or not isinstance(path[-1], str) or "expected a string" not in f.message:
+    expected = f.data.get("expected")
+    if not isinstance(expected, tuple) or tuple(t for t in expected if t != "null") != ("string",):
+        return None  # (the schema wants something other than a string here)
+    if len(path) < 2 or not isinstance(path[-1], str):
         return None
     in_label_map = path[-2] in LABEL_MAPS
     in_policy_selector = len(path) >= 3 and path[-3] == "selectors"
@@ -434,7 +437,6 @@ def _prepare_rwx(f: Finding, ctx: Context, w: Workload) -> None:
     """Record, for a KV101 finding on a dataVolumeTemplate, the ReadWriteMany claim property
     set its storage class offers (StorageProfile, configuration or CDI's capability table)."""
     from kvlint.inventory import as_dict, get
-    from kvlint.storage import Access
 
     node = _node_path(f)
     if node is None:
@@ -464,14 +466,12 @@ def _prepare_rwx(f: Finding, ctx: Context, w: Workload) -> None:
         block = "storage" if has_storage else "pvc"
         claim = as_dict(spec.get(block))
         spec_path = w.dvt_path + (i, "spec")
-        probe = Access(name)
         # spec.pvc gets the cluster's default class; spec.storage CDI's virt default first.
         kubevirt_content = block == "storage" and spec.get("contentType") in (None, "kubevirt")
-        sets, origin = ctx.resolver._class_sets(  # noqa: SLF001 - the resolver's own reading
-            probe, w.obj, spec_path + (block,), claim, content_kubevirt=kubevirt_content
-        )
-        if not sets:
+        offers = ctx.resolver.class_offers(w.obj, spec_path + (block,), claim, content_kubevirt=kubevirt_content)
+        if offers is None:
             return
+        sets, origin = offers
         rwx = [s for s in sets if RWX in s.access_modes]
         if not rwx:
             return
@@ -486,7 +486,7 @@ def _prepare_rwx(f: Finding, ctx: Context, w: Workload) -> None:
             "spec": w.obj.base + spec_path,
             "block": block,
             "volumeMode": mode,
-            "origin": origin[2],
+            "origin": origin,
         }
         return
 

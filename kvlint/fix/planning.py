@@ -9,8 +9,9 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from kvlint.fix.edits import UNSAFE, Fixer, Refused, _node_path, fixable
-from kvlint.fix.splice import FileFixer, Item, _read, _same
+from kvlint.fix.edits import UNSAFE, Edit, Expectation, Fixer, Refused, _node_path, fixable
+from kvlint.fix.splice import FileFixer, Item, Outcome, _read, _same
+from kvlint.fix.textedit import NO_FIX, TEXT_FIXERS, TextFix, text_fix
 from kvlint.models import Finding
 from kvlint.parse import Document, Path
 
@@ -113,6 +114,7 @@ def plan(
             out.remaining.extend(f for f, _ in pairs)
             continue
         items: list[Item] = []
+        texts: dict[int, str] = {}
         unchanged = stamps.get(display) == text_stamp(text) if stamps else True
         for f, fx in pairs:
             node = _node_path(f)
@@ -124,6 +126,24 @@ def plan(
                 out.refused.append((f, "the file changed since it was linted"))
                 out.remaining.append(f)
                 continue
+            if fx.safety == UNSAFE and not unsafe and f.rule in TEXT_FIXERS:
+                # Only counted: the text-level fix tells whether there is one, without a
+                # round trip (which stays the answer when the text path cannot tell).
+                if fx.applies is not None and not fx.applies(f):
+                    out.remaining.append(f)
+                    continue
+                found = text_fix(ff, f)
+                if found is not None:
+                    if found[0] is not NO_FIX:
+                        out.unsafe_available.append(f)
+                    out.remaining.append(f)
+                    continue
+            if f.rule in TEXT_FIXERS and not (fx.applies is not None and not fx.applies(f)):
+                found = text_fix(ff, f)
+                if found is not None and found[0] is not NO_FIX and (fx.safety != UNSAFE or unsafe):
+                    items.append(Item(f, fx, [_text_edit(f, found[0])]))
+                    texts[id(items[-1])] = found[1]
+                    continue
             edits = ff.edits_for(f, fx)
             if not edits:
                 out.remaining.append(f)
@@ -135,7 +155,20 @@ def plan(
             items.append(Item(f, fx, edits))
         if not items:
             continue
-        outcome = ff.apply(items)
+        if len(items) == 1 and id(items[0]) in texts:
+            # One fix in the file, done at the text level (verified as the round trip's).
+            it = items[0]
+            node = _node_path(it.finding)
+            assert node is not None
+            outcome = Outcome(texts[id(it)], [it], [], 0, {node[0]: list(it.edits[0].touched)})
+        else:
+            for k, it in enumerate(items):
+                if id(it) in texts:  # several fixes in the file: the round trip does them together
+                    items[k] = Item(it.finding, it.fixer, ff.edits_for(it.finding, it.fixer) or [])
+            items = [it for it in items if it.edits]
+            if not items:
+                continue
+            outcome = ff.apply(items)
         for it, why in outcome.refused:
             out.refused.append((it.finding, why))
         done = {id(it) for it in outcome.applied}
@@ -170,6 +203,17 @@ def plan(
     out.refused = refused
     out.remaining.sort(key=Finding.sort_key)
     return out
+
+
+def _text_edit(f: Finding, fix: TextFix) -> Edit:
+    """The edit a text-level fix stands for (its description and touched paths; it is not
+    applied to a round-trip document)."""
+
+    def apply(d: object, orig: object) -> list[Expectation]:
+        raise Refused("a text-level fix")
+
+    node = _node_path(f)
+    return Edit(("text", f.rule, node), fix.description, fix.touched, apply)
 
 
 def unified_diff(fp: FilePlan) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from kvlint.fix.edits import UNSAFE, Fixer, Refused, _node_path, fixable
 from kvlint.fix.splice import FileFixer, Hunk, Item, _read, _unique_edits, apply_hunks
+from kvlint.fix.textedit import NO_FIX, TEXT_FIXERS, TextFix, text_fix
 from kvlint.models import Finding
 
 #: ``finding.data`` key: the SARIF fix of this finding was worked out (whether or not there is one).
@@ -58,11 +59,13 @@ def attach(
     pairs: Iterable[tuple[Finding, Fixer]],
     unsafe: bool = True,
     fixer: FileFixer | None = None,
+    text_path: bool = True,
 ) -> int:
     """Work out the SARIF fix of each finding of one file (``text``: what was linted);
     returns how many got one."""
     ff = fixer
     by_doc: dict[int, list[Item]] = {}
+    count = 0
     for f, fx in pairs:
         f.data[DONE] = True
         if fx.safety == UNSAFE and not unsafe:
@@ -71,11 +74,18 @@ def attach(
             continue
         if ff is None:
             ff = FileFixer(display, text)
-        edits = ff.edits_for(f, fx)
         node = _node_path(f)
+        # (Items of a List: one rendering for all of them, ``together``; a text fix per item
+        # would read the whole List back once per item.)
+        if text_path and f.rule in TEXT_FIXERS and node is not None and _base(node[1]) == ():
+            done = text_fix(ff, f)
+            if done is not None:
+                if done[0] is not NO_FIX:
+                    count += int(_record_text(f, fx, display, text, *done))
+                continue
+        edits = ff.edits_for(f, fx)
         if edits and node is not None:
             by_doc.setdefault(node[0], []).append(Item(f, fx, edits))
-    count = 0
     for index, items in by_doc.items():
         assert ff is not None
         alone = together(ff, index, items) if len(items) > 1 else items
@@ -88,14 +98,22 @@ def attach(
 
 
 def _record(it: Item, display: str, text: str, new_text: str) -> bool:
+    description = "; ".join(e.description for e in it.edits)
+    return _write(it.finding, it.fixer, display, text, new_text, description)
+
+
+def _record_text(f: Finding, fx: Fixer, display: str, text: str, fix: TextFix, new_text: str) -> bool:
+    return _write(f, fx, display, text, new_text, fix.description)
+
+
+def _write(f: Finding, fx: Fixer, display: str, text: str, new_text: str, description: str) -> bool:
     region = replacement(text, new_text)
     if region is None:
         return False
     sl, sc, el, ec, inserted = region
-    description = "; ".join(e.description for e in it.edits)
-    if it.fixer.safety == UNSAFE:
+    if fx.safety == UNSAFE:
         description = "unsafe fix (changes behaviour): " + description
-    it.finding.data["fixes"] = [
+    f.data["fixes"] = [
         {
             "file": display,
             "start_line": sl,

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kvlint import catalog
 from kvlint.fix.edits import (
-    BLOCKING_PROBLEMS,
     MISSING,
     Edit,
     Expectation,
@@ -305,7 +305,10 @@ class FileFixer:
         self.nl = "\r\n" if first.endswith("\r\n") else "\r" if first.endswith("\r") else "\n"
         self.parsed: ParsedFile = parse_text(display, text)
         self.error: str | None = None
-        blocking = [p for p in self.parsed.problems if p.rule in BLOCKING_PROBLEMS]
+        # Input problems that make a file impossible to fix (``stops_fix: true``: unreadable,
+        # templated, nested too deep).
+        stops = catalog.ids_with("stops_fix")
+        blocking = [p for p in self.parsed.problems if p.rule in stops]
         self.chunks = split_documents(text, self.lines) if not blocking else None
         if blocking:
             self.error = f"{display}: the file has input problems ({blocking[0].rule}); not fixed"
@@ -524,9 +527,8 @@ class FileFixer:
         before = self.docs
         after = {d.index: d for d in check.documents}
         problem = None
-        if sorted(after) != sorted(before) or any(
-            p.rule in ("KV901", "KV903", "KV904", "KV905") for p in check.problems
-        ):
+        spoils = catalog.ids_with("spoils_fix")
+        if sorted(after) != sorted(before) or any(p.rule in spoils for p in check.problems):
             problem = "the spliced file does not read back with the same documents"
         else:
             for idx, d in before.items():

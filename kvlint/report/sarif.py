@@ -14,7 +14,7 @@ Decisions:
   numbers), so alerts survive unrelated edits.
 * Suppressed findings stay as results with ``suppressions``: annotation/comment suppressions
   are ``inSource``, config/baseline ones ``external``.
-* Input problems (KV901-KV907 without an object) are results and also
+* Input problems (rules with ``notification: true``, KV901-KV907, without an object) are results and also
   ``toolExecutionNotifications``; ``executionSuccessful`` is ``not result.input_errors``.
   A problem that has no file at all (an internal error outside any object) is only a
   notification: GitHub rejects a whole upload when a result has no artifact location.
@@ -50,7 +50,6 @@ SUPPRESSION_KINDS = {
     "config": "external",
     "baseline": "external",
 }
-INPUT_RULES = frozenset(f"KV90{i}" for i in range(1, 8))
 
 
 # -- shared helpers (also used by the github format) --------------------------------------
@@ -330,7 +329,8 @@ def _notification(art: _Artifacts, f: Finding, index: int | None) -> dict[str, A
 
 
 def is_input_problem(f: Finding) -> bool:
-    return f.object is None and f.rule in INPUT_RULES
+    """An input problem not on an object (``notification: true`` in its rule's YAML)."""
+    return f.object is None and f.rule in catalog.ids_with("notification")
 
 
 def document(result: Result, root: str | None = None) -> dict[str, Any]:
