@@ -560,19 +560,7 @@ def build(src: Sources) -> dict[str, str]:
         "$defs": defs,
     }
     for (api_version, kind), by_rel in sorted(roots.items()):
-        spec_by_rel = {
-            r: {
-                "properties": {
-                    k: norm_swagger(v, kv_ref)
-                    for k, v in d.get("properties", {}).items()
-                    if k not in ("apiVersion", "kind", "metadata", "status")
-                }
-            }
-            for r, d in by_rel.items()
-        }
-        merged = merge(spec_by_rel)
-        newest = by_rel[max(by_rel)]
-        req = [x for x in newest.get("required", ()) if x in merged.get("properties", {})]
+        merged, req = _merged_spec(by_rel)
         tags = ", ".join(src.tags[r]["kubevirt"] or "" for r in sorted(by_rel))
         doc = root_schema(
             api_version,
@@ -683,6 +671,24 @@ def build(src: Sources) -> dict[str, str]:
 KUBEVIRT_KINDS_DEF = {(a, k): d for a, k, d in KUBEVIRT_KINDS}
 
 
+def _merged_spec(by_rel: dict[tuple[int, int], dict[str, Any]]) -> tuple[dict[str, Any], list[str]]:
+    """A kind's top-level properties merged over its releases (each carrying the releases it
+    exists in), and the properties the newest release requires."""
+    spec_by_rel = {
+        r: {
+            "properties": {
+                k: norm_swagger(v, kv_ref)
+                for k, v in d.get("properties", {}).items()
+                if k not in ("apiVersion", "kind", "metadata", "status")
+            }
+        }
+        for r, d in by_rel.items()
+    }
+    merged = merge(spec_by_rel)
+    newest = by_rel[max(by_rel)]
+    return merged, [x for x in newest.get("required", ()) if x in merged.get("properties", {})]
+
+
 def _add_crd(
     files: dict[str, Any],
     index: dict[str, str],
@@ -693,19 +699,7 @@ def _add_crd(
     path: str,
     tags: dict[tuple[int, int], str],
 ) -> None:
-    spec_by_rel = {
-        r: {
-            "properties": {
-                k: norm_swagger(v, kv_ref)
-                for k, v in s.get("properties", {}).items()
-                if k not in ("apiVersion", "kind", "metadata", "status")
-            }
-        }
-        for r, s in per.items()
-    }
-    merged = merge(spec_by_rel)
-    newest = per[max(per)]
-    req = [x for x in newest.get("required", ()) if x in merged.get("properties", {})]
+    merged, req = _merged_spec(per)
     listed = ", ".join(f"{tags[r]} ({rel_name(r)})" for r in sorted(per))
     doc = root_schema(
         api_version,

@@ -340,3 +340,22 @@ def _node_path(f: Finding) -> tuple[int, Path] | None:
     if not isinstance(index, int) or not isinstance(path, tuple):
         return None
     return index, path
+
+
+def bridge_annotation_paths(f: Finding) -> tuple[int, Path, Path, Path] | None:
+    """For a KV202 finding: the document index, the annotation's path, the path of the
+    object (the parent of its own metadata), and the path of its VMI template's metadata
+    relative to the object; None when the finding does not name the annotation on the
+    metadata of a VM-like object (a VMI has no template)."""
+    from kvlint.inventory import WORKLOAD_PATHS
+
+    node = _node_path(f)
+    if node is None or f.object is None:
+        return None
+    path = node[1]
+    if len(path) < 3 or path[-3:] != ("metadata", "annotations", ALLOW_BRIDGE_ANN):
+        return None
+    paths = WORKLOAD_PATHS.get(f.object.kind)
+    if paths is None or f.object.kind == "VirtualMachineInstance":
+        return None
+    return node[0], path, path[:-3], paths[1]

@@ -29,6 +29,7 @@ from kvlint.fix.edits import (
     _set_at,
     _set_eol_comment,
     _split_comment,
+    bridge_annotation_paths,
     delete_key,
     fixer,
     node_at,
@@ -46,19 +47,11 @@ if TYPE_CHECKING:
 @fixer("KV202", SAFE)
 def _move_bridge_annotation(f: Finding, doc: Any) -> list[Edit] | None:
     """Move the bridge annotation from the VM's metadata to its VMI template's metadata."""
-    from kvlint.inventory import WORKLOAD_PATHS
-
-    node = _node_path(f)
-    if node is None or f.object is None:
+    found = bridge_annotation_paths(f)
+    if found is None:
         return None
-    path = node[1]
-    if len(path) < 3 or path[-3:] != ("metadata", "annotations", ALLOW_BRIDGE_ANN):
-        return None
-    paths = WORKLOAD_PATHS.get(f.object.kind)
-    if paths is None or f.object.kind == "VirtualMachineInstance":
-        return None
-    base = path[:-3]
-    meta_path: Path = base + paths[1]
+    index, path, base, template_meta = found
+    meta_path: Path = base + template_meta
     template = _find(doc, meta_path[:-1])
     src = _find(doc, base + ("metadata", "annotations"))
     if not _is_map(template) or not _is_map(src) or ALLOW_BRIDGE_ANN not in src:
@@ -103,7 +96,7 @@ def _move_bridge_annotation(f: Finding, doc: Any) -> list[Edit] | None:
         Edit(
             ("KV202", path),
             f"move annotation {ALLOW_BRIDGE_ANN} from metadata.annotations to "
-            f"{_path_text(paths[1])}.annotations, where KubeVirt reads it",
+            f"{_path_text(template_meta)}.annotations, where KubeVirt reads it",
             (src_touched, dst_touched),
             apply,
         )

@@ -27,6 +27,7 @@ from kvlint.fix.edits import (
     _get,
     _node_path,
     _path_text,
+    bridge_annotation_paths,
 )
 from kvlint.models import Finding
 from kvlint.parse import Document, Path, parse_text
@@ -311,20 +312,12 @@ def _block_map_lines(ff: FileFixer, doc: Document, data: Any, path: Path) -> tup
 
 @text_fixer("KV202")
 def _move_bridge_annotation(f: Finding, ff: FileFixer, doc: Document) -> TextFix | None:
-    from kvlint.inventory import WORKLOAD_PATHS
-
-    node = _node_path(f)
-    if node is None or f.object is None:
+    found = bridge_annotation_paths(f)
+    if found is None:
         return None
-    path = node[1]
-    if len(path) < 3 or path[-3:] != ("metadata", "annotations", ALLOW_BRIDGE_ANN):
-        return None
-    paths = WORKLOAD_PATHS.get(f.object.kind)
-    if paths is None or f.object.kind == "VirtualMachineInstance":
-        return None
+    index, path, base, template_meta = found
+    meta_path: Path = base + template_meta
     data = doc.data
-    base = path[:-3]
-    meta_path: Path = base + paths[1]
     template = _get(data, meta_path[:-1])
     src_path = base + ("metadata", "annotations")
     src = _get(data, src_path)
@@ -359,7 +352,7 @@ def _move_bridge_annotation(f: Finding, ff: FileFixer, doc: Document) -> TextFix
         at = _key_line(ff, doc, meta_path + ("annotations",), "annotations")
         if at is None or not _line_is(ff, at[0], at[1], "annotations: {}") or _next_is_comment(ff, at[0]):
             return None
-        indent = ff.indent(node[0])[0]
+        indent = ff.indent(index)[0]
         hunks.append((at[0], at[0] + 1, [" " * at[1] + "annotations:" + nl, " " * (at[1] + indent) + entry]))
         dst_touched = meta_path + ("annotations", ALLOW_BRIDGE_ANN)
         if at[0] < i:
@@ -378,7 +371,7 @@ def _move_bridge_annotation(f: Finding, ff: FileFixer, doc: Document) -> TextFix
         if last is None:
             return None
         after = last
-        indent = ff.indent(node[0])[0]
+        indent = ff.indent(index)[0]
         new_lines = [" " * md[1] + "annotations:" + nl, " " * (md[1] + indent) + entry]
         dst_touched = meta_path + ("annotations",)
     if after >= 0:
@@ -387,7 +380,7 @@ def _move_bridge_annotation(f: Finding, ff: FileFixer, doc: Document) -> TextFix
         hunks.append((after + 1, after + 1, new_lines))
     return TextFix(
         f"move annotation {ALLOW_BRIDGE_ANN} from metadata.annotations to "
-        f"{_path_text(paths[1])}.annotations, where KubeVirt reads it",
+        f"{_path_text(template_meta)}.annotations, where KubeVirt reads it",
         hunks,
         (src_touched, dst_touched),
         [
