@@ -73,31 +73,10 @@ def objects(paths: Iterable[str]) -> list[tuple[str, str, Any]]:
     return out
 
 
-def view(doc: Any, release: tuple[int, int]) -> Any:
-    """``doc`` without the properties the release lacks (and without the range annotations)."""
-    if isinstance(doc, dict):
-        out: dict[str, Any] = {}
-        for k, v in doc.items():
-            if k == RANGE_KEY:
-                continue
-            if k == "properties" and isinstance(v, dict):
-                out[k] = {
-                    name: view(sub, release)
-                    for name, sub in v.items()
-                    if not (isinstance(sub, dict) and RANGE_KEY in sub and not sv.in_ranges(sub[RANGE_KEY], release))
-                }
-            else:
-                out[k] = view(v, release)
-        return out
-    if isinstance(doc, list):
-        return [view(v, release) for v in doc]
-    return doc
-
-
 def schema_docs(release: tuple[int, int]) -> dict[str, Any]:
     d = resource_dir("schemas")
     return {
-        p.name: view(json.loads(p.read_text(encoding="utf-8")), release)
+        p.name: sv.release_view(json.loads(p.read_text(encoding="utf-8")), release)
         for p in d.glob("*.json")
         if p.name != "index.json"
     }

@@ -131,6 +131,21 @@ def _get(data: Any, path: Path) -> Any:
     return cur
 
 
+def object_base(data: Any, path: Path, kind: str) -> Path | None:
+    """The path of the object (a document root or a List item) that ``path`` lies in, in
+    plain parsed data or a round-trip document alike."""
+    candidates: list[Path] = [()]
+    p: Path = ()
+    while len(path) >= len(p) + 2 and path[len(p)] == "items" and isinstance(path[len(p) + 1], int):
+        p = p + path[len(p) : len(p) + 2]
+        candidates.append(p)
+    for base in reversed(candidates):
+        obj = _get(data, base)
+        if isinstance(obj, dict) and obj.get("kind") == kind:
+            return base
+    return None
+
+
 def _path_text(path: Path) -> str:
     out = ""
     for p in path:

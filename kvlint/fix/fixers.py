@@ -33,6 +33,7 @@ from kvlint.fix.edits import (
     delete_key,
     fixer,
     node_at,
+    object_base,
 )
 from kvlint.models import Finding
 from kvlint.parse import Path
@@ -240,20 +241,6 @@ def _plain_selector(f: Finding, doc: Any) -> list[Edit] | None:
     ]
 
 
-def _object_base(doc: Any, path: Path, kind: str) -> Path | None:
-    """The path of the object (a document root or a List item) that ``path`` lies in."""
-    candidates: list[Path] = [()]
-    p: Path = ()
-    while len(path) >= len(p) + 2 and path[len(p)] == "items" and isinstance(path[len(p) + 1], int):
-        p = p + path[len(p) : len(p) + 2]
-        candidates.append(p)
-    for base in reversed(candidates):
-        obj = _find(doc, base)
-        if _is_map(obj) and obj.get("kind") == kind:
-            return base
-    return None
-
-
 def _enum_values(api_version: str, kind: str, rel: Path) -> tuple[Any, ...] | None:
     from kvlint import schema_validate as sv
 
@@ -282,7 +269,7 @@ def _enum_case(f: Finding, doc: Any) -> list[Edit] | None:
     value = _find(doc, path)
     if not isinstance(value, str) or not path:
         return None
-    base = _object_base(doc, path, f.object.kind)
+    base = object_base(doc, path, f.object.kind)
     if base is None:
         return None
     try:
@@ -364,7 +351,7 @@ def _bridge_to_masquerade(f: Finding, doc: Any) -> list[Edit] | None:
     if not _is_map(iface) or "bridge" not in iface or "masquerade" in iface:
         return None
     if f.object.kind != "VirtualMachineInstance":
-        base = _object_base(doc, path, f.object.kind)
+        base = object_base(doc, path, f.object.kind)
         meta_ann = _find(doc, (base or ()) + ("metadata", "annotations"))
         if _is_map(meta_ann) and ALLOW_BRIDGE_ANN in meta_ann:
             return None  # the safe KV202 fix moves the annotation, which allows bridge

@@ -28,6 +28,7 @@ from kvlint.fix.edits import (
     _node_path,
     _path_text,
     bridge_annotation_paths,
+    object_base,
 )
 from kvlint.models import Finding
 from kvlint.parse import Document, Path, parse_text
@@ -137,19 +138,6 @@ def _next_is_comment(ff: FileFixer, i: int) -> bool:
     return i + 1 < len(ff.lines) and _is_comment(ff.lines[i + 1])
 
 
-def _object_base(data: Any, path: Path, kind: str) -> Path | None:
-    candidates: list[Path] = [()]
-    p: Path = ()
-    while len(path) >= len(p) + 2 and path[len(p)] == "items" and isinstance(path[len(p) + 1], int):
-        p = p + path[len(p) : len(p) + 2]
-        candidates.append(p)
-    for base in reversed(candidates):
-        obj = _get(data, base)
-        if isinstance(obj, dict) and obj.get("kind") == kind:
-            return base
-    return None
-
-
 # --------------------------------------------------------------------------- fixers
 
 
@@ -172,7 +160,7 @@ def _bridge_to_masquerade(f: Finding, ff: FileFixer, doc: Document) -> TextFix |
     if "ports" in iface and not isinstance(ports, list):
         return None
     if f.object.kind != "VirtualMachineInstance":
-        base = _object_base(data, path, f.object.kind)
+        base = object_base(data, path, f.object.kind)
         meta_ann = _get(data, (base or ()) + ("metadata", "annotations"))
         if isinstance(meta_ann, dict) and ALLOW_BRIDGE_ANN in meta_ann:
             return NO_FIX  # the safe KV202 fix moves the annotation, which allows bridge
