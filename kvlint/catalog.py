@@ -4,8 +4,9 @@ rule's documentation (CLI, SARIF descriptors, README table and tests read it).""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from functools import lru_cache
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -53,9 +54,15 @@ class RuleMeta:
     #: The rule validates parts of objects itself (``owns_schema: true``): a schema error
     #: (KV8xx) at a node where it reports is its own, not reported twice.
     owns_schema: bool = False
-    examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: Why the rule was retired (its id is never reused and no check reports it), else None.
     retired: str | None = None
+    #: The rule file (its examples are read from it on first use).
+    path: str = ""
+
+    @property
+    def examples(self) -> dict[str, list[dict[str, Any]]]:
+        """The rule's failing and passing examples (``examples:`` of its file)."""
+        return _examples(self.path)
 
     @property
     def help_uri(self) -> str:
@@ -65,10 +72,46 @@ class RuleMeta:
 REQUIRED = ("id", "name", "severity", "summary", "why", "fix")
 
 
-def _load_one(path: Path) -> RuleMeta:
+#: Top-level keys of a rule file that a run does not need: left out when the catalog is
+#: loaded (they are most of each file) and read on first use.
+_LATER_KEYS = ("examples", "fix_examples")
+_TOP_KEY = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)[ \t]*:", re.MULTILINE)
+
+
+def _without_later_keys(text: str) -> str:
+    """A rule file's text without the top-level entries named in ``_LATER_KEYS`` (each
+    entry runs from its key, at the start of a line, to the next top-level key)."""
+    starts = [(m.start(), m.group(1)) for m in _TOP_KEY.finditer(text)]
+    if not any(key in _LATER_KEYS for _, key in starts):
+        return text
+    kept = []
+    ends = [start for start, _ in starts[1:]] + [len(text)]
+    if starts and starts[0][0] > 0:
+        kept.append(text[: starts[0][0]])
+    for (start, key), end in zip(starts, ends, strict=True):
+        if key not in _LATER_KEYS:
+            kept.append(text[start:end])
+    return "".join(kept)
+
+
+def _yaml_load(text: str) -> Any:
     loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load(text, Loader=loader)
+
+
+@cache
+def _examples(path: str) -> dict[str, list[dict[str, Any]]]:
+    if not path:
+        return {}
     with open(path, encoding="utf-8") as fh:
-        data = yaml.load(fh, Loader=loader)
+        data = _yaml_load(fh.read())
+    found = data.get("examples") if isinstance(data, dict) else None
+    return found if isinstance(found, dict) else {}
+
+
+def _load_one(path: Path) -> RuleMeta:
+    with open(path, encoding="utf-8") as fh:
+        data = _yaml_load(_without_later_keys(fh.read()))
     if not isinstance(data, dict):
         raise ValueError(f"{path}: a rule file must be a mapping")
     missing = [k for k in REQUIRED if not data.get(k)]
@@ -96,8 +139,8 @@ def _load_one(path: Path) -> RuleMeta:
         stops_fix=data.get("stops_fix") is True,
         spoils_fix=data.get("spoils_fix") is True,
         owns_schema=data.get("owns_schema") is True,
-        examples=data.get("examples") or {},
         retired=str(data["retired"]).strip() if data.get("retired") else None,
+        path=str(path),
     )
 
 

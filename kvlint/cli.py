@@ -9,6 +9,7 @@ import importlib
 import importlib.util
 import io
 import os
+import stat
 import sys
 from typing import Any
 
@@ -413,7 +414,8 @@ def _refuse_input_destinations(dests: list[str], paths: tuple[str, ...], exclude
     for dest in dests:
         with contextlib.suppress(OSError):
             st = os.stat(dest)
-            existing.append((dest, (st.st_dev, st.st_ino)))
+            if stat.S_ISREG(st.st_mode):  # (not /dev/null, a FIFO or a terminal)
+                existing.append((dest, (st.st_dev, st.st_ino)))
     if not existing:
         return
     from kvlint import source

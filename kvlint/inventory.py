@@ -277,6 +277,9 @@ class Inventory:
     target_platform: str = "hco"
     #: Whether virt-operator deploys the common cluster instancetypes and preferences.
     common_instancetypes: bool = True
+    #: Answers worked out from the objects in view, each keyed by what it was worked out
+    #: from (``storage.default_class``).
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def add(self, obj: K8sObject) -> None:
         self.objects.append(obj)

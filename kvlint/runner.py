@@ -83,8 +83,7 @@ def discover_context(
             listed = [n for n in listed if n.endswith(source.EXTENSIONS)]
         if listed is None:
             found, _ = source.discover([d], exclude)
-            for f in found:
-                real = os.path.realpath(f.real)
+            for f, real in zip(found, source.real_paths(found), strict=True):
                 if real not in skip:
                     files.setdefault(real, f)
             if notes is not None:
@@ -95,7 +94,8 @@ def discover_context(
         real_d = os.path.realpath(d)
         # Never through a link out of the repository (or of the folder, outside one).
         listed = source.contained(d, listed, os.path.realpath(source.git_root(d) or d))
-        skip_rel = {os.path.relpath(s, real_d) for s in skip}
+        real_head = real_d.rstrip(os.sep) + os.sep
+        skip_rel = {s[len(real_head) :] if s.startswith(real_head) else os.path.relpath(s, real_d) for s in skip}
         prefix = source.display_path(d)
         prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
         # (string concatenation: os.path.join per file costs more than the rest here)
@@ -161,7 +161,7 @@ def lint_paths(
     context_files: list[ParsedFile] = []
     lazy: LazyContext | None = None
     if opts.context:
-        linted = {os.path.realpath(f.real) for f in files if f.real != source.STDIN}
+        linted = set(source.real_paths(files)) - {""}
         cfiles = discover_context(opts.context, config.exclude, linted, notes)
         if opts.cache:
             from kvlint import cache

@@ -21,6 +21,7 @@ path, not its parent's), and a node whose type is wrong reports only that.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -572,8 +573,9 @@ def _type_error(node: _Node, value: Any, path: Path) -> SchemaError:
     return SchemaError(path, "type", msg, value, node.type_names)
 
 
-def _distance(a: str, b: str) -> int:
-    """Optimal string alignment distance (edits, adjacent swaps count one)."""
+def _distance(a: str, b: str, limit: int | None = None) -> int:
+    """Optimal string alignment distance (edits, adjacent swaps count one). With ``limit``:
+    ``limit + 1`` for any distance over it (known early, often after a few rows)."""
     prev2: list[int] = []
     prev = list(range(len(b) + 1))
     for i, ca in enumerate(a, 1):
@@ -583,8 +585,12 @@ def _distance(a: str, b: str) -> int:
             cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
             if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
                 cur[j] = min(cur[j], prev2[j - 2] + 1)
+        # Each cell is at least the smaller of the two rows above it (a swap looks two
+        # rows back): once both rows exceed the limit, so does the distance.
+        if limit is not None and min(cur) > limit and (not prev or min(prev) > limit):
+            return limit + 1
         prev2, prev = prev, cur
-    return prev[-1]
+    return prev[-1] if limit is None else min(prev[-1], limit + 1)
 
 
 def close_match(word: str, options: tuple[str, ...] | list[str]) -> str | None:
@@ -593,16 +599,24 @@ def close_match(word: str, options: tuple[str, ...] | list[str]) -> str | None:
     extends the word (``guestAgent`` -> ``guestAgentPing``)."""
     if not options or not word:
         return None
+    return _close_match(word, tuple(options))
+
+
+@functools.lru_cache(maxsize=4096)
+def _close_match(word: str, options: tuple[str, ...]) -> str | None:
+    # (a tree repeats its misspellings: the answer for a word and a field list is kept)
     low = word.lower()
+    limit = min(max(2, len(low) // 4), len(low) // 2)
     best: tuple[int, int, str] | None = None
     for i, o in enumerate(options):
         ol = o.lower()
         if ol == low:
             return o
-        if abs(len(ol) - len(low)) > max(2, len(low) // 4) and not (len(low) >= 5 and ol.startswith(low)):
+        extends = len(low) >= 5 and ol.startswith(low)
+        if abs(len(ol) - len(low)) > max(2, len(low) // 4) and not extends:
             continue
-        d = _distance(low, ol)
-        if d <= max(2, len(low) // 4) and d < len(low) // 2 + 1 or (len(low) >= 5 and ol.startswith(low)):
+        d = _distance(low, ol, None if extends else limit)
+        if d <= limit or extends:
             cand = (d, i, o)
             if best is None or cand < best:
                 best = cand

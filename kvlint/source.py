@@ -23,6 +23,8 @@ class SourceFile:
 
     display: str
     real: str
+    #: Found by a folder walk that follows no link: the file itself is not a link.
+    linkless: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +54,35 @@ def display_path(path: str) -> str:
     if rel.startswith(".." + os.sep) or rel == "..":
         rel = os.path.normpath(path)
     return printable(rel.replace(os.sep, "/"))
+
+
+def _folder_display(folder: str) -> str | None:
+    """``display_path(folder)``, which the display path of each file the walk finds in it
+    extends by the file's name; None for a folder reached through ``..`` (each file's path
+    is resolved on its own, see ``display_path``)."""
+    if ".." in folder and ".." in folder.split(os.sep):
+        return None
+    return display_path(folder) if folder not in ("", os.curdir) else "."
+
+
+def real_paths(files: Iterable[SourceFile]) -> list[str]:
+    """The real path of each of ``files`` ("" for stdin), resolving each folder once: a file
+    that is not itself a link is its folder's real path joined with its name."""
+    folders: dict[str, str] = {}
+    out: list[str] = []
+    for f in files:
+        if f.real == STDIN:
+            out.append("")
+            continue
+        head, name = os.path.split(f.real)
+        if not name or name in (os.curdir, os.pardir) or (not f.linkless and os.path.islink(f.real)):
+            out.append(os.path.realpath(f.real))
+            continue
+        real_head = folders.get(head)
+        if real_head is None:
+            real_head = folders[head] = os.path.realpath(head or os.curdir)
+        out.append(os.path.join(real_head, name))
+    return out
 
 
 def _physical(path: str) -> str:
@@ -113,7 +144,11 @@ def drop_git_ignored(folder: str, found: dict[str, SourceFile]) -> dict[str, Sou
     ``folder`` is in a git work tree (tracked files are never ignored); unchanged otherwise."""
     if not found:
         return found
-    real = {k: os.path.relpath(f.real, folder) for k, f in found.items()}
+    # (the walk joins each name to ``folder``: its relative path is what follows it)
+    head = folder.rstrip(os.sep) + os.sep if folder.rstrip(os.sep) else os.sep
+    real = {
+        k: f.real[len(head) :] if f.real.startswith(head) else os.path.relpath(f.real, folder) for k, f in found.items()
+    }
     # Tracked files are never ignored, so git is asked only about the others: check-ignore
     # takes about 80 µs a path (0.8 s for 10,000 files), listing the index a millisecond.
     listed = git(folder, "ls-files", "-z", "--cached")
@@ -251,40 +286,61 @@ def _walk(
     excludes: Sequence[str],
     follow_symlinks: bool,
 ) -> None:
+    """The files under ``root`` with a manifest extension, top-down, each folder's
+    subfolders in name order (as ``os.walk`` would list them). Links are left out unless
+    ``follow_symlinks`` (then each folder is entered once). One folder listing gives each
+    entry's type, so no file costs a system call of its own."""
     seen: set[tuple[int, int]] = set()
-
-    def onerror(err: OSError) -> None:
-        errors.append(SourceError(display_path(err.filename or root), f"cannot read folder: {err.strerror}"))
-
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror, followlinks=follow_symlinks):
+    stack = [root]
+    while stack:
+        dirpath = stack.pop()
         if follow_symlinks:
             try:
                 st = os.stat(dirpath)
             except OSError:
-                dirnames[:] = []
                 continue
             key = (st.st_dev, st.st_ino)
             if key in seen:
-                dirnames[:] = []
                 continue
             seen.add(key)
-        dirnames[:] = sorted(
-            d
-            for d in dirnames
-            if d not in SKIP_DIRS
-            and not (d.startswith(".") and d not in (".", ".."))
-            and not is_excluded(display_path(os.path.join(dirpath, d)), excludes)
-        )
-        for name in filenames:
-            if not name.endswith(EXTENSIONS):
+        try:
+            with os.scandir(dirpath) as it:
+                entries = list(it)
+        except OSError as err:
+            errors.append(SourceError(display_path(err.filename or root), f"cannot read folder: {err.strerror}"))
+            continue
+        subdirs: list[str] = []
+        # Every name of the folder is shown after the folder's own display path (a name
+        # from the folder listing has no separator, and is never "." or "..").
+        folder_disp: str | None = ""
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            if is_dir:
+                if (
+                    name not in SKIP_DIRS
+                    and not name.startswith(".")
+                    and (follow_symlinks or not entry.is_symlink())
+                    and not is_excluded(display_path(os.path.join(dirpath, name)), excludes)
+                ):
+                    subdirs.append(name)
+                continue
+            if not name.endswith(EXTENSIONS) or (not follow_symlinks and entry.is_symlink()):
                 continue
             full = os.path.join(dirpath, name)
-            if not follow_symlinks and os.path.islink(full):
-                continue
-            disp = display_path(full)
+            if folder_disp == "":
+                folder_disp = _folder_display(dirpath)
+            if folder_disp is None:
+                disp = display_path(full)
+            else:
+                disp = printable(name) if folder_disp == "." else folder_disp + "/" + printable(name)
             if is_excluded(disp, excludes):
                 continue
-            files.setdefault(disp, SourceFile(disp, full))
+            files.setdefault(disp, SourceFile(disp, full, linkless=not follow_symlinks))
+        stack.extend(os.path.join(dirpath, d) for d in sorted(subdirs, reverse=True))
 
 
 def _encoding(data: bytes) -> tuple[str, int]:

@@ -95,7 +95,17 @@ def _timestamp(obj: K8sObject) -> str:
 
 
 def default_class(inv: Inventory, virt: bool) -> tuple[K8sObject | None, str]:
-    """CDI's choice of default class among the StorageClasses in view, and which annotation."""
+    """CDI's choice of default class among the StorageClasses in view, and which annotation
+    (worked out again only when the StorageClasses in view change)."""
+    classes = inv.kind("StorageClass")
+    key = (virt, id(classes), len(classes), id(classes[-1]) if classes else 0)
+    hit = inv.memo.get(key)
+    if hit is None:
+        hit = inv.memo[key] = _default_class(inv, virt)
+    return hit
+
+
+def _default_class(inv: Inventory, virt: bool) -> tuple[K8sObject | None, str]:
     annotations = ([DEFAULT_VIRT_CLASS_ANN] if virt else []) + [DEFAULT_CLASS_ANN]
     for ann in annotations:
         marked = [sc for sc in inv.kind("StorageClass") if str(sc.annotations().get(ann, "")).lower() == "true"]

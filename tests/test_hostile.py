@@ -1932,3 +1932,49 @@ def test_a_report_in_a_linted_folder_needs_exclude(work: Path) -> None:
     )
     assert p.returncode == 1
     assert json.loads((work / "report.json").read_text())["summary"]["files"] == 1
+
+
+def _walk_by_os(root: str, follow: bool) -> list[tuple[str, str]]:
+    """The files the folder walk should find, listed the plain way: ``os.walk``, one
+    ``lstat`` and one ``display_path`` per file."""
+    found: list[tuple[str, str]] = []
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=follow):
+        if follow:
+            st = os.stat(dirpath)
+            if (st.st_dev, st.st_ino) in seen:
+                dirnames[:] = []
+                continue
+            seen.add((st.st_dev, st.st_ino))
+        dirnames[:] = sorted(d for d in dirnames if d not in source.SKIP_DIRS and not d.startswith("."))
+        for name in filenames:
+            full = os.path.join(dirpath, name)
+            if name.endswith(source.EXTENSIONS) and (follow or not os.path.islink(full)):
+                found.append((source.display_path(full), full))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("root", ["tree", "./tree/", "tree/../tree", "ABS"])
+@pytest.mark.parametrize("follow", [False, True])
+def test_the_folder_walk_and_real_paths_agree_with_the_plain_way(
+    work: Path, monkeypatch: pytest.MonkeyPatch, root: str, follow: bool
+) -> None:
+    monkeypatch.chdir(work)
+    d = work / "tree"
+    for sub in ("a/b", "a/.hidden", "node_modules/x", "c"):
+        (d / sub).mkdir(parents=True)
+    for f in ("one.yaml", "a/two.yml", "a/b/three.json", "a/.hidden/no.yaml", "node_modules/x/no.yaml", "c/n.txt"):
+        (d / f).write_text(GOOD)
+    (work / "outside").mkdir()
+    (work / "outside" / "far.yaml").write_text(GOOD)
+    os.symlink("../outside", d / "c" / "linked-dir")
+    os.symlink("../one.yaml", d / "a" / "linked.yaml")
+    os.symlink("missing.yaml", d / "c" / "dangling.yaml")
+    os.symlink("..", d / "a" / "b" / "up")
+    top = str(d) if root == "ABS" else root
+    files, errors = source.discover([top], follow_symlinks=follow)
+    assert not errors
+    assert sorted((f.display, f.real) for f in files) == _walk_by_os(top, follow)
+    assert source.real_paths(files) == [os.path.realpath(f.real) for f in files]
+    named = [source.SourceFile("x", str(d / "a" / "linked.yaml")), source.SourceFile("-", source.STDIN)]
+    assert source.real_paths(named) == [os.path.realpath(d / "one.yaml"), ""]

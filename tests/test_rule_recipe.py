@@ -114,3 +114,22 @@ def test_no_rule_id_sets_in_the_modules_that_read_rule_facts() -> None:
         text = p.read_text(encoding="utf-8")
         m = ID_SET.search(text)
         assert m is None, f"{p.name}: {m.group(0) if m else ''}"
+
+
+def test_the_catalog_reads_every_entry_but_the_examples_the_same_as_the_whole_file() -> None:
+    """A run loads the rule files without their examples (read on first use): what it
+    reads equals the whole file's reading, key for key, and the examples match too."""
+    import yaml
+
+    for path in sorted(resource_dir("rules").glob("KV*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        whole = yaml.safe_load(text)
+        part = yaml.safe_load(catalog._without_later_keys(text))
+        assert part == {k: v for k, v in whole.items() if k not in catalog._LATER_KEYS}, path.name
+        assert catalog.load()[path.stem].examples == (whole.get("examples") or {}), path.name
+
+
+def test_leaving_out_the_examples_keeps_the_other_keys_in_any_order() -> None:
+    text = "id: KV0\nexamples:\n  fail:\n  - yaml: |\n      kind: VM\nfixable: safe\nfix_examples:\n- a\nname: x\n"
+    assert catalog._without_later_keys(text) == "id: KV0\nfixable: safe\nname: x\n"
+    assert catalog._without_later_keys("# c\nid: KV0\n") == "# c\nid: KV0\n"

@@ -529,3 +529,94 @@ def test_lint_path_imports_nothing_heavy() -> None:
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "", f"heavy modules imported on the lint path: {p.stdout.strip()}"
+
+
+def _plain_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance, the textbook table (no cut-off)."""
+    d = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a) + 1):
+        d[i][0] = i
+    for j in range(len(b) + 1):
+        d[0][j] = j
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def _plain_close_match(word: str, options: tuple[str, ...]) -> str | None:
+    low = word.lower()
+    best: tuple[int, int, str] | None = None
+    for i, o in enumerate(options):
+        ol = o.lower()
+        if ol == low:
+            return o
+        d = _plain_distance(low, ol)
+        extends = len(low) >= 5 and ol.startswith(low)
+        if abs(len(ol) - len(low)) > max(2, len(low) // 4) and not extends:
+            continue
+        if (d <= max(2, len(low) // 4) and d < len(low) // 2 + 1) or extends:
+            cand = (d, i, o)
+            if best is None or cand < best:
+                best = cand
+    return best[2] if best else None
+
+
+def test_did_you_mean_agrees_with_the_plain_search() -> None:
+    """The cut-off distance and the cache give the same suggestion as computing every
+    distance in full, on misspellings of real field names."""
+    rng = random.Random(7)
+    fields = (
+        "evictionStrategy",
+        "runStrategy",
+        "dataVolumeTemplates",
+        "accessModes",
+        "storageClassName",
+        "volumeMode",
+        "domain",
+        "devices",
+        "interfaces",
+        "masquerade",
+        "bridge",
+        "networks",
+        "cpu",
+        "memory",
+        "guest",
+        "nodeSelector",
+        "tolerations",
+        "affinity",
+        "hostDevices",
+        "gpus",
+        "sev",
+        "guestAgentPing",
+        "bus",
+        "name",
+        "image",
+        "model",
+        "dedicatedCpuPlacement",
+        "io",
+    )
+    letters = "abcdefghijklmnopqrstuvwxyzABC"
+    for _ in range(3000):
+        w = list(rng.choice(fields))
+        for _ in range(rng.randint(0, 4)):
+            op = rng.randrange(4)
+            pos = rng.randrange(len(w) + 1)
+            if op == 0:
+                w.insert(pos, rng.choice(letters))
+            elif op == 1 and pos < len(w):
+                del w[pos]
+            elif op == 2 and pos < len(w):
+                w[pos] = rng.choice(letters)
+            elif pos + 1 < len(w):
+                w[pos], w[pos + 1] = w[pos + 1], w[pos]
+        word = "".join(w) or "x"
+        options = tuple(rng.sample(fields, rng.randint(1, len(fields))))
+        assert sv.close_match(word, options) == _plain_close_match(word, options), (word, options)
+        for o in options[:3]:
+            limit = rng.randint(0, 4)
+            full = _plain_distance(word.lower(), o.lower())
+            assert sv._distance(word.lower(), o.lower(), limit) == (full if full <= limit else limit + 1)
