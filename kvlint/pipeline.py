@@ -10,10 +10,11 @@ nearly all of a GitOps tree) never leave the shard that parsed them. The steps:
 1. each shard reads its files (``shard.read_and_split``); a worker sends back the objects
    other than workloads (claims, storage, cluster configuration, policies,
    kustomizations, …) with its files' input problems and suppression comments;
-2. this process builds the inventory from them and runs their phase-1 checks
-   (``engine.Run.early``); it sends every worker the objects of the other shares, the
-   context and those findings (workers load the checks and parse the files they set aside
-   meanwhile, until the message arrives);
+2. this process sends every worker the objects of its own share (the first) as soon as
+   it has read it, builds the inventory from all of them and runs their phase-1 checks
+   (``engine.Run.early``); then it sends every worker the objects of the other shares,
+   the context and those findings (workers load the checks and parse the files they set
+   aside meanwhile, until the message arrives);
 3. each shard checks its workloads (``shard.check_share``) and keeps their summaries;
    workers send back their findings and summaries;
 4. this process puts the summaries in view and runs the rest (``shard.complete``), then
@@ -83,6 +84,15 @@ class _Share:
     later: list[str] = field(default_factory=list)  # files set aside (paths)
     errors: list[Finding] = field(default_factory=list)
     stamps: dict[str, str] = field(default_factory=dict)
+    #: Schema answers for ``support`` (``checks.schema.Precheck``).
+    schema: dict[Any, Any] = field(default_factory=dict)
+
+
+def _precheck(job: Job) -> Any:
+    """The schema pre-check of a shard's objects other than workloads (it loads the checks)."""
+    from kvlint.checks.schema import Precheck
+
+    return Precheck(job.config.kubevirt_version)
 
 
 def _recorder(run: Run, job: Job) -> Any:
@@ -98,8 +108,9 @@ def _recorder(run: Run, job: Job) -> Any:
 
 def _worker(conn: Any, files: list[source.SourceFile], job: Job, set_aside: bool) -> None:
     try:
-        split = read_and_split(files, job.max_size, set_aside, job.fixes or job.sarif_fixes)
-        share = _Share(errors=split.errors, later=[p for p, _ in split.later], stamps=split.stamps)
+        pre = _precheck(job)
+        split = read_and_split(files, job.max_size, set_aside, job.fixes or job.sarif_fixes, precheck=pre)
+        share = _Share(errors=split.errors, later=[p for p, _ in split.later], stamps=split.stamps, schema=pre.results)
         for pf in split.parsed:
             share.support.extend(pf.documents)
             share.files.append(ParsedFile(pf.path, [], pf.problems, pf.comments, pf.doc_lines, pf.lines))
@@ -108,13 +119,16 @@ def _worker(conn: Any, files: list[source.SourceFile], job: Job, set_aside: bool
         mine = share.support
         del share
         # While the parent gathers the objects, load the checks and parse the workload
-        # files ahead.
+        # files ahead. The first share's objects come first, as soon as that share is read.
         warm()
+        parse_ahead(split, conn.poll, AHEAD_FILES)
+        first = pickle.loads(conn.recv_bytes())
         parse_ahead(split, conn.poll, AHEAD_FILES)
         before, after, context, namespaces, patches, seed = pickle.loads(conn.recv_bytes())
         # The objects of every share in file order: this worker's own were not sent back.
-        support = before + [d for d in mine if d.path not in patches] + after
-        del mine, before, after
+        support = [d for d in first if d.path not in patches] + before
+        support += [d for d in mine if d.path not in patches] + after
+        del first, mine, before, after
         # The other objects are in view as linted objects (a context object can rank lower
         # in lookups); this worker only checks its workloads.
         run = Run([ParsedFile("", support)], job.config, context, namespaces)
@@ -127,6 +141,31 @@ def _worker(conn: Any, files: list[source.SourceFile], job: Job, set_aside: bool
             conn.send_bytes(pickle.dumps(e))
     finally:
         conn.close()
+
+
+class _Sender:
+    """Sends one message to each worker from a thread (a worker reads it once it has sent
+    its own share: sending it from the main thread, which reads those shares, could wait
+    forever)."""
+
+    def __init__(self, message: bytes, conns: list[Any]) -> None:
+        import threading
+
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, args=(message, conns), daemon=True)
+        self.thread.start()
+
+    def _run(self, message: bytes, conns: list[Any]) -> None:
+        try:
+            for conn in conns:
+                conn.send_bytes(message)
+        except BaseException as e:  # noqa: BLE001 - a worker that failed reports it itself
+            self.error = e
+
+    def finish(self) -> None:
+        self.thread.join()
+        if self.error is not None:
+            raise RuntimeError(f"cannot reach a worker: {self.error}") from self.error
 
 
 def warm() -> None:
@@ -177,10 +216,25 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
     progress = Progress(prefix=f"shard 1 of {len(shares)}: " if len(shares) > 1 else "")
     progress.enabled = progress.enabled and job.progress
     try:
-        own = read_and_split(shares[0], job.max_size, set_aside, job.fixes or job.sarif_fixes, progress.tick)
+        pre = _precheck(job)
+        own = read_and_split(
+            shares[0], job.max_size, set_aside, job.fixes or job.sarif_fixes, progress.tick, precheck=pre
+        )
+        sender = None
         if workers:
-            warm()  # while the workers finish reading
+            # Every worker needs the objects of this share: they go now, from a thread
+            # (each worker is sending its own share meanwhile), while this process
+            # loads the checks and takes in what the workers read.
+            first = pickle.dumps([d for pf in own.parsed for d in pf.documents], protocol=pickle.HIGHEST_PROTOCOL)
+            sender = _Sender(first, [conn for _, conn in workers])
+            del first
+            warm()
         parts: list[_Share] = [_recv(conn) for _, conn in workers]
+        if sender is not None:
+            sender.finish()
+        schema = pre.results
+        for part in parts:
+            schema.update(part.schema)
         meta = own.parsed
         stamps = own.stamps
         #: Where each share's files start and end in ``meta``.
@@ -208,10 +262,13 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
         context_docs, loaders = context_inputs(context_files, job.lazy, kinfo, job.extra_context)
 
         run = Run(meta + job.state_problems, job.config, context_docs, kinfo.namespaces, lazy=loaders)
+        run.inv.memo.update(schema)
+        del schema
         seed = run.early()
         for i, (_, conn) in enumerate(workers, 1):
-            # A worker has its own share's objects: it is sent those before and after it.
-            before = [d for pf in meta[: bounds[i]] for d in pf.documents]
+            # A worker has its own share's objects and the first share's: it is sent those
+            # of the other shares, before and after its own.
+            before = [d for pf in meta[bounds[1] : bounds[i]] for d in pf.documents]
             after = [d for pf in meta[bounds[i + 1] :] for d in pf.documents]
             message = pickle.dumps(
                 (before, after, context_docs, kinfo.namespaces, patches, seed),

@@ -92,18 +92,18 @@ def discover_context(
         # Paths from git are relative to d: build display paths by prefixing, and compare
         # with the linted files by their path relative to d (no per-file realpath).
         real_d = os.path.realpath(d)
-        # Never through a link out of the repository (or of the folder, outside one).
-        listed = source.contained(d, listed, os.path.realpath(source.git_root(d) or d))
         real_head = real_d.rstrip(os.sep) + os.sep
         skip_rel = {s[len(real_head) :] if s.startswith(real_head) else os.path.relpath(s, real_d) for s in skip}
+        # The linted files first (often all of them), then never through a link out of the
+        # repository (or of the folder, outside one).
+        listed = [n for n in listed if n not in skip_rel]
+        listed = source.contained(d, listed, os.path.realpath(source.git_root(d) or d))
         prefix = source.display_path(d)
         prefix = "" if prefix == "." else prefix.rstrip("/") + "/"
         # (string concatenation: os.path.join per file costs more than the rest here)
         real_base = real_d.rstrip("/") + "/"
         base = d if d.endswith("/") else d + "/"
         for n in listed:
-            if n in skip_rel:
-                continue
             disp = source.printable(prefix + n)
             if exclude and source.is_excluded(disp, exclude):
                 continue

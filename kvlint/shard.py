@@ -94,8 +94,10 @@ def read_and_split(
     set_aside: bool = True,
     texts: bool = False,
     tick: Tick | None = None,
+    precheck: Callable[[Document], None] | None = None,
 ) -> Split:
-    """Step 1 of a shard (``texts``: keep what fix facts need, see ``Split``)."""
+    """Step 1 of a shard (``texts``: keep what fix facts need, see ``Split``; ``precheck``:
+    called with each document other than workloads, see ``checks.schema.Precheck``)."""
     out = Split()
     for n, src in enumerate(files, 1):
         if tick is not None:
@@ -119,6 +121,9 @@ def read_and_split(
                 pf.documents = [d for d in pf.documents if not is_workload_doc(d.data)]
                 if texts:
                     out.texts[src.display] = text
+            if precheck is not None:
+                for d in pf.documents:
+                    precheck(d)
             out.parsed.append(pf)
     return out
 

@@ -282,8 +282,44 @@ def _deprecation_findings(ctx: Context, obj: K8sObject, release: sv.Release) -> 
 # --------------------------------------------------------------------------- schema findings
 
 
-def _schema_errors(obj: K8sObject, release: sv.Release) -> tuple[list[sv.SchemaError], str] | None:
-    """Schema errors of the object as of ``release`` and the apiVersion whose schema was used."""
+#: What ``_schema_errors`` gives: the errors and the apiVersion whose schema was used.
+Errors = tuple[list[sv.SchemaError], str] | None
+
+
+def _memo_key(obj: K8sObject, release: sv.Release) -> tuple[Any, ...]:
+    return ("schema", obj.doc.path, obj.doc.index, obj.base, release)
+
+
+class Precheck:
+    """Validates objects other than workloads against their schemas as each shard reads
+    them (``kvlint.shard.read_and_split``), so the run's last, single-process step only
+    looks the answers up (``results`` go to the inventory's ``memo``). The answer depends
+    on nothing but the object and the release: it is the same in any process."""
+
+    def __init__(self, version: tuple[int, int] | None) -> None:
+        from kvlint.inventory import DEFAULT_VERSION
+
+        self.release = sv.modelled_release(version or DEFAULT_VERSION)
+        self.results: dict[tuple[Any, ...], Errors] = {}
+
+    def __call__(self, doc: Any) -> None:
+        from kvlint.inventory import objects_of
+
+        for obj in objects_of(doc):
+            self.results[_memo_key(obj, self.release)] = _schema_errors_now(obj, self.release)
+
+
+def _schema_errors(obj: K8sObject, release: sv.Release, memo: dict[Any, Any] | None = None) -> Errors:
+    """Schema errors of the object as of ``release`` and the apiVersion whose schema was
+    used (``memo``: answers a ``Precheck`` worked out already)."""
+    if memo is not None:
+        key = _memo_key(obj, release)
+        if key in memo:
+            return memo.pop(key)  # type: ignore[no-any-return]
+    return _schema_errors_now(obj, release)
+
+
+def _schema_errors_now(obj: K8sObject, release: sv.Release) -> Errors:
     errors = sv.validate(obj.api_version, obj.kind, obj.data, release)
     if errors is not None:
         return errors, obj.api_version
@@ -587,7 +623,7 @@ def _object_findings(ctx: Context, obj: K8sObject, own: _Owners | None = None) -
             out = [f for f in out if (f.location.file, f.location.line, f.location.column) not in own.spots]
     if rel_findings:
         return out
-    got = _schema_errors(obj, release)
+    got = _schema_errors(obj, release, ctx.inv.memo)
     if not got or not got[0]:
         return out
     errors, schema_av = got
