@@ -241,3 +241,37 @@ def test_start_method_per_platform(
     monkeypatch.setattr(reader.sys, "platform", platform)
     monkeypatch.setattr(multiprocessing, "get_all_start_methods", lambda: methods)
     assert reader.start_method() == chosen
+
+
+@pytest.mark.parametrize("where", ["examples", "corpus"])
+def test_schema_answers_worked_out_while_reading_change_nothing(monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    """Each shard validates its objects other than workloads as it reads them and the last
+    step looks the answers up: the output is the same as validating them there, and the
+    answers are used (each is taken once)."""
+    from kvlint import pipeline
+    from kvlint.checks import schema
+
+    paths = [str(ROOT / "examples")] if where == "examples" else [str(shared_or_skip("corpus"))]
+    used: list[int] = []
+    real = schema._schema_errors
+
+    def counting(obj: object, release: object, memo: dict[object, object] | None = None) -> object:
+        before = len(memo) if memo is not None else 0
+        got = real(obj, release, memo)  # type: ignore[arg-type]
+        used.append(before - (len(memo) if memo is not None else 0))
+        return got
+
+    monkeypatch.setattr(schema, "_schema_errors", counting)
+    with_answers = _render(paths, None, Options(jobs=1))
+    assert sum(used) >= 10
+
+    class Nothing:
+        results: dict[object, object] = {}
+
+        def __call__(self, doc: object) -> None:
+            return None
+
+    monkeypatch.setattr(pipeline, "_precheck", lambda job: Nothing())
+    used.clear()
+    assert _render(paths, None, Options(jobs=1)) == with_answers
+    assert sum(used) == 0
