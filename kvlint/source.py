@@ -467,24 +467,48 @@ def inside(path: str, top: str) -> bool:
 
 
 def contained(base: str, names: list[str], top: str) -> list[str]:
-    """``names`` (relative to the folder ``base``) that do not lead out of the real folder
-    ``top`` through a link: a linked file or folder is kept only when its target is in
-    ``top``. (One look at each folder, not one per file.)"""
+    """``names`` (relative to the folder ``base``, ``/``-separated as git lists them) that
+    do not lead out of the real folder ``top`` through a link: a linked file or folder is
+    kept only when its target is in ``top``. (One look at each folder, not one per file.)"""
     by_folder: dict[str, list[str]] = {}
     for n in names:
-        by_folder.setdefault(os.path.dirname(n), []).append(n)
+        by_folder.setdefault(n.rpartition("/")[0], []).append(n)
     keep: set[str] = set()
+    real = _RealFolders()
     for d, members in by_folder.items():
-        folder = os.path.join(base, d)
-        if not inside(os.path.realpath(folder), top):
+        folder = os.path.join(base, d) if d else base
+        if not inside(real.of(folder), top):
             continue
         try:
             with os.scandir(folder) as it:
                 links = {e.name for e in it if e.is_symlink()}
         except OSError:
             continue
+        if not links:
+            keep.update(members)
+            continue
         for n in members:
-            name = os.path.basename(n)
+            name = n.rpartition("/")[2]
             if name not in links or inside(os.path.realpath(os.path.join(folder, name)), top):
                 keep.add(n)
     return [n for n in names if n in keep]
+
+
+class _RealFolders:
+    """``os.path.realpath`` of many folders of one tree, each folder's parent resolved
+    once: a folder that is not a link is its parent's real path joined with its name."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, str] = {}
+
+    def of(self, folder: str) -> str:
+        hit = self.memo.get(folder)
+        if hit is not None:
+            return hit
+        parent, name = os.path.split(folder)
+        if not name or name in (os.curdir, os.pardir) or not parent or parent == folder or os.path.islink(folder):
+            out = os.path.realpath(folder)
+        else:
+            out = os.path.join(self.of(parent), name)
+        self.memo[folder] = out
+        return out

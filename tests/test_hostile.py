@@ -1978,3 +1978,41 @@ def test_the_folder_walk_and_real_paths_agree_with_the_plain_way(
     assert source.real_paths(files) == [os.path.realpath(f.real) for f in files]
     named = [source.SourceFile("x", str(d / "a" / "linked.yaml")), source.SourceFile("-", source.STDIN)]
     assert source.real_paths(named) == [os.path.realpath(d / "one.yaml"), ""]
+
+
+def test_contained_agrees_with_resolving_every_path(work: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The names kept by ``source.contained`` (one look per folder, parents resolved once)
+    are those whose every link stays inside the top folder, resolved path by path."""
+    monkeypatch.chdir(work)
+    top = work / "repo"
+    for sub in ("a/b", "c", "inner"):
+        (top / sub).mkdir(parents=True)
+    (work / "outside").mkdir()
+    for f in ("a/x.yaml", "a/b/y.yaml", "c/z.yaml", "inner/w.yaml", "../outside/o.yaml"):
+        (top / f).write_text("kind: x\n")
+    os.symlink("../outside", top / "out")  # a folder link leaving the repository
+    os.symlink("../inner", top / "a" / "in")  # a folder link staying inside
+    os.symlink("../../outside/o.yaml", top / "c" / "far.yaml")  # a file link leaving
+    os.symlink("../a/x.yaml", top / "c" / "near.yaml")  # a file link staying inside
+    names = [
+        "a/x.yaml",
+        "a/b/y.yaml",
+        "c/z.yaml",
+        "out/o.yaml",
+        "a/in/w.yaml",
+        "c/far.yaml",
+        "c/near.yaml",
+        "missing/m.yaml",
+        "top.yaml",
+    ]
+    real_top = os.path.realpath(top)
+    for base in ("repo", str(top), "repo/../repo"):
+        expected = [
+            n
+            for n in names
+            if os.path.isdir(os.path.join(base, os.path.dirname(n)))  # (a folder it cannot list: left out)
+            and source.inside(os.path.realpath(os.path.join(base, os.path.dirname(n))), real_top)
+            and source.inside(os.path.realpath(os.path.join(base, n)), real_top)
+        ]
+        assert source.contained(base, names, real_top) == expected, base
+    assert "out/o.yaml" not in expected and "c/far.yaml" not in expected and "a/in/w.yaml" in expected
