@@ -752,7 +752,17 @@ def _selector_desc(p: K8sObject) -> str:
     return "; ".join(parts) if parts else "selectors {}"
 
 
-def _tie_fix(w: Workload, name: str) -> str:
+def _tie_fix(ctx: Context, w: Workload, name: str) -> str:
+    """The fix of a tie (the same text for every workload of one kind tied the same way)."""
+    cache: dict[tuple[Path, str], str] = ctx.cluster.memo.setdefault("tie-fixes", {})
+    key = (w.meta_path, name)
+    hit = cache.get(key)
+    if hit is None:
+        hit = cache[key] = _tie_fix_text(w, name)
+    return hit
+
+
+def _tie_fix_text(w: Workload, name: str) -> str:
     return (
         "make the intended policy the most specific one: give the VM a label and require it in "
         f"that policy only, e.g. if {name} is meant for this VM:\n"
@@ -800,11 +810,11 @@ def policy_matching(ctx: Context, w: Workload) -> Iterator[Finding]:
         w.obj,
         where,
         f"{len(tied)} MigrationPolicies match {w.obj.display()} with the same score (total "
-        f"{winner.total}, VMI labels {winner.vmi_score}): {_policy_names(tied)}. KubeVirt picks "
+        f"{winner.total}, VMI labels {winner.vmi_score}): {_policy_names(tied)}.\nKubeVirt picks "
         f"{_name(winner.policy)} only because its name sorts first; renaming or adding a policy "
         f"changes which settings this VM migrates with.{assumed}",
         related=_policy_locs(ctx, [s.policy for s in tied]),
-        fix=_tie_fix(w, _name(m.ties[0].policy)),
+        fix=_tie_fix(ctx, w, _name(m.ties[0].policy)),
         policies=[_name(s.policy) for s in tied],
         winner=_name(winner.policy),
     )
