@@ -685,6 +685,24 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
             "commands": {k: m.as_dict() for k, m in ms.items()},
         }
 
+    # 200 against 4 MigrationPolicies: the two trees measured in turn (run 1 of each command
+    # on both trees, then run 2, ...), so that both see the same state of the machine (the
+    # rows above measure one tree after the other, a minute apart on a 10k tree).
+    pair: dict[str, Measure] = {}
+    big_n = sizes[-1]
+    if ("policies-200", big_n) in measures and ("policies-4", big_n) in measures:
+        print(f"\n== 200 against 4 policies ({size_label(big_n)}, the two trees in turn)", flush=True)
+        for key in ("kvlint-jobs1", "kvlint"):
+            for sh in ("policies-200", "policies-4"):
+                m = measures[sh, big_n][key]
+                pair[f"{sh} {key}"] = Measure(f"{sh}: {m.name}", m.argv, m.note, ok_rcs=m.ok_rcs)
+        for rep in range(args.repeat):
+            for m in pair.values():
+                runner.measure(m)
+                if m.runs:
+                    print(f"  run {rep + 1}/{args.repeat} {m.name:48s} {fmt_s(m.runs[-1].wall):>9s}", flush=True)
+        results["policies_pair"] = {k: m.as_dict() for k, m in pair.items()}
+
     # Peak memory in every output format: the largest default tree, --jobs 1, one run each.
     formats: dict[str, Measure] = {}
     fmt_names = [f for f in ("text", "json", "sarif", "junit", "github") if f in help_text]
@@ -861,9 +879,9 @@ def _bench(args: argparse.Namespace, sizes: list[int], kvlint: Path, work: Path,
                 "MB",
                 m.note,
             )
-    if "policies-200" in shapes_run and "policies-4" in shapes_run:
+    if pair:
         for key, label in (("kvlint-jobs1", "--jobs 1"), ("kvlint", "default")):
-            a, b = measures["policies-4", big][key], measures["policies-200", big][key]
+            a, b = pair[f"policies-4 {key}"], pair[f"policies-200 {key}"]
             ok = a.measured and b.measured
             target(
                 f"200 / 4 policies time, {label} ({size_label(big)})",
