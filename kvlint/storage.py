@@ -98,7 +98,9 @@ def default_class(inv: Inventory, virt: bool) -> tuple[K8sObject | None, str]:
     """CDI's choice of default class among the StorageClasses in view, and which annotation
     (worked out again only when the StorageClasses in view change)."""
     classes = inv.kind("StorageClass")
-    key = (virt, id(classes), len(classes), id(classes[-1]) if classes else 0)
+    if not classes:
+        return None, ""
+    key = ("default-class", virt, id(classes), len(classes), id(classes[-1]))
     hit = inv.memo.get(key)
     if hit is None:
         hit = inv.memo[key] = _default_class(inv, virt)

@@ -258,3 +258,40 @@ provisioner: ebs.csi.aws.com
     )
     hits = found(text, "KV102")
     assert len(hits) == 1 and "no matching accessMode" in hits[0].message
+
+
+def test_the_default_class_follows_the_storage_classes_in_view() -> None:
+    """CDI's default class is worked out once per set of StorageClasses: a class that comes
+    into view later (a lazily loaded context group) changes the answer."""
+    from kvlint import storage
+    from kvlint.inventory import build, objects_of
+    from kvlint.yamlnodes import Document
+
+    def sc(name: str, ts: str) -> Document:
+        return Document(
+            f"{name}.yaml",
+            0,
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {
+                    "name": name,
+                    "creationTimestamp": ts,
+                    "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+                },
+                "provisioner": "x",
+            },
+            {},
+        )
+
+    inv = build([])
+    assert storage.default_class(inv, True) == (None, "")
+    for obj in objects_of(sc("old", "2024-01-01T00:00:00Z")):
+        inv.add(obj)
+    first, ann = storage.default_class(inv, True)
+    assert first is not None and first.name == "old" and ann == storage.DEFAULT_CLASS_ANN
+    assert storage.default_class(inv, True)[0] is first
+    for obj in objects_of(sc("new", "2025-01-01T00:00:00Z")):
+        inv.add(obj)
+    newer = storage.default_class(inv, True)[0]
+    assert newer is not None and newer.name == "new"
