@@ -275,3 +275,31 @@ def test_schema_answers_worked_out_while_reading_change_nothing(monkeypatch: pyt
     used.clear()
     assert _render(paths, None, Options(jobs=1)) == with_answers
     assert sum(used) == 0
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_schema_check_that_fails_while_reading_is_reported_by_the_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, jobs: int
+) -> None:
+    """An error inside the schema validation of an object other than a workload, met while
+    a shard reads, does not stop the run: the check meets it again and reports it on that
+    object (KV907), as for any failing check."""
+    from kvlint.checks import schema
+
+    _many_vms(tmp_path)
+    (tmp_path / "apps" / "pvc.yaml").write_text(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: apps}\n"
+        "spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}\n"
+    )
+    real = schema._schema_errors_now
+
+    def failing(obj: object, release: object) -> object:
+        if getattr(obj, "kind", "") == "PersistentVolumeClaim":
+            raise ValueError("a validator that fails")
+        return real(obj, release)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(schema, "_schema_errors_now", failing)
+    res = lint_paths([str(tmp_path)], Config(), options=Options(jobs=jobs))
+    internal = [f for f in res.findings if f.rule == "KV907"]
+    assert [f.location.file.rsplit("/", 1)[-1] for f in internal] == ["pvc.yaml"], internal
+    assert "a validator that fails" in internal[0].message

@@ -305,8 +305,15 @@ class Precheck:
     def __call__(self, doc: Any) -> None:
         from kvlint.inventory import objects_of
 
-        for obj in objects_of(doc):
-            self.results[_memo_key(obj, self.release)] = _schema_errors_now(obj, self.release)
+        try:
+            objects = objects_of(doc)
+        except Exception:  # noqa: BLE001 - the checks report it, each in its own guard
+            return
+        for obj in objects:
+            try:
+                self.results[_memo_key(obj, self.release)] = _schema_errors_now(obj, self.release)
+            except Exception:  # noqa: BLE001 - left to the check, which reports it (KV907)
+                continue
 
 
 def _schema_errors(obj: K8sObject, release: sv.Release, memo: dict[Any, Any] | None = None) -> Errors:
