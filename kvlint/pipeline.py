@@ -49,6 +49,9 @@ if TYPE_CHECKING:
 #: 10k bench tree the peak memory of a run grows by about 20 MB per 1,000 files).
 AHEAD_FILES = 500
 
+#: Seconds a worker is given to end once this process is done with it (then it is killed).
+JOIN_TIMEOUT = 5.0
+
 
 @dataclass
 class Job:
@@ -106,7 +109,14 @@ def _recorder(run: Run, job: Job) -> Any:
     return rec
 
 
-def _worker(conn: Any, files: list[source.SourceFile], job: Job, set_aside: bool) -> None:
+def _worker(
+    conn: Any, files: list[source.SourceFile], job: Job, set_aside: bool, parent_ends: Sequence[Any] = ()
+) -> None:
+    # This process's copies of the parent's ends of the pipes (a forked worker inherits
+    # them): were they left open, a parent that stops early would leave this worker
+    # writing into a pipe nobody reads until it is killed.
+    for end in parent_ends:
+        end.close()
     try:
         pre = _precheck(job)
         split = read_and_split(files, job.max_size, set_aside, job.fixes or job.sarif_fixes, precheck=pre)
@@ -203,10 +213,12 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
         job.lazy = None
     ctx_mp = mp_context() if len(shares) > 1 else None
     workers = []
+    parent_ends: list[Any] = []
     for share in shares[1:]:
         assert ctx_mp is not None
         parent_end, child_end = ctx_mp.Pipe()
-        proc = ctx_mp.Process(target=_worker, args=(child_end, share, job, set_aside), daemon=True)
+        parent_ends.append(parent_end)
+        proc = ctx_mp.Process(target=_worker, args=(child_end, share, job, set_aside, list(parent_ends)), daemon=True)
         proc.start()
         child_end.close()
         workers.append((proc, parent_end))
@@ -295,7 +307,7 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
         progress.close()
         for proc, conn in workers:
             conn.close()
-            proc.join(timeout=5)
+            proc.join(timeout=JOIN_TIMEOUT)
             if proc.is_alive():  # pragma: no cover - a worker that failed to exit
                 proc.kill()
 

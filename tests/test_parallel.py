@@ -303,3 +303,37 @@ def test_a_schema_check_that_fails_while_reading_is_reported_by_the_check(
     internal = [f for f in res.findings if f.rule == "KV907"]
     assert [f.location.file.rsplit("/", 1)[-1] for f in internal] == ["pvc.yaml"], internal
     assert "a validator that fails" in internal[0].message
+
+
+def test_a_parent_that_stops_early_lets_its_workers_end_on_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When this process stops while a worker is still sending what it read (an internal
+    error here), the worker meets the closed pipe and ends; it is not left writing until it
+    is killed (a forked worker once kept its own copy of the parent's end open)."""
+    import multiprocessing.process
+
+    from kvlint import pipeline
+    from kvlint.checks import schema
+
+    _many_vms(tmp_path)
+    # A file that sorts first, in this process's share, and fails there.
+    (tmp_path / "apps" / "a-first.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+
+    def failing(self: object, doc: object) -> None:
+        if getattr(doc, "path", "").endswith("a-first.yaml"):
+            raise RuntimeError("an internal error in this process")
+
+    monkeypatch.setattr(schema.Precheck, "__call__", failing)
+    monkeypatch.setattr(pipeline, "JOIN_TIMEOUT", 2.0)
+    killed: list[object] = []
+    real_kill = multiprocessing.process.BaseProcess.kill
+
+    def kill(proc: multiprocessing.process.BaseProcess) -> None:
+        killed.append(proc)
+        real_kill(proc)
+
+    monkeypatch.setattr(multiprocessing.process.BaseProcess, "kill", kill)
+    with pytest.raises(RuntimeError, match="internal error in this process"):
+        lint_paths([str(tmp_path)], Config(), options=Options(jobs=2))
+    assert killed == []
