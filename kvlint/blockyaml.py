@@ -45,6 +45,17 @@ _PRINTABLE = bytes(range(0x20, 0x7F)) + b"\n"
 _BAD = "[^\n\x20-\x7e\xa0-\u2027\u202a-\ud7ff\ue000-\ufefe\uff00-\ufffd\U00010000-\U0010ffff]"
 
 
+def _single_quote_end(v: str, start: int) -> int:
+    """The offset of the quote that closes the single-quoted scalar opening at ``start``
+    (a doubled quote inside is an escaped one); -1 when the line does not close it."""
+    e = start + 1
+    while True:
+        e = v.find("'", e)
+        if e < 0 or v[e + 1 : e + 2] != "'":
+            return e
+        e += 2
+
+
 @functools.cache
 def _bad() -> re.Pattern[str]:
     # Compiled on first use: compiling this class takes several milliseconds, and most
@@ -357,14 +368,9 @@ def _flow_scalar(v: str, i: int) -> tuple[Any, int, int, bool] | None:
             return None
         return text, e + 1, e + 1, True
     if ch == "'":
-        e = i + 1
-        while True:
-            e = v.find("'", e)
-            if e < 0:
-                return None
-            if v[e + 1 : e + 2] != "'":
-                break
-            e += 2
+        e = _single_quote_end(v, i)
+        if e < 0:
+            return None
         return v[i + 1 : e].replace("''", "'"), e + 1, e + 1, True
     if ch in _INDICATORS or ch == " ":
         return None
@@ -602,14 +608,9 @@ def _value(v: str, vc: int) -> tuple[int, Any, int] | None:
                 if "\\" in text:
                     return None
             else:
-                e = 1
-                while True:
-                    e = v.find("'", e)
-                    if e < 0:
-                        return None
-                    if v[e + 1 : e + 2] != "'":
-                        break
-                    e += 2
+                e = _single_quote_end(v, 0)
+                if e < 0:
+                    return None
                 text = v[1:e].replace("''", "'")
             rest = v[e + 1 :]
             if rest and not _is_comment(rest):

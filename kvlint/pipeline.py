@@ -27,7 +27,6 @@ of shards: the output does not depend on it (tests compare it byte for byte).
 from __future__ import annotations
 
 import contextlib
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -112,6 +111,8 @@ def _recorder(run: Run, job: Job) -> Any:
 def _worker(
     conn: Any, files: list[source.SourceFile], job: Job, set_aside: bool, parent_ends: Sequence[Any] = ()
 ) -> None:
+    import pickle
+
     # This process's copies of the parent's ends of the pipes (a forked worker inherits
     # them): were they left open, a parent that stops early would leave this worker
     # writing into a pipe nobody reads until it is killed.
@@ -188,6 +189,8 @@ def warm() -> None:
 
 
 def _recv(conn: Any) -> Any:
+    import pickle
+
     obj = pickle.loads(conn.recv_bytes())
     if isinstance(obj, Restart):
         raise obj
@@ -234,6 +237,8 @@ def lint_files(files: Sequence[source.SourceFile], job: Job, shards: int = 1, se
         )
         sender = None
         if workers:
+            import pickle  # (needed only when there are workers)
+
             # Every worker needs the objects of this share: they go now, from a thread
             # (each worker is sending its own share meanwhile), while this process
             # loads the checks and takes in what the workers read.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import textwrap
+from pathlib import Path
 from typing import Any
 
 from kvlint.config import ClaimSet, Config
@@ -40,3 +43,24 @@ def found(text: str, rule: str | None = None, **config: Any) -> list[Finding]:
 
 def positions(text: str, rule: str, **config: Any) -> list[tuple[int, int]]:
     return [(f.location.line, f.location.column) for f in found(text, rule, **config)]
+
+
+def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """``git -C repo args`` with a fixed author and committer (no global configuration
+    needed), its output captured as text."""
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    return subprocess.run(
+        ["git", "-C", str(repo), *args],
+        capture_output=True,
+        text=True,
+        errors="surrogateescape",
+        env=env,
+        check=check,
+        timeout=600,
+    )

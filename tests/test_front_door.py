@@ -18,7 +18,7 @@ from kvlint.messages import FIRST_LINE_LIMIT, fit_first_line
 from kvlint.report.text import wants_color
 from kvlint.runner import Options, lint_paths
 from tests.conftest import ROOT
-from tests.helpers import found
+from tests.helpers import found, git
 
 KVLINT = str(Path(sys.executable).parent / "kvlint")
 
@@ -56,17 +56,6 @@ def run(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None) 
     return subprocess.run(
         [KVLINT, *args], cwd=cwd, env=full_env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
     )
-
-
-def git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env)
 
 
 def write(root: Path, rel: str, text: str) -> Path:

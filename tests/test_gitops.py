@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 from kvlint.config import Config
 from kvlint.runner import Options, lint_paths
+from tests.helpers import git
 
 VM = """\
 apiVersion: kubevirt.io/v1
@@ -61,10 +61,6 @@ def test_patch_files_are_not_linted_as_objects(tmp_path: Path) -> None:
     res = lint_paths([str(tmp_path)], Config())
     files = {os.path.basename(f.location.file) for f in res.findings}
     assert "patch.yaml" not in files and "smp.yaml" not in files
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
 
 
 def test_context_resolves_and_reports_only_given_files(tmp_path: Path) -> None:

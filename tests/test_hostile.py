@@ -26,6 +26,7 @@ from kvlint import parse, report, source
 from kvlint.config import Config
 from kvlint.engine import Result, fails
 from kvlint.runner import Options, lint_paths, lint_text
+from tests.helpers import git
 
 T = TypeVar("T")
 #: Most function calls a bounded hostile input may cost (they take 0.002 to 2 million
@@ -1481,17 +1482,6 @@ RWO_PVC = (
 RWX_PVC = RWO_PVC.replace("ReadWriteOnce", "ReadWriteMany")
 
 
-def run_git(repo: Path, *args: str) -> None:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, env=env, timeout=120)
-
-
 def raw_cli(cwd: Path, *args: str, timeout: float = 120, **kw: Any) -> subprocess.CompletedProcess[bytes]:
     if EXE is None:
         pytest.fail("the kvlint console script is not installed (pip install -e .)")
@@ -1526,12 +1516,12 @@ def test_precommit_lints_a_file_named_like_an_option(tmp_path: Path, precommit_h
     root = Path(__file__).resolve().parent.parent
     repo = tmp_path / "repo"
     repo.mkdir()
-    run_git(repo, "init", "-q")
+    git(repo, "init", "-q")
     (repo / "pvc.yaml").write_text(RWO_PVC)
     (repo / "vm.yaml").write_text(BAD_VM)
     (repo / "--exclude=*.yaml").write_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
     (repo / ".pre-commit-config.yaml").write_text(f"repos:\n- repo: {root}\n  rev: {rev}\n  hooks:\n  - id: kvlint\n")
-    run_git(repo, "add", "--", ".")
+    git(repo, "add", "--", ".")
     p = subprocess.run(
         [pre_commit, "run", "--all-files"],
         cwd=repo,
@@ -1607,8 +1597,8 @@ def _context_repo(tmp_path: Path) -> Path:
     (repo / "storage").mkdir()
     (repo / "vms" / "vm.yaml").write_text(BAD_VM)
     (repo / "storage" / "pvc.yaml").write_text(RWO_PVC)
-    run_git(repo, "init", "-q")
-    run_git(repo, "add", ".")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
     return repo
 
 
@@ -1634,8 +1624,8 @@ def test_git_runs_no_command_a_repository_configures(tmp_path: Path, setting: st
     for name in ("post-index-change", "fsmonitor-watchman", "reference-transaction", "post-checkout"):
         shutil.copy(script, hooks / name)
     value = str(hooks) if setting == "core.hooksPath" else str(script)
-    run_git(repo, "config", setting, value)
-    run_git(repo, "config", "core.untrackedCache", "true")
+    git(repo, "config", setting, value)
+    git(repo, "config", "core.untrackedCache", "true")
     p = raw_cli(
         repo, "lint", "--no-config", "-f", "json", "vms/vm.yaml", env={"KVLINT_CACHE_DIR": str(tmp_path / "cache")}
     )
@@ -1651,7 +1641,7 @@ def test_a_work_tree_named_by_the_repository_is_not_context(tmp_path: Path) -> N
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     (elsewhere / "pvc.yaml").write_text(RWX_PVC)  # would make the VM pass
-    run_git(repo, "config", "core.worktree", str(elsewhere))
+    git(repo, "config", "core.worktree", str(elsewhere))
     res = lint_paths([str(repo / "vms/vm.yaml")], Config(), options=Options(context=[], cache=False))
     from kvlint.runner import git_root
 
@@ -1672,10 +1662,10 @@ def test_context_never_follows_links_out_of_the_repository(tmp_path: Path) -> No
     os.symlink(outside / "pvc.yaml", repo / "storage" / "linked.yaml")
     os.symlink(outside / "dir", repo / "linked-dir")
     os.symlink("../vms/vm.yaml", repo / "storage" / "inside.yaml")  # a link inside the repository is fine
-    run_git(repo, "add", "-A")
+    git(repo, "add", "-A")
     (repo / "later").mkdir()
     (repo / "later" / "pvc.yaml").write_text(RWX_PVC)
-    run_git(repo, "add", "-A")
+    git(repo, "add", "-A")
     shutil.rmtree(repo / "later")
     os.symlink(outside / "dir", repo / "later")  # the index names later/pvc.yaml; a link now
     for cache in (False, True):

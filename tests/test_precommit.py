@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT
+from tests.helpers import git
 
 PVC = """\
 apiVersion: v1
@@ -53,19 +54,6 @@ spec:
       - name: d
         persistentVolumeClaim: {{claimName: {claim}}}
 """
-
-
-def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-    }
-    return subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, env=env, check=check, timeout=600
-    )
 
 
 README_SNIPPET_RE = re.compile(r"^```yaml\n(# \.pre-commit-config\.yaml\n.*?)^```$", re.M | re.S)

@@ -374,3 +374,26 @@ def bridge_annotation_paths(f: Finding) -> tuple[int, Path, Path, Path] | None:
     if paths is None or f.object.kind == "VirtualMachineInstance":
         return None
     return node[0], path, path[:-3], paths[1]
+
+
+def bridge_binding_path(f: Finding) -> Path | None:
+    """For a KV201 finding: the path of the interface's ``bridge`` key (the interface is
+    its parent); None when the finding names no such key."""
+    node = _node_path(f)
+    if node is None or f.object is None:
+        return None
+    path = node[1]
+    if not path or path[-1] != "bridge":
+        return None
+    return path
+
+
+def bridge_allowed_on_object(f: Finding, data: Any, path: Path) -> bool:
+    """Whether the VM-like object that ``path`` lies in carries the allow-bridge annotation
+    on its own metadata: the safe KV202 fix (moving it to the VMI template) is the one to
+    apply then, not a change of binding (plain parsed data or a round-trip document)."""
+    if f.object is None or f.object.kind == "VirtualMachineInstance":
+        return False
+    base = object_base(data, path, f.object.kind)
+    annotations = _get(data, (base or ()) + ("metadata", "annotations"))
+    return isinstance(annotations, dict) and ALLOW_BRIDGE_ANN in annotations

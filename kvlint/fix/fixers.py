@@ -29,7 +29,9 @@ from kvlint.fix.edits import (
     _set_at,
     _set_eol_comment,
     _split_comment,
+    bridge_allowed_on_object,
     bridge_annotation_paths,
+    bridge_binding_path,
     delete_key,
     fixer,
     node_at,
@@ -340,21 +342,15 @@ def _has_migration_ports(iface: Any) -> bool:
 def _bridge_to_masquerade(f: Finding, doc: Any) -> list[Edit] | None:
     """Bind the pod network with masquerade instead of bridge (the guest no longer gets the
     pod IP itself); drops forwarded ports 49152/49153, which masquerade must not forward."""
-    node = _node_path(f)
-    if node is None or f.object is None:
-        return None
-    path = node[1]
-    if not path or path[-1] != "bridge":
+    path = bridge_binding_path(f)
+    if path is None:
         return None
     iface_path = path[:-1]
     iface = _find(doc, iface_path)
     if not _is_map(iface) or "bridge" not in iface or "masquerade" in iface:
         return None
-    if f.object.kind != "VirtualMachineInstance":
-        base = object_base(doc, path, f.object.kind)
-        meta_ann = _find(doc, (base or ()) + ("metadata", "annotations"))
-        if _is_map(meta_ann) and ALLOW_BRIDGE_ANN in meta_ann:
-            return None  # the safe KV202 fix moves the annotation, which allows bridge
+    if bridge_allowed_on_object(f, doc, path):
+        return None  # the safe KV202 fix moves the annotation, which allows bridge
     touched: tuple[Path, ...] = (path, iface_path + ("masquerade",))
     if _has_migration_ports(iface):
         touched += (iface_path + ("ports",),)

@@ -27,8 +27,9 @@ from kvlint.fix.edits import (
     _get,
     _node_path,
     _path_text,
+    bridge_allowed_on_object,
     bridge_annotation_paths,
-    object_base,
+    bridge_binding_path,
 )
 from kvlint.models import Finding
 from kvlint.parse import Document, Path, parse_text
@@ -143,11 +144,8 @@ def _next_is_comment(ff: FileFixer, i: int) -> bool:
 
 @text_fixer("KV201")
 def _bridge_to_masquerade(f: Finding, ff: FileFixer, doc: Document) -> TextFix | None:
-    node = _node_path(f)
-    if node is None or f.object is None:
-        return None
-    path = node[1]
-    if not path or path[-1] != "bridge":
+    path = bridge_binding_path(f)
+    if path is None:
         return None
     iface_path = path[:-1]
     data = doc.data
@@ -159,11 +157,8 @@ def _bridge_to_masquerade(f: Finding, ff: FileFixer, doc: Document) -> TextFix |
         return None
     if "ports" in iface and not isinstance(ports, list):
         return None
-    if f.object.kind != "VirtualMachineInstance":
-        base = object_base(data, path, f.object.kind)
-        meta_ann = _get(data, (base or ()) + ("metadata", "annotations"))
-        if isinstance(meta_ann, dict) and ALLOW_BRIDGE_ANN in meta_ann:
-            return NO_FIX  # the safe KV202 fix moves the annotation, which allows bridge
+    if bridge_allowed_on_object(f, data, path):
+        return NO_FIX  # the safe KV202 fix moves the annotation, which allows bridge
     name = iface.get("name")
     if not isinstance(name, str):
         return None
